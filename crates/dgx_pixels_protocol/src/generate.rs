@@ -1,0 +1,331 @@
+//! The body of `POST /api/v1/generate`, also the content of a `.pixels.ron` request file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::{self, FieldError, check_len, check_name, check_range};
+use crate::palette::PaletteSpec;
+
+/// A request for one sprite sheet. Only `prompt` is required; every other field has the
+/// default that `DESIGN.md` gives, so `{"prompt": "slime"}` is a complete request.
+///
+/// Deserialising checks types only; call [`GenerateRequest::validate`] for the ranges.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// What to draw, 1..=2000 characters.
+    pub prompt: String,
+    /// What to avoid, up to 2000 characters.
+    #[serde(default)]
+    pub negative_prompt: String,
+    /// A style name from `/api/v1/models`; its trigger words are put before the prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// LoRA strength, 0.0..=2.0; the style's recommended strength when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lora_strength: Option<f32>,
+    /// Final pixel size of one frame.
+    #[serde(default)]
+    pub sprite: SpriteSize,
+    /// Frames in the sheet, 1..=64.
+    #[serde(default = "default_frames")]
+    pub frames: u32,
+    /// Sheet columns, 1..=frames; `min(frames, 8)` when absent (see [`Self::sheet_columns`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<u32>,
+    /// Palette size, 2..=256.
+    #[serde(default = "default_colors")]
+    pub colors: u16,
+    /// A preset name or explicit colours; fitted to the image when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub palette: Option<PaletteSpec>,
+    /// Whether to remove the backdrop.
+    #[serde(default)]
+    pub background: Background,
+    /// Random seed; the server picks one and records it on the job when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Diffusion steps, 1..=150.
+    #[serde(default = "default_steps")]
+    pub steps: u32,
+    /// Classifier-free guidance, 0.0..=30.0.
+    #[serde(default = "default_guidance_scale")]
+    pub guidance_scale: f32,
+    /// Generation canvas width, 256..=2048, a multiple of 8.
+    #[serde(default = "default_canvas")]
+    pub width: u32,
+    /// Generation canvas height, 256..=2048, a multiple of 8.
+    #[serde(default = "default_canvas")]
+    pub height: u32,
+    /// Which backend runs the job; the server's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BackendKind>,
+    /// Asset name, `[a-z0-9_-]{1,64}`; derived from the prompt when absent (see [`Self::asset_name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Width and height in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpriteSize {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl SpriteSize {
+    /// A size of `width` × `height`.
+    pub const fn new(width: u32, height: u32) -> Self {
+        Self { width, height }
+    }
+}
+
+impl Default for SpriteSize {
+    /// 32×32, the default frame size.
+    fn default() -> Self {
+        Self::new(32, 32)
+    }
+}
+
+/// What happens to the backdrop behind the sprite.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Background {
+    /// Remove it: pixels outside the sprite become fully transparent.
+    #[default]
+    Transparent,
+    /// Keep it as drawn.
+    Keep,
+}
+
+/// The generation backends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// SDXL + LoRAs through ComfyUI, on a GPU.
+    Comfyui,
+    /// Built-in placeholder art: offline, deterministic, no GPU.
+    Procedural,
+}
+
+impl BackendKind {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Comfyui => "comfyui",
+            BackendKind::Procedural => "procedural",
+        }
+    }
+}
+
+fn default_frames() -> u32 {
+    1
+}
+fn default_colors() -> u16 {
+    16
+}
+fn default_steps() -> u32 {
+    30
+}
+fn default_guidance_scale() -> f32 {
+    7.5
+}
+fn default_canvas() -> u32 {
+    1024
+}
+
+impl GenerateRequest {
+    /// A request for `prompt` with every other field at its default.
+    pub fn new(prompt: impl Into<String>) -> Self {
+        Self {
+            prompt: prompt.into(),
+            negative_prompt: String::new(),
+            style: None,
+            lora_strength: None,
+            sprite: SpriteSize::default(),
+            frames: default_frames(),
+            columns: None,
+            colors: default_colors(),
+            palette: None,
+            background: Background::default(),
+            seed: None,
+            steps: default_steps(),
+            guidance_scale: default_guidance_scale(),
+            width: default_canvas(),
+            height: default_canvas(),
+            backend: None,
+            name: None,
+        }
+    }
+
+    /// Sheet columns: the request's `columns`, else `min(frames, 8)`.
+    pub fn sheet_columns(&self) -> u32 {
+        self.columns.unwrap_or(self.frames.min(8))
+    }
+
+    /// Sheet rows for [`Self::sheet_columns`].
+    pub fn rows(&self) -> u32 {
+        self.frames.div_ceil(self.sheet_columns().max(1))
+    }
+
+    /// Asset name: the request's `name`, else derived from the prompt's first clause
+    /// (`"Knight, walk cycle"` → `"knight"`), else `"sprite"`.
+    pub fn asset_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| derive_name(&self.prompt))
+    }
+
+    /// Checks every field against [`limits`]; the first field out of range is returned.
+    ///
+    /// The style name is checked for shape only: whether it exists is the server's business.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        check_len("prompt", self.prompt.chars().count(), limits::PROMPT_CHARS)?;
+        if self.prompt.trim().is_empty() {
+            return Err(FieldError::BadLength { field: "prompt", min: 1, max: *limits::PROMPT_CHARS.end(), len: 0 });
+        }
+        check_len("negative_prompt", self.negative_prompt.chars().count(), 0..=limits::NEGATIVE_PROMPT_MAX_CHARS)?;
+        if let Some(style) = &self.style {
+            check_len("style", style.chars().count(), 1..=limits::STYLE_MAX_CHARS)?;
+        }
+        if let Some(strength) = self.lora_strength {
+            check_range("lora_strength", strength, &limits::LORA_STRENGTH)?;
+        }
+        check_range("sprite.width", self.sprite.width, &limits::SPRITE_SIDE)?;
+        check_range("sprite.height", self.sprite.height, &limits::SPRITE_SIDE)?;
+        check_range("frames", self.frames, &limits::FRAMES)?;
+        if let Some(columns) = self.columns {
+            check_range("columns", columns, &(1..=self.frames))?;
+        }
+        check_range("colors", self.colors, &limits::COLORS)?;
+        match &self.palette {
+            Some(PaletteSpec::Preset(name)) if crate::Palette::preset(name).is_none() => {
+                return Err(FieldError::Unknown { field: "palette", what: "palette preset", value: name.clone() });
+            }
+            Some(PaletteSpec::Colors(colours)) => check_len("palette", colours.len(), limits::PALETTE_LIST)?,
+            _ => {}
+        }
+        check_range("steps", self.steps, &limits::STEPS)?;
+        check_range("guidance_scale", self.guidance_scale, &limits::GUIDANCE_SCALE)?;
+        for (field, side) in [("width", self.width), ("height", self.height)] {
+            check_range(field, side, &limits::CANVAS_SIDE)?;
+            if side % limits::CANVAS_MULTIPLE != 0 {
+                return Err(FieldError::NotMultiple { field, multiple: limits::CANVAS_MULTIPLE, value: side });
+            }
+        }
+        if let Some(name) = &self.name {
+            check_name("name", name)?;
+        }
+        Ok(())
+    }
+
+    /// A stable hash of the request as written, `fnv1a64:<16 hex digits>`.
+    ///
+    /// It is recorded in `.sprite.ron` so a loader can tell whether a `.pixels.ron` changed
+    /// since its files were generated. FNV-1a over the canonical JSON is enough for that (it is
+    /// not a security boundary) and is the same on every platform and Rust version.
+    pub fn content_hash(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a GenerateRequest always serialises");
+        let hash = json.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        format!("fnv1a64:{hash:016x}")
+    }
+}
+
+/// Slug of the prompt's first clause: lowercase ASCII letters and digits, other runs of
+/// characters become one `_`, at most 32 characters.
+fn derive_name(prompt: &str) -> String {
+    let clause = prompt.split([',', ';', '.', '\n']).find(|c| !c.trim().is_empty()).unwrap_or("");
+    let mut name = String::new();
+    for c in clause.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            name.push(c);
+        } else if !name.is_empty() && !name.ends_with('_') {
+            name.push('_');
+        }
+        if name.len() >= 32 {
+            break;
+        }
+    }
+    let name = name.trim_end_matches('_');
+    if name.is_empty() { "sprite".to_owned() } else { name.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: &str) -> GenerateRequest {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let r = request(r#"{"prompt":"slime"}"#);
+        assert_eq!(r, GenerateRequest::new("slime"));
+        assert_eq!((r.sprite.width, r.sprite.height, r.frames, r.colors), (32, 32, 1, 16));
+        assert_eq!((r.steps, r.guidance_scale, r.width, r.height), (30, 7.5, 1024, 1024));
+        assert_eq!(r.background, Background::Transparent);
+        assert_eq!(request(r#"{"prompt":"x","frames":12}"#).sheet_columns(), 8);
+        assert_eq!(request(r#"{"prompt":"x","frames":12}"#).rows(), 2);
+        r.validate().unwrap();
+    }
+
+    #[test]
+    fn every_range_is_enforced_with_its_field() {
+        let cases = [
+            (r#"{"prompt":""}"#, "prompt"),
+            (r#"{"prompt":"   "}"#, "prompt"),
+            (r#"{"prompt":"x","lora_strength":2.5}"#, "lora_strength"),
+            (r#"{"prompt":"x","sprite":{"width":7,"height":32}}"#, "sprite.width"),
+            (r#"{"prompt":"x","sprite":{"width":32,"height":513}}"#, "sprite.height"),
+            (r#"{"prompt":"x","frames":0}"#, "frames"),
+            (r#"{"prompt":"x","frames":65}"#, "frames"),
+            (r#"{"prompt":"x","frames":4,"columns":5}"#, "columns"),
+            (r#"{"prompt":"x","columns":0}"#, "columns"),
+            (r#"{"prompt":"x","colors":1}"#, "colors"),
+            (r#"{"prompt":"x","colors":257}"#, "colors"),
+            (r#"{"prompt":"x","palette":"vaporwave"}"#, "palette"),
+            (r#"{"prompt":"x","palette":[]}"#, "palette"),
+            (r#"{"prompt":"x","steps":0}"#, "steps"),
+            (r#"{"prompt":"x","steps":151}"#, "steps"),
+            (r#"{"prompt":"x","guidance_scale":30.5}"#, "guidance_scale"),
+            (r#"{"prompt":"x","width":255}"#, "width"),
+            (r#"{"prompt":"x","height":1020}"#, "height"),
+            (r#"{"prompt":"x","width":4096}"#, "width"),
+            (r#"{"prompt":"x","name":"../etc"}"#, "name"),
+            (r#"{"prompt":"x","style":""}"#, "style"),
+        ];
+        for (json, field) in cases {
+            let err = request(json).validate().unwrap_err();
+            assert_eq!(err.field(), field, "{json}: {err}");
+        }
+        let long = format!(r#"{{"prompt":"{}"}}"#, "a".repeat(2001));
+        assert_eq!(request(&long).validate().unwrap_err().field(), "prompt");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","frame":4}"#).is_err());
+    }
+
+    #[test]
+    fn names_derive_from_the_first_clause() {
+        assert_eq!(GenerateRequest::new("Knight, walk cycle, side view").asset_name(), "knight");
+        assert_eq!(GenerateRequest::new("red slime monster!").asset_name(), "red_slime_monster");
+        assert_eq!(GenerateRequest::new("ツリー").asset_name(), "sprite");
+        assert!(GenerateRequest::new("a ".repeat(100)).asset_name().len() <= 32);
+        let name = GenerateRequest::new("x".repeat(200)).asset_name();
+        check_name("name", &name).unwrap();
+    }
+
+    #[test]
+    fn content_hash_changes_with_the_request() {
+        let a = GenerateRequest::new("slime");
+        let mut b = a.clone();
+        assert_eq!(a.content_hash(), b.content_hash());
+        b.frames = 2;
+        assert_ne!(a.content_hash(), b.content_hash());
+        assert!(a.content_hash().starts_with("fnv1a64:"));
+    }
+}

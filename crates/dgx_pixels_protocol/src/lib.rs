@@ -1,0 +1,55 @@
+//! The contract of dgx-pixels, as plain serde types with no I/O.
+//!
+//! Everything that crosses a process boundary is defined here once: the body of
+//! `POST /api/v1/generate` ([`GenerateRequest`]), the job the server reports ([`Job`]), its
+//! Server-Sent Events ([`JobEvent`]), the error body ([`ErrorBody`]) and the three files written
+//! into a Bevy project (`NAME.png` beside [`AtlasLayout`] as `NAME.atlas.ron` and [`SpriteMeta`] as
+//! `NAME.sprite.ron`). The server, the client, the CLI and the Bevy plugin all depend on this
+//! crate, so a field renamed here is renamed everywhere.
+//!
+//! # Layout
+//! - [`generate`]: the generate request and its defaults.
+//! - [`limits`]: the accepted range of every field, and validation returning a [`FieldError`].
+//! - [`palette`]: colours, palettes and the named presets (`pico8`, `nes`, …).
+//! - [`job`]: job ids, statuses and results.
+//! - [`events`]: payloads of the job event stream.
+//! - [`error`]: the JSON error body.
+//! - [`files`]: `.atlas.ron`, `.sprite.ron` and `.pixels.ron`.
+//! - [`health`] and [`models`]: `GET /health` and `GET /api/v1/models`.
+//!
+//! # Example
+//! ```
+//! use dgx_pixels_protocol::GenerateRequest;
+//!
+//! let request: GenerateRequest =
+//!     serde_json::from_str(r#"{"prompt": "knight, walk cycle", "frames": 4}"#).unwrap();
+//! request.validate().unwrap();
+//! assert_eq!(request.sprite.width, 32);
+//! assert_eq!(request.sheet_columns(), 4);
+//! ```
+
+pub mod error;
+pub mod events;
+pub mod files;
+pub mod generate;
+pub mod health;
+pub mod job;
+pub mod limits;
+pub mod models;
+pub mod palette;
+
+pub use error::ErrorBody;
+pub use events::JobEvent;
+pub use files::{
+    AnimationDirection, AnimationTag, AtlasLayout, AtlasRect, FileFormatError, PixelsRequest, Provenance, SpriteMeta,
+    parse_pixels_request, pixels_request_to_ron,
+};
+pub use generate::{BackendKind, Background, GenerateRequest, SpriteSize};
+pub use health::{BackendHealth, Health};
+pub use job::{Job, JobAccepted, JobFiles, JobId, JobResult, JobStatus};
+pub use limits::FieldError;
+pub use models::{ModelList, Style, StyleSidecar};
+pub use palette::{Palette, PaletteSpec, Rgb};
+
+/// Version segment of every HTTP route (`/api/v1/...`).
+pub const API_VERSION: &str = "v1";

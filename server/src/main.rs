@@ -1,0 +1,41 @@
+//! `dgx-pixels`: the generation server and its command-line tools.
+//!
+//! `main` only parses flags and dispatches to one module per verb under `cli/`. Every error ends
+//! as one line on stderr and a non-zero exit status.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Pixel-art sprites for Bevy games: serve, generate, pixelize, pack.
+#[derive(Parser)]
+#[command(name = "dgx-pixels", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Turn an upscaled, smooth "pixel-art looking" image into a true pixel-art sprite.
+    Pixelize(cli::pixelize::PixelizeArgs),
+    /// Pack sprites into one sheet with its .atlas.ron and .sprite.ron.
+    Pack(cli::pack::PackArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Pixelize(args) => cli::pixelize::run(args),
+        Command::Pack(args) => cli::pack::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
