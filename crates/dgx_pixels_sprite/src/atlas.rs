@@ -34,7 +34,9 @@ pub enum AtlasError {
         index: usize,
     },
     /// A grid needs frames of one size.
-    #[error("frame {index} is {got_w}x{got_h} but frame 0 is {want_w}x{want_h}; a grid needs one size (pack them instead)")]
+    #[error(
+        "frame {index} is {got_w}x{got_h} but frame 0 is {want_w}x{want_h}; a grid needs one size (pack them instead)"
+    )]
     MixedSizes {
         /// Frame index.
         index: usize,
@@ -69,7 +71,8 @@ pub fn grid_sheet(frames: &[RgbaImage], columns: u32, spacing: u32, padding: u32
     let count = frames.len() as u64;
     let columns = u64::from(columns).clamp(1, count);
     let rows = count.div_ceil(columns);
-    let span = |cells: u64, side: u32| 2 * u64::from(padding) + cells * u64::from(side) + (cells - 1) * u64::from(spacing);
+    let span =
+        |cells: u64, side: u32| 2 * u64::from(padding) + cells * u64::from(side) + (cells - 1) * u64::from(spacing);
     check_side(span(columns, want_w), span(rows, want_h))?;
     // Both spans fit in MAX_SHEET_SIDE, so the frame count and columns fit in u32 too.
     let layout = AtlasLayout::grid(SpriteSize::new(want_w, want_h), count as u32, columns as u32, spacing, padding);
