@@ -4,5 +4,6 @@
 //! soft, uneven blocks on a backdrop. This crate turns that into a true sprite, one stage per
 //! module, each usable on its own, and packs frames into sheets that Bevy loads directly.
 
+pub mod aseprite;
 pub mod atlas;
 pub mod write;

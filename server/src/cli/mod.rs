@@ -1,4 +1,5 @@
 //! One module per CLI verb: its flags (a clap `Args` struct) and its `run`.
 
+mod input;
 pub mod pack;
 pub mod pixelize;
