@@ -1,0 +1,142 @@
+//! Background removal: a flood fill from the image border in Oklab.
+//!
+//! Generated sprites sit on a near-plain backdrop (white, grey, near-black, a key colour, a
+//! pastel, often with a faint gradient). The backdrop colour is the one most of the border
+//! shares; everything of that colour *connected to the border* becomes transparent, while the
+//! same colour enclosed by the sprite (the white of an eye on a white backdrop) stays. Alpha is
+//! binary afterwards, as pixel art needs.
+//!
+//! The pipeline runs this on the downsampled sprite, one pixel per cell, where the cell medians
+//! have already removed the noise; it works on any RGBA image.
+
+use std::collections::VecDeque;
+
+use dgx_pixels_protocol::Rgb;
+use image::RgbaImage;
+
+use crate::color::Oklab;
+
+/// How [`remove_background`] decides what is backdrop.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BackgroundOptions {
+    /// Oklab distance from the backdrop colour still counted as backdrop. Default 0.05: wide
+    /// enough for a faint gradient and JPEG drift, narrower than the difference between two
+    /// colours a pixel artist would put side by side. Raise it for a strong gradient.
+    pub tolerance: f32,
+    /// Share of the border that must be one colour for it to count as a backdrop. Default 0.25:
+    /// a sprite may touch the border on a few sides, but a tile with no backdrop has no
+    /// single dominant border colour and is left alone.
+    pub min_border_share: f32,
+}
+
+impl Default for BackgroundOptions {
+    fn default() -> Self {
+        Self { tolerance: 0.05, min_border_share: 0.25 }
+    }
+}
+
+/// Border pixels examined as candidate backdrop colours at most.
+const MAX_CANDIDATES: usize = 256;
+
+/// Makes the backdrop of `image` transparent and every other pixel opaque. Returns the backdrop
+/// colour, or `None` when no colour dominates the border (nothing is removed then, and alpha is
+/// only binarised).
+pub fn remove_background(image: &mut RgbaImage, options: &BackgroundOptions) -> Option<Rgb> {
+    let (width, height) = image.dimensions();
+    let backdrop = find_backdrop(image, options);
+    let mut transparent = vec![false; (width * height) as usize];
+    if let Some(reference) = backdrop {
+        let is_backdrop = |image: &RgbaImage, x: u32, y: u32| {
+            let pixel = image.get_pixel(x, y).0;
+            pixel[3] < 128 || Oklab::from_srgb([pixel[0], pixel[1], pixel[2]]).distance(reference) <= options.tolerance
+        };
+        let mut queue: VecDeque<(u32, u32)> = border(width, height).collect();
+        while let Some((x, y)) = queue.pop_front() {
+            let index = (y * width + x) as usize;
+            if transparent[index] || !is_backdrop(image, x, y) {
+                continue;
+            }
+            transparent[index] = true;
+            if x > 0 {
+                queue.push_back((x - 1, y));
+            }
+            if x + 1 < width {
+                queue.push_back((x + 1, y));
+            }
+            if y > 0 {
+                queue.push_back((x, y - 1));
+            }
+            if y + 1 < height {
+                queue.push_back((x, y + 1));
+            }
+        }
+    }
+    for (pixel, &clear) in image.pixels_mut().zip(&transparent) {
+        pixel.0[3] = if clear || pixel.0[3] < 128 { 0 } else { 255 };
+    }
+    backdrop.map(Rgb::from)
+}
+
+/// The coordinates of the outer ring of a `width` × `height` image.
+fn border(width: u32, height: u32) -> impl Iterator<Item = (u32, u32)> {
+    let rows = (0..width).flat_map(move |x| [(x, 0), (x, height - 1)]);
+    let columns = (1..height.saturating_sub(1)).flat_map(move |y| [(0, y), (width - 1, y)]);
+    rows.chain(columns)
+}
+
+/// The colour shared by the largest part of the border, if that part is large enough.
+fn find_backdrop(image: &RgbaImage, options: &BackgroundOptions) -> Option<Oklab> {
+    let (width, height) = image.dimensions();
+    if width == 0 || height == 0 {
+        return None;
+    }
+    let colours: Vec<Oklab> = border(width, height)
+        .map(|(x, y)| image.get_pixel(x, y).0)
+        .filter(|p| p[3] >= 128)
+        .map(|p| Oklab::from_srgb([p[0], p[1], p[2]]))
+        .collect();
+    let ring = border(width, height).count();
+    let step = colours.len().div_ceil(MAX_CANDIDATES).max(1);
+    let near = |centre: Oklab| colours.iter().filter(move |c| c.distance(centre) <= options.tolerance);
+    let (best, count) =
+        colours.iter().step_by(step).map(|&c| (c, near(c).count())).max_by_key(|&(_, count)| count)?;
+    if (count as f32) < options.min_border_share * ring as f32 {
+        return None;
+    }
+    // The mean of the matching border colours is steadier than any single one of them.
+    let (sum, n) = near(best).fold((Oklab::default(), 0.0f32), |(s, n), c| {
+        (Oklab { l: s.l + c.l, a: s.a + c.a, b: s.b + c.b }, n + 1.0)
+    });
+    Some(Oklab { l: sum.l / n, a: sum.a / n, b: sum.b / n })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgba;
+
+    /// A white backdrop with a black ring whose inside is white too.
+    fn ringed() -> RgbaImage {
+        RgbaImage::from_fn(9, 9, |x, y| {
+            let ring = (2..=6).contains(&x) && (2..=6).contains(&y) && (x == 2 || x == 6 || y == 2 || y == 6);
+            if ring { Rgba([0, 0, 0, 255]) } else { Rgba([250, 251, 249, 255]) }
+        })
+    }
+
+    #[test]
+    fn removes_the_backdrop_but_keeps_enclosed_pixels_of_its_colour() {
+        let mut image = ringed();
+        let backdrop = remove_background(&mut image, &BackgroundOptions::default());
+        assert!(backdrop.is_some());
+        assert_eq!(image.get_pixel(0, 0).0[3], 0);
+        assert_eq!(image.get_pixel(2, 2).0[3], 255);
+        assert_eq!(image.get_pixel(4, 4).0[3], 255, "enclosed white stays");
+    }
+
+    #[test]
+    fn leaves_a_tile_without_a_dominant_border_colour() {
+        let mut image = RgbaImage::from_fn(8, 8, |x, y| Rgba([(x * 30) as u8, (y * 30) as u8, 90, 255]));
+        assert_eq!(remove_background(&mut image, &BackgroundOptions::default()), None);
+        assert!(image.pixels().all(|p| p.0[3] == 255));
+    }
+}

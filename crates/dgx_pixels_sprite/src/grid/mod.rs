@@ -1,0 +1,222 @@
+//! Pixel-grid recovery: where the fake pixels of an upscaled, blurred, noisy image lie.
+//!
+//! Each axis is solved on its own: [`profile`] sums colour changes into an edge profile and finds
+//! its peaks, [`period`] finds the (non-integer) spacing and phase of those peaks, and
+//! [`AxisGrid`] turns that into cell edges, snapping each one to its own peak so that the uneven
+//! blocks of a generated image are followed rather than averaged. The result, a [`PixelGrid`],
+//! is what [`crate::downsample`] samples.
+
+mod fft;
+pub mod period;
+pub mod profile;
+pub mod split;
+
+use dgx_pixels_protocol::SpriteSize;
+use image::RgbaImage;
+
+pub use period::AxisFit;
+pub use profile::EdgePeak;
+pub use split::Axis;
+
+/// A boundary is moved to a peak at most this share of a period away.
+const SNAP_WINDOW: f32 = 0.25;
+
+/// The cells along one axis: cell `i` covers `edges[i]..edges[i + 1]`, in pixel-edge coordinates
+/// (the first edge is 0, the last the image's length).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AxisGrid {
+    edges: Vec<f32>,
+}
+
+impl AxisGrid {
+    /// `count` equal cells over `len` pixels: the grid of an exact integer upscale, and the
+    /// fallback when an image shows no edges at all.
+    pub fn uniform(len: u32, count: u32) -> Self {
+        let count = count.max(1);
+        let step = len as f32 / count as f32;
+        Self { edges: (0..=count).map(|i| i as f32 * step).collect() }
+    }
+
+    /// Places `count` cells over `len` pixels on the boundaries `fit` describes, centred so that
+    /// the two edge cells are equally cut or stretched, then moves each boundary onto the
+    /// strongest peak near it.
+    pub fn from_fit(fit: AxisFit, len: u32, count: u32, peaks: &[EdgePeak]) -> Self {
+        let count = count.max(1);
+        let len_f = len as f32;
+        let interior = count - 1;
+        // First interior boundary such that the interior ones sit centred in 0..len.
+        let ideal_first = (len_f - (interior as f32 - 1.0) * fit.period) / 2.0;
+        let first = fit.phase + ((ideal_first - fit.phase) / fit.period).round() * fit.period;
+        let mut edges = Vec::with_capacity(count as usize + 1);
+        edges.push(0.0);
+        for k in 0..interior {
+            let predicted = first + k as f32 * fit.period;
+            edges.push(snap(predicted, fit.period, peaks));
+        }
+        edges.push(len_f);
+        // Keep edges inside the image and in order, each cell at least a little wide.
+        let min_width = (fit.period * 0.2).min(len_f / count as f32);
+        for i in 1..edges.len() - 1 {
+            let lo = edges[i - 1] + min_width;
+            let hi = len_f - min_width * (edges.len() - 1 - i) as f32;
+            edges[i] = edges[i].clamp(lo.min(hi), hi);
+        }
+        Self { edges }
+    }
+
+    /// Number of cells.
+    pub fn cells(&self) -> u32 {
+        (self.edges.len() - 1) as u32
+    }
+
+    /// The cell edges, `cells() + 1` of them, increasing.
+    pub fn edges(&self) -> &[f32] {
+        &self.edges
+    }
+}
+
+/// The strongest peak within the snap window of `predicted`, or `predicted` itself.
+fn snap(predicted: f32, period: f32, peaks: &[EdgePeak]) -> f32 {
+    let window = SNAP_WINDOW * period;
+    peaks
+        .iter()
+        .filter(|p| (p.position - predicted).abs() <= window)
+        .max_by(|a, b| a.prominence.total_cmp(&b.prominence))
+        .map_or(predicted, |p| p.position)
+}
+
+/// The cells of an image along both axes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PixelGrid {
+    /// Columns of cells.
+    pub x: AxisGrid,
+    /// Rows of cells.
+    pub y: AxisGrid,
+}
+
+impl PixelGrid {
+    /// The sprite size this grid produces.
+    pub fn size(&self) -> SpriteSize {
+        SpriteSize::new(self.x.cells(), self.y.cells())
+    }
+}
+
+/// Why a grid could not be placed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GridError {
+    /// The requested size has a zero side or exceeds the image.
+    #[error("target size {target_width}x{target_height} does not fit the {image_width}x{image_height} image")]
+    SizeOutOfRange {
+        /// Requested width.
+        target_width: u32,
+        /// Requested height.
+        target_height: u32,
+        /// Width of the image.
+        image_width: u32,
+        /// Height of the image.
+        image_height: u32,
+    },
+}
+
+/// Finds the grid of fake pixels in `image`: with `target` the cell count is fixed and only
+/// their placement is fitted; without it the cell size is detected too (`--size auto`).
+///
+/// An image with no regular grid (flat, or already true pixel art) gets one cell per pixel in
+/// auto mode, and equal cells with a given size.
+pub fn detect_grid(image: &RgbaImage, target: Option<SpriteSize>) -> Result<PixelGrid, GridError> {
+    let (width, height) = image.dimensions();
+    if let Some(size) = target
+        && (size.width == 0 || size.height == 0 || size.width > width || size.height > height)
+    {
+        return Err(GridError::SizeOutOfRange {
+            target_width: size.width,
+            target_height: size.height,
+            image_width: width,
+            image_height: height,
+        });
+    }
+    let clean = profile::edge_profiles(image, true);
+    let mut x = fit_axis_grid(image, Axis::X, &clean.columns, target.map(|s| s.width));
+    let mut y = fit_axis_grid(image, Axis::Y, &clean.rows, target.map(|s| s.height));
+    // An exact 8× nearest-neighbour upscale has all its edges on the codec grid, which the clean
+    // profiles hide: with no grid found there, look again at the raw ones.
+    if x.is_none() || y.is_none() {
+        let raw = profile::edge_profiles(image, false);
+        x = x.or_else(|| fit_axis_grid(image, Axis::X, &raw.columns, target.map(|s| s.width)));
+        y = y.or_else(|| fit_axis_grid(image, Axis::Y, &raw.rows, target.map(|s| s.height)));
+    }
+    Ok(PixelGrid {
+        x: x.unwrap_or_else(|| AxisGrid::uniform(width, target.map_or(width, |s| s.width))),
+        y: y.unwrap_or_else(|| AxisGrid::uniform(height, target.map_or(height, |s| s.height))),
+    })
+}
+
+/// One axis of [`detect_grid`], from its edge profile: `None` when the profile shows no grid
+/// (auto) or no edge to place the given count on.
+pub fn fit_axis_grid(image: &RgbaImage, axis: Axis, profile: &[f32], count: Option<u32>) -> Option<AxisGrid> {
+    let len = match axis {
+        Axis::X => image.width(),
+        Axis::Y => image.height(),
+    };
+    let peaks = &profile::find_peaks(profile);
+    match count {
+        Some(count) => {
+            let period = len as f32 / count as f32;
+            if period < period::MIN_PERIOD * 0.5 {
+                return Some(AxisGrid::uniform(len, count));
+            }
+            if peaks.is_empty() {
+                return None;
+            }
+            let free = period::fit_axis(peaks, period, false);
+            // A fitted spacing far from the requested one means the request disagrees with
+            // the image; honour the request and fit only the phase.
+            let fit = if (free.period - period).abs() <= 0.03 * period {
+                free
+            } else {
+                period::fit_axis(peaks, period, true)
+            };
+            Some(AxisGrid::from_fit(fit, len, count, peaks))
+        }
+        None => period::estimate_period(peaks, len).map(|period| {
+            let mut fit = period::fit_axis(peaks, period, false);
+            if fit.period >= split::MIN_SPLIT_PERIOD && split::half_contrast(image, axis, fit) >= split::SPLIT_CONTRAST {
+                fit = period::fit_axis(peaks, fit.period / 2.0, false);
+            }
+            AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks)
+        }),
+    }
+}
+
+/// Cells along an axis: one per boundary that lies at least half a period inside the image,
+/// plus one. A boundary closer to the edge than that cuts off a sliver, which belongs to its
+/// neighbour.
+fn cell_count(fit: AxisFit, len: u32) -> u32 {
+    let len = len as f32;
+    let first = fit.phase + ((0.5 * fit.period - fit.phase) / fit.period).ceil() * fit.period;
+    let last = len - 0.5 * fit.period;
+    if first > last { 1 } else { ((last - first) / fit.period).floor() as u32 + 2 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_cells_with_cut_and_stretched_edges() {
+        // 10 cells of 10 px with the grid shifted by 3 px either way.
+        assert_eq!(cell_count(AxisFit { period: 10.0, phase: 3.0 }, 100), 10);
+        assert_eq!(cell_count(AxisFit { period: 10.0, phase: 7.0 }, 100), 10);
+        assert_eq!(cell_count(AxisFit { period: 10.2, phase: 0.1 }, 100), 10);
+    }
+
+    #[test]
+    fn rejects_a_target_larger_than_the_image() {
+        let image = RgbaImage::new(10, 10);
+        assert!(matches!(
+            detect_grid(&image, Some(SpriteSize::new(11, 4))),
+            Err(GridError::SizeOutOfRange { target_width: 11, .. })
+        ));
+    }
+}
