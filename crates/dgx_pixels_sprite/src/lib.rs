@@ -3,7 +3,48 @@
 //! An image model asked for pixel art paints *fake* pixel art: a large image whose "pixels" are
 //! soft, uneven blocks on a backdrop. This crate turns that into a true sprite, one stage per
 //! module, each usable on its own, and packs frames into sheets that Bevy loads directly.
+//!
+//! # Layout
+//! - [`pipeline`]: [`PipelineBuilder`] and [`Pipeline`], which run the stages below in order.
+//! - [`decode`]: bounded decoding; sizes are checked from the header before allocating.
+//! - [`grid`]: pixel-grid recovery, the (non-integer) cell size and phase per axis.
+//! - [`downsample`]: one pixel per cell, the median of the cell's centre.
+//! - [`background`]: backdrop removal by a flood fill from the border in Oklab.
+//! - [`quantize`]: palettes: k-means in Oklab, from an image, mapping to one.
+//! - [`dither`]: ordered (Bayer) dithering onto a palette.
+//! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
+//! - [`color`]: the Oklab colour space all colour decisions use.
+//!
+//! # Example
+//! ```
+//! use dgx_pixels_sprite::{PipelineBuilder, TargetSize};
+//! use dgx_pixels_protocol::SpriteSize;
+//!
+//! // An 8x8 checkerboard drawn with 10-pixel "pixels".
+//! let fake = image::RgbaImage::from_fn(80, 80, |x, y| {
+//!     if (x / 10 + y / 10) % 2 == 0 { image::Rgba([20, 20, 20, 255]) } else { image::Rgba([230, 40, 40, 255]) }
+//! });
+//! let pipeline = PipelineBuilder::new().size(TargetSize::Exact(SpriteSize::new(8, 8))).colors(2).build()?;
+//! let sprite = &pipeline.process(&[fake])?.frames[0];
+//! assert_eq!(sprite.dimensions(), (8, 8));
+//! # Ok::<(), dgx_pixels_sprite::PipelineError>(())
+//! ```
 
 pub mod aseprite;
 pub mod atlas;
 pub mod write;
+
+pub mod background;
+pub mod color;
+pub mod decode;
+pub mod dither;
+pub mod downsample;
+pub mod grid;
+pub mod outline;
+pub mod pipeline;
+pub mod quantize;
+pub mod trim;
+pub mod upscale;
+
+pub use decode::{DecodeError, DecodeLimits, decode_bounded};
+pub use pipeline::{Pipeline, PipelineBuilder, PipelineError, PixelFrames, TargetSize};
