@@ -42,39 +42,61 @@ const MAX_CANDIDATES: usize = 256;
 /// colour, or `None` when no colour dominates the border (nothing is removed then, and alpha is
 /// only binarised).
 pub fn remove_background(image: &mut RgbaImage, options: &BackgroundOptions) -> Option<Rgb> {
+    let found = find_backdrop(image, options);
+    let mask = found.as_ref().map(|backdrop| backdrop.mask.as_slice());
+    apply_mask(image, mask);
+    found.map(|backdrop| backdrop.colour)
+}
+
+/// The backdrop [`find_backdrop`] found: its colour and which pixels it covers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backdrop {
+    /// The mean colour of the backdrop along the border.
+    pub colour: Rgb,
+    /// One entry per pixel, row by row: `true` where the backdrop is.
+    pub mask: Vec<bool>,
+}
+
+/// Finds the backdrop of `image` without changing it: the dominant border colour and every pixel
+/// within tolerance of it connected to the border (4-neighbourhood, so a diagonal gap in an
+/// outline does not let the flood in).
+pub fn find_backdrop(image: &RgbaImage, options: &BackgroundOptions) -> Option<Backdrop> {
     let (width, height) = image.dimensions();
-    let backdrop = find_backdrop(image, options);
-    let mut transparent = vec![false; (width * height) as usize];
-    if let Some(reference) = backdrop {
-        let is_backdrop = |image: &RgbaImage, x: u32, y: u32| {
-            let pixel = image.get_pixel(x, y).0;
-            pixel[3] < 128 || Oklab::from_srgb([pixel[0], pixel[1], pixel[2]]).distance(reference) <= options.tolerance
-        };
-        let mut queue: VecDeque<(u32, u32)> = border(width, height).collect();
-        while let Some((x, y)) = queue.pop_front() {
-            let index = (y * width + x) as usize;
-            if transparent[index] || !is_backdrop(image, x, y) {
-                continue;
-            }
-            transparent[index] = true;
-            if x > 0 {
-                queue.push_back((x - 1, y));
-            }
-            if x + 1 < width {
-                queue.push_back((x + 1, y));
-            }
-            if y > 0 {
-                queue.push_back((x, y - 1));
-            }
-            if y + 1 < height {
-                queue.push_back((x, y + 1));
-            }
+    let reference = dominant_border_colour(image, options)?;
+    let is_backdrop = |x: u32, y: u32| {
+        let pixel = image.get_pixel(x, y).0;
+        pixel[3] < 128 || Oklab::from_srgb([pixel[0], pixel[1], pixel[2]]).distance(reference) <= options.tolerance
+    };
+    let mut mask = vec![false; (width * height) as usize];
+    let mut queue: VecDeque<(u32, u32)> = border(width, height).collect();
+    while let Some((x, y)) = queue.pop_front() {
+        let index = (y * width + x) as usize;
+        if mask[index] || !is_backdrop(x, y) {
+            continue;
+        }
+        mask[index] = true;
+        if x > 0 {
+            queue.push_back((x - 1, y));
+        }
+        if x + 1 < width {
+            queue.push_back((x + 1, y));
+        }
+        if y > 0 {
+            queue.push_back((x, y - 1));
+        }
+        if y + 1 < height {
+            queue.push_back((x, y + 1));
         }
     }
-    for (pixel, &clear) in image.pixels_mut().zip(&transparent) {
+    Some(Backdrop { colour: Rgb::from(reference), mask })
+}
+
+/// Sets alpha to 0 where `mask` is set (or alpha was already under 128) and to 255 elsewhere.
+pub fn apply_mask(image: &mut RgbaImage, mask: Option<&[bool]>) {
+    for (index, pixel) in image.pixels_mut().enumerate() {
+        let clear = mask.is_some_and(|m| m.get(index).copied().unwrap_or(false));
         pixel.0[3] = if clear || pixel.0[3] < 128 { 0 } else { 255 };
     }
-    backdrop.map(Rgb::from)
 }
 
 /// The coordinates of the outer ring of a `width` × `height` image.
@@ -85,7 +107,7 @@ fn border(width: u32, height: u32) -> impl Iterator<Item = (u32, u32)> {
 }
 
 /// The colour shared by the largest part of the border, if that part is large enough.
-fn find_backdrop(image: &RgbaImage, options: &BackgroundOptions) -> Option<Oklab> {
+fn dominant_border_colour(image: &RgbaImage, options: &BackgroundOptions) -> Option<Oklab> {
     let (width, height) = image.dimensions();
     if width == 0 || height == 0 {
         return None;

@@ -10,6 +10,7 @@
 //! - [`grid`]: pixel-grid recovery, the (non-integer) cell size and phase per axis.
 //! - [`downsample`]: one pixel per cell, the median of the cell's centre.
 //! - [`background`]: backdrop removal by a flood fill from the border in Oklab.
+//! - [`flatness`]: tells a painted backdrop from a flat-looking part of a tile.
 //! - [`quantize`]: palettes: k-means in Oklab, from an image, mapping to one.
 //! - [`dither`]: ordered (Bayer) dithering onto a palette.
 //! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
@@ -39,6 +40,7 @@ pub mod color;
 pub mod decode;
 pub mod dither;
 pub mod downsample;
+pub mod flatness;
 pub mod grid;
 pub mod outline;
 pub mod pipeline;

@@ -8,7 +8,8 @@
 use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize, limits};
 use image::RgbaImage;
 
-use crate::background::{BackgroundOptions, remove_background};
+use crate::background::{BackgroundOptions, apply_mask, find_backdrop};
+use crate::flatness::{MAX_BACKDROP_DRIFT, backdrop_drift};
 use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
 use crate::grid::{GridError, detect_grid};
@@ -213,12 +214,12 @@ impl Pipeline {
                 detect_grid(frame, shared_size).map_err(|source| PipelineError::Grid { frame: index, source })?
             };
             let mut sprite = downsample(frame, &grid);
-            match settings.background {
-                Background::Transparent => {
-                    remove_background(&mut sprite, &BackgroundOptions::default());
-                }
-                Background::Keep => binarise_alpha(&mut sprite),
-            }
+            let backdrop = match settings.background {
+                Background::Transparent => find_backdrop(&sprite, &BackgroundOptions::default())
+                    .filter(|b| backdrop_drift(frame, &grid, &b.mask).is_none_or(|d| d <= MAX_BACKDROP_DRIFT)),
+                Background::Keep => None,
+            };
+            apply_mask(&mut sprite, backdrop.as_ref().map(|b| b.mask.as_slice()));
             sprites.push(sprite);
         }
 
@@ -259,12 +260,5 @@ fn target(size: TargetSize) -> Option<SpriteSize> {
     match size {
         TargetSize::Auto => None,
         TargetSize::Exact(size) => Some(size),
-    }
-}
-
-/// Pixel art has no partial transparency: alpha becomes 0 or 255.
-fn binarise_alpha(image: &mut RgbaImage) {
-    for pixel in image.pixels_mut() {
-        pixel.0[3] = if pixel.0[3] >= 128 { 255 } else { 0 };
     }
 }
