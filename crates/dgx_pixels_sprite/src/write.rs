@@ -65,10 +65,26 @@ impl SpriteFiles {
     }
 }
 
+/// Whether a write may replace an existing file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Replace the file if it exists (regenerated sprites, hot reload).
+    #[default]
+    Replace,
+    /// Fail with [`io::ErrorKind::AlreadyExists`] if it exists, even if it appears between a
+    /// check and the write (deploying into someone's project).
+    CreateNew,
+}
+
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a mix.
 ///
 /// On error the target is unchanged and no temporary file is left behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, bytes, WriteMode::Replace)
+}
+
+/// [`write_atomic`], or with [`WriteMode::CreateNew`] an atomic create that never replaces.
+pub fn write_atomic_with(path: &Path, bytes: &[u8], mode: WriteMode) -> io::Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -76,7 +92,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut temp = tempfile::Builder::new().prefix(".dgx-pixels-").suffix(".tmp").tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|err| err.error)?;
+    match mode {
+        WriteMode::Replace => temp.persist(path).map_err(|err| err.error)?,
+        WriteMode::CreateNew => temp.persist_noclobber(path).map_err(|err| err.error)?,
+    };
     Ok(())
 }
 
@@ -98,14 +117,32 @@ pub fn write_sprite_files(dir: &Path, name: &str, sheet: &Sheet, meta: &SpriteMe
 
 /// Writes the three `files`, each atomically, the PNG last.
 pub fn write_files(files: &SpriteFiles, sheet: &Sheet, meta: &SpriteMeta) -> Result<(), WriteError> {
-    let png = encode_png(&sheet.image)?;
-    let io_error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| WriteError::Io { path, source }
-    };
-    write_atomic(&files.sprite, meta.to_ron().as_bytes()).map_err(io_error(&files.sprite))?;
-    write_atomic(&files.atlas, sheet.layout.to_ron().as_bytes()).map_err(io_error(&files.atlas))?;
-    write_atomic(&files.sheet, &png).map_err(io_error(&files.sheet))?;
+    let contents =
+        FileContents { png: &encode_png(&sheet.image)?, atlas: &sheet.layout.to_ron(), sprite: &meta.to_ron() };
+    write_file_set(files, &contents, WriteMode::Replace)
+}
+
+/// The encoded contents of a sprite's three files.
+#[derive(Clone, Copy, Debug)]
+pub struct FileContents<'a> {
+    /// PNG bytes of the sheet.
+    pub png: &'a [u8],
+    /// `.atlas.ron` text.
+    pub atlas: &'a str,
+    /// `.sprite.ron` text.
+    pub sprite: &'a str,
+}
+
+/// Writes already encoded `contents` to `files`, each atomically, the PNG last.
+pub fn write_file_set(files: &SpriteFiles, contents: &FileContents<'_>, mode: WriteMode) -> Result<(), WriteError> {
+    let parts: [(&Path, &[u8]); 3] = [
+        (&files.sprite, contents.sprite.as_bytes()),
+        (&files.atlas, contents.atlas.as_bytes()),
+        (&files.sheet, contents.png),
+    ];
+    for (path, bytes) in parts {
+        write_atomic_with(path, bytes, mode).map_err(|source| WriteError::Io { path: path.to_path_buf(), source })?;
+    }
     Ok(())
 }
 
@@ -178,6 +215,17 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"old");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn create_new_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("keep.png");
+        write_atomic_with(&target, b"first", WriteMode::CreateNew).unwrap();
+        let err = write_atomic_with(&target, b"second", WriteMode::CreateNew).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&target).unwrap(), b"first");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
