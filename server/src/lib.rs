@@ -1,4 +1,211 @@
 //! The dgx-pixels generation server, as a library that can be embedded, and the `dgx-pixels` CLI.
 //!
-//! Work in progress: the HTTP server and job queue arrive with issue 3. The CLI's offline verbs
-//! (`pixelize`, `pack`) work today.
+//! The server queues generation jobs in SQLite, runs them on a backend (the built-in
+//! `procedural` one by default), turns the frames into a sprite sheet with `dgx_pixels_sprite`
+//! and serves the HTTP API of `DESIGN.md`: jobs, their Server-Sent Events, their files, the
+//! styles found under the models folder, the pixelize endpoint and an OpenAPI document.
+//!
+//! # Embedding
+//! The Bevy plugin and tests run the server in-process on loopback; port 0 picks a free port:
+//! ```no_run
+//! use dgx_pixels_server::{Config, Server};
+//!
+//! # async fn run() -> Result<(), dgx_pixels_server::ServerError> {
+//! let config = Config { bind: "127.0.0.1:0".parse().unwrap(), data_dir: "target/pixels".into(), ..Config::default() };
+//! let server = Server::bind(config).await?;
+//! println!("listening on http://{}", server.local_addr());
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let task = tokio::spawn(server.run(async move { let _ = stopped.await; }));
+//! // ... use the server ...
+//! let _ = stop.send(());
+//! task.await.expect("server task")?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`config`]: [`Config`], its defaults, the TOML file and the rules checked before starting.
+//! - `routes/`: one module per route group, `router()` with the layers; `error`: [`ApiError`].
+//! - `queue/`: the durable job queue (`store`: SQLite), the worker loop and the output files.
+//! - `backend/`: the [`backend::Backend`] trait and the `procedural` backend.
+//! - `models/`: the styles registry and its folder watcher.
+//! - `auth`, `shutdown`, `state`: bearer tokens, stopping, what handlers share.
+//!
+//! # Durability
+//! A job is committed to SQLite (WAL, `synchronous = FULL`) before `202 Accepted` is sent. Its
+//! files are written atomically (temporary file, fsync, rename) before it is marked completed.
+//! On start, jobs left `queued` or `running` are queued again in their original order, so a
+//! SIGKILL at any moment loses no accepted job and never leaves a half-written file.
+
+mod auth;
+pub mod backend;
+pub mod config;
+pub mod deploy;
+mod error;
+mod job_files;
+mod models;
+mod queue;
+mod routes;
+mod shutdown;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+
+pub use config::{Config, ConfigError};
+pub use error::ApiError;
+pub use queue::{QueueError, StoreError};
+pub use shutdown::shutdown_signal;
+
+use crate::backend::Backend;
+use crate::job_files::JobFilesDir;
+use crate::models::{StyleRegistry, StyleWatcher};
+use crate::queue::JobQueue;
+use crate::queue::worker::{WorkerContext, run_backend};
+use crate::state::AppState;
+
+/// How long open connections get to finish after shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The configuration breaks a rule (see [`Config::check`]).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The data folder cannot be created.
+    #[error("cannot create data folder {path}: {source}")]
+    DataDir {
+        /// The folder.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The job database cannot be opened.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The address cannot be bound (in use, not permitted).
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A server that is bound and ready to run. Create it with [`Server::bind`], read the port with
+/// [`Server::local_addr`], then [`Server::run`] it until a shutdown future resolves.
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+    workers: WorkerContext,
+    concurrency: Option<usize>,
+    config: Config,
+    trigger: shutdown::ShutdownTrigger,
+    _watcher: Option<StyleWatcher>,
+}
+
+impl Server {
+    /// Checks the configuration, opens the job database (queuing again any job left unfinished),
+    /// scans and watches the models folder and binds the listener. Nothing runs until
+    /// [`Server::run`].
+    pub async fn bind(config: Config) -> Result<Self, ServerError> {
+        config.check()?;
+        let data_dir = config.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir { path: data_dir.clone(), source })?;
+        let (queue, resumed) = JobQueue::open(&data_dir.join("jobs.sqlite3")).await?;
+        if resumed > 0 {
+            info!(resumed, "resuming unfinished jobs");
+        }
+        let models_dir = config.models_dir();
+        let styles = tokio::task::spawn_blocking(move || StyleRegistry::load(&models_dir))
+            .await
+            .map_err(|err| ServerError::Queue(QueueError::Task(err.to_string())))?;
+        let watcher = match StyleWatcher::start(styles.clone()) {
+            Ok(watcher) => Some(watcher),
+            Err(err) => {
+                warn!(error = %err, dir = %styles.dir().display(), "cannot watch the models folder; restart to see new styles");
+                None
+            }
+        };
+        let listener =
+            TcpListener::bind(config.bind).await.map_err(|source| ServerError::Bind { addr: config.bind, source })?;
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.bind, source })?;
+        let backends: Vec<Arc<dyn Backend>> =
+            backend::build(config.backend, config.procedural_delay).into_iter().collect();
+        let files = JobFilesDir::new(&data_dir);
+        let (trigger, shutdown) = shutdown::channel();
+        let state = AppState {
+            queue: queue.clone(),
+            styles: styles.clone(),
+            backends: backends.into(),
+            files: files.clone(),
+            token: config.token.as_deref().map(Arc::from),
+            shutdown,
+        };
+        let workers = WorkerContext { queue, styles, files, job_timeout: config.job_timeout };
+        Ok(Self {
+            listener,
+            local_addr,
+            state,
+            workers,
+            concurrency: config.concurrency,
+            config,
+            trigger,
+            _watcher: watcher,
+        })
+    }
+
+    /// The address the server listens on, with the real port when `bind` asked for port 0.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking connections, ends event streams,
+    /// stops the workers (their running jobs resume on the next start) and returns once open
+    /// connections finish or after a grace period.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+        let Server { listener, local_addr, state, workers, concurrency, config, trigger, _watcher } = self;
+        let mut tasks = tokio::task::JoinSet::new();
+        for backend in state.backends.iter() {
+            let concurrency = concurrency.unwrap_or_else(|| backend.default_concurrency());
+            tasks.spawn(run_backend(workers.clone(), Arc::clone(backend), concurrency, state.shutdown.clone()));
+        }
+        let mut stopping = state.shutdown.clone();
+        let app = routes::router(state, config.max_body_bytes, config.request_timeout);
+        info!(addr = %local_addr, "listening");
+        tokio::spawn(async move {
+            shutdown.await;
+            info!("shutting down");
+            trigger.fire();
+        });
+        let mut graceful = stopping.clone();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move { graceful.wait().await });
+        let outcome = tokio::select! {
+            outcome = server => outcome.map_err(ServerError::Serve),
+            () = async { stopping.wait().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+                warn!("connections still open after the grace period; closing them");
+                Ok(())
+            }
+        };
+        while tasks.join_next().await.is_some() {}
+        info!("stopped");
+        outcome
+    }
+}
+
+/// Binds and runs a server until `shutdown` resolves: [`Server::bind`] then [`Server::run`].
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    Server::bind(config).await?.run(shutdown).await
+}

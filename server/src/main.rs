@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the generation server (HTTP API, job queue, backends).
+    Serve(cli::serve::ServeArgs),
     /// Turn an upscaled, smooth "pixel-art looking" image into a true pixel-art sprite.
     Pixelize(cli::pixelize::PixelizeArgs),
     /// Pack sprites into one sheet with its .atlas.ron and .sprite.ron.
@@ -28,6 +30,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Serve(args) => cli::serve::run(args),
         Command::Pixelize(args) => cli::pixelize::run(args),
         Command::Pack(args) => cli::pack::run(args),
     };

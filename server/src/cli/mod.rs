@@ -3,3 +3,4 @@
 mod input;
 pub mod pack;
 pub mod pixelize;
+pub mod serve;

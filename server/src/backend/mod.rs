@@ -1,0 +1,108 @@
+//! Generation backends: the [`Backend`] trait and its implementations.
+//!
+//! A job runs in two steps so that a GPU never idles between jobs: [`Backend::prepare`] does
+//! everything that does not need the generator (resolving the style, building a workflow,
+//! uploading inputs) while the previous job still runs, and [`PreparedJob::run`] generates the
+//! frames. The frames then go through the sprite pipeline in `queue::worker`, whatever backend
+//! made them.
+//!
+//! - [`procedural`]: built-in placeholder art, offline and deterministic; the default.
+//! - `comfyui` (SDXL + LoRAs on a GPU box) arrives with a later issue.
+
+pub mod procedural;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dgx_pixels_protocol::{BackendKind, SpriteSize};
+use futures_util::future::BoxFuture;
+use image::RgbaImage;
+
+/// What a backend is asked to draw: the request with the style applied and the seed chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenerationSpec {
+    /// The prompt with the style's trigger words in front.
+    pub prompt: String,
+    /// What to avoid.
+    pub negative_prompt: String,
+    /// The seed; the same spec with the same seed gives the same frames.
+    pub seed: u64,
+    /// Frames to draw.
+    pub frames: u32,
+    /// Final size of one frame, after the pipeline.
+    pub sprite: SpriteSize,
+    /// Generation canvas (for diffusion backends).
+    pub canvas: SpriteSize,
+    /// Diffusion steps.
+    pub steps: u32,
+    /// Classifier-free guidance.
+    pub guidance_scale: f32,
+    /// The LoRA of the chosen style, if any.
+    pub lora: Option<LoraChoice>,
+}
+
+/// A LoRA to apply, from the styles registry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoraChoice {
+    /// File relative to the models folder.
+    pub file: String,
+    /// Strength, 0.0..=2.0.
+    pub strength: f32,
+}
+
+/// Receives a running job's progress, 0.0..=1.0 of the backend's own work.
+#[derive(Clone)]
+pub struct Progress(Arc<dyn Fn(f32) + Send + Sync>);
+
+impl Progress {
+    /// Progress reports go to `report`.
+    pub fn new(report: impl Fn(f32) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(report))
+    }
+
+    /// Reports `fraction` (clamped to 0..=1).
+    pub fn report(&self, fraction: f32) {
+        (self.0)(fraction.clamp(0.0, 1.0));
+    }
+}
+
+/// Why a backend could not make a job's frames.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// The generator is unreachable or not ready; the job fails and says so.
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    /// The generator ran and failed.
+    #[error("generation failed: {0}")]
+    Generation(String),
+}
+
+/// A source of frames. Implementations are shared by the workers of one backend.
+pub trait Backend: Send + Sync + 'static {
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
+    /// Whether it can take jobs now (shown by `/health`).
+    fn ready(&self) -> bool;
+
+    /// Jobs it runs at once unless the configuration says otherwise.
+    fn default_concurrency(&self) -> usize;
+
+    /// Does the work that can overlap the previous job; cheap for `procedural`.
+    fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>>;
+}
+
+/// A job ready to generate.
+pub trait PreparedJob: Send {
+    /// Generates `spec.frames` frames, reporting progress as it goes.
+    fn run(self: Box<Self>, progress: Progress) -> BoxFuture<'static, Result<Vec<RgbaImage>, BackendError>>;
+}
+
+/// Builds the backend `kind` with the server's settings.
+pub(crate) fn build(kind: BackendKind, procedural_delay: Duration) -> Option<Arc<dyn Backend>> {
+    match kind {
+        BackendKind::Procedural => Some(Arc::new(procedural::Procedural::new(procedural_delay))),
+        BackendKind::Comfyui => None,
+    }
+}

@@ -1,0 +1,193 @@
+//! How each subject is drawn at one animation phase.
+//!
+//! Coordinates are fractions of the frame (0..1, y down), so a design looks the same at 16×16
+//! and 128×128. The phase `t` runs once around the circle over the sheet, so the last frame
+//! leads smoothly back into the first.
+
+use std::f32::consts::TAU;
+
+use dgx_pixels_protocol::SpriteSize;
+use image::{Rgba, RgbaImage};
+
+use super::design::{Design, SplitMix, Subject};
+use super::paint::{Canvas, scale};
+
+const INK: Rgba<u8> = Rgba([24, 20, 28, 255]);
+const WHITE: Rgba<u8> = Rgba([250, 250, 245, 255]);
+const GLASS: Rgba<u8> = Rgba([200, 220, 230, 255]);
+const WOOD: Rgba<u8> = Rgba([120, 78, 44, 255]);
+
+/// Frame `index` of `frames` of `design` at `size`.
+pub(super) fn render(design: &Design, size: SpriteSize, index: u32, frames: u32) -> RgbaImage {
+    let phase = index as f32 / frames.max(1) as f32;
+    let t = phase * TAU;
+    let mut canvas = Canvas::new(size.width, size.height);
+    let outline = scale(design.primary, 0.3);
+    match design.subject {
+        Subject::Character => character(&mut canvas, design, t),
+        Subject::Slime => slime(&mut canvas, design, t),
+        Subject::Flyer => flyer(&mut canvas, design, t),
+        Subject::Beast => beast(&mut canvas, design, t),
+        Subject::Blade => blade(&mut canvas, design, t, phase),
+        Subject::Potion => potion(&mut canvas, design, t, phase),
+        Subject::Gem => gem(&mut canvas, design, t),
+        Subject::Chest => chest(&mut canvas, design, t),
+        Subject::Tile => return tile(canvas, design, index),
+    }
+    canvas.finish(outline)
+}
+
+fn character(canvas: &mut Canvas, d: &Design, t: f32) {
+    let (s, bob) = (t.sin(), 0.03 * t.sin().abs());
+    let j = d.jitter;
+    let body = d.primary;
+    let limbs = scale(d.secondary, 0.9);
+    let head_y = 0.24 - bob;
+    // Back arm, legs, body, head, front arm: back to front.
+    canvas.capsule((0.34, 0.42 - bob), (0.31 + 0.06 * s, 0.62 - bob), 0.05, scale(body, 0.8));
+    canvas.capsule((0.43, 0.64 - bob), (0.43 + 0.09 * s, 0.9), 0.065, limbs);
+    canvas.capsule((0.57, 0.64 - bob), (0.57 - 0.09 * s, 0.9), 0.065, limbs);
+    canvas.rect(0.34 - 0.02 * j[0], 0.38 - bob, 0.66 + 0.02 * j[0], 0.66 - bob, body);
+    canvas.rect(0.34, 0.6 - bob, 0.66, 0.64 - bob, scale(d.secondary, 0.7));
+    canvas.ellipse(0.5, head_y, 0.14 + 0.015 * j[1], 0.14, d.accent);
+    if d.has("wizard") || d.has("mage") || d.has("witch") {
+        let brim = head_y - 0.07;
+        canvas
+            .fill_where(d.secondary, |u, v| v <= brim && v >= brim - 0.22 && (u - 0.5).abs() < (v - brim + 0.22) * 0.8);
+        canvas.rect(0.3, brim - 0.02, 0.7, brim + 0.02, d.secondary);
+    } else if d.has("knight") || d.has("robot") || d.has("guard") || d.has("paladin") {
+        canvas.ellipse(0.5, head_y, 0.15, 0.15, scale(body, 1.15));
+        canvas.rect(0.4, head_y - 0.01, 0.62, head_y + 0.03, INK);
+    } else {
+        canvas.ellipse(0.5, head_y - 0.07, 0.15, 0.08, d.secondary);
+    }
+    canvas.dot(0.46, head_y + 0.02, INK);
+    canvas.dot(0.56, head_y + 0.02, INK);
+    canvas.capsule((0.66, 0.42 - bob), (0.69 - 0.06 * s, 0.62 - bob), 0.05, scale(body, 0.9));
+}
+
+fn slime(canvas: &mut Canvas, d: &Design, t: f32) {
+    let squash = 0.14 * t.sin();
+    let rx = (0.36 + 0.02 * d.jitter[0]) * (1.0 + squash);
+    let ry = 0.27 * (1.0 - squash);
+    let cy = 0.9 - ry;
+    canvas.ellipse(0.5, cy, rx, ry, d.primary);
+    canvas.rect(0.5 - rx * 0.9, cy, 0.5 + rx * 0.9, 0.9, d.primary);
+    canvas.ellipse(0.38, cy - ry * 0.45, 0.05, 0.04, scale(d.primary, 1.5));
+    canvas.dot(0.42, cy, INK);
+    canvas.dot(0.58, cy, INK);
+}
+
+fn flyer(canvas: &mut Canvas, d: &Design, t: f32) {
+    let (flap, cy) = (t.sin(), 0.5 - 0.05 * t.cos());
+    let wing = d.secondary;
+    canvas.capsule((0.42, cy), (0.12, cy - 0.22 * flap - 0.02), 0.08, wing);
+    canvas.capsule((0.58, cy), (0.88, cy - 0.22 * flap - 0.02), 0.08, wing);
+    canvas.ellipse(0.5, cy, 0.14 + 0.01 * d.jitter[0], 0.17, d.primary);
+    canvas.dot(0.45, cy - 0.05, d.accent);
+    canvas.dot(0.55, cy - 0.05, d.accent);
+}
+
+fn beast(canvas: &mut Canvas, d: &Design, t: f32) {
+    let (s, bob) = (t.sin(), 0.02 * t.sin().abs());
+    let legs = scale(d.primary, 0.8);
+    canvas.capsule((0.24, 0.5 - bob), (0.1, 0.38 + 0.07 * s), 0.035, d.primary);
+    for (i, x) in [0.32_f32, 0.42, 0.56, 0.66].into_iter().enumerate() {
+        let swing = if i % 2 == 0 { s } else { -s };
+        canvas.capsule((x, 0.6 - bob), (x + 0.05 * swing, 0.88), 0.045, legs);
+    }
+    canvas.ellipse(0.48, 0.55 - bob, 0.26 + 0.02 * d.jitter[0], 0.14, d.primary);
+    canvas.ellipse(0.76, 0.42 - bob, 0.12, 0.11 + 0.01 * d.jitter[1], d.primary);
+    canvas.capsule((0.72, 0.34 - bob), (0.7, 0.24 - bob), 0.035, d.primary);
+    canvas.ellipse(0.86, 0.46 - bob, 0.06, 0.05, d.secondary);
+    canvas.dot(0.8, 0.4 - bob, INK);
+}
+
+fn blade(canvas: &mut Canvas, d: &Design, t: f32, phase: f32) {
+    let dy = 0.03 * t.sin();
+    canvas.capsule((0.32, 0.68 + dy), (0.8, 0.2 + dy), 0.065, scale(d.primary, 1.1));
+    canvas.capsule((0.2, 0.6 + dy), (0.4, 0.8 + dy), 0.045, d.accent);
+    canvas.capsule((0.28, 0.72 + dy), (0.16, 0.84 + dy), 0.045, WOOD);
+    let along = 0.15 + 0.7 * phase;
+    canvas.dot(0.32 + 0.48 * along, 0.68 - 0.48 * along + dy, WHITE);
+}
+
+fn potion(canvas: &mut Canvas, d: &Design, t: f32, phase: f32) {
+    canvas.ellipse(0.5, 0.64, 0.25, 0.25, GLASS);
+    canvas.rect(0.42, 0.22, 0.58, 0.45, GLASS);
+    canvas.rect(0.4, 0.12, 0.6, 0.23, WOOD);
+    let level = 0.56 + 0.03 * t.sin();
+    canvas.fill_where(d.primary, |u, v| v > level && ((u - 0.5) / 0.2).powi(2) + ((v - 0.64) / 0.2).powi(2) <= 1.0);
+    canvas.dot(0.45 + 0.08 * phase, 0.82 - 0.22 * phase, WHITE);
+}
+
+fn gem(canvas: &mut Canvas, d: &Design, t: f32) {
+    let bob = 0.03 * t.sin();
+    if d.has("coin") {
+        let rx = 0.05 + 0.27 * (t / 2.0).cos().abs();
+        canvas.ellipse(0.5, 0.5 + bob, rx, 0.32, d.primary);
+        canvas.ellipse(0.5, 0.5 + bob, rx * 0.6, 0.2, scale(d.primary, 0.85));
+    } else {
+        canvas.diamond(0.5, 0.5 + bob, 0.3 + 0.02 * d.jitter[0], 0.38, d.primary);
+        canvas.diamond(0.43, 0.4 + bob, 0.1, 0.12, scale(d.primary, 1.4));
+    }
+    let (sx, sy) = (0.5 + 0.22 * t.cos(), 0.5 + 0.26 * t.sin() + bob);
+    for (dx, dy) in [(0.0, 0.0), (0.04, 0.0), (-0.04, 0.0), (0.0, 0.04), (0.0, -0.04)] {
+        canvas.dot(sx + dx, sy + dy, WHITE);
+    }
+}
+
+fn chest(canvas: &mut Canvas, d: &Design, t: f32) {
+    let lift = 0.06 * t.sin().max(0.0);
+    let wood = if d.has("barrel") || d.has("crate") { WOOD } else { d.primary };
+    canvas.rect(0.14, 0.46, 0.86, 0.86, wood);
+    canvas.rect(0.14, 0.28 - lift, 0.86, 0.45 - lift, scale(wood, 1.15));
+    canvas.rect(0.14, 0.6, 0.86, 0.65, d.accent);
+    canvas.rect(0.45, 0.5, 0.55, 0.62, d.accent);
+    canvas.dot(0.5, 0.56, INK);
+}
+
+/// A seamless tile: a ground colour, a material pattern and a highlight that moves per frame.
+fn tile(mut canvas: Canvas, d: &Design, index: u32) -> RgbaImage {
+    const MATERIALS: &[(&str, u32)] = &[
+        ("grass", 0x4c9a3c),
+        ("water", 0x3a70c8),
+        ("lava", 0xd8501c),
+        ("sand", 0xd8c080),
+        ("dirt", 0x8a6038),
+        ("brick", 0xa04a3a),
+        ("wall", 0x7a7a84),
+        ("stone", 0x7a7a84),
+        ("ice", 0xa8d8f0),
+        ("wood", 0x9a6a3c),
+        ("floor", 0x8a7a6a),
+    ];
+    let material = MATERIALS.iter().find(|(word, _)| d.has(word));
+    let base = material.map_or(d.primary, |(_, rgb)| Rgba([(rgb >> 16) as u8, (rgb >> 8) as u8, *rgb as u8, 255]));
+    let name = material.map_or("", |(word, _)| word);
+    let (w, h) = (canvas.width(), canvas.height());
+    let cell = (w / 8).max(1);
+    let seed = d.jitter[0].to_bits() as u64;
+    for y in 0..h {
+        for x in 0..w {
+            let noise = SplitMix(seed ^ (u64::from(y) << 32 | u64::from(x))).next() % 16;
+            let colour = match name {
+                "brick" | "wall" => {
+                    let row = y / (cell * 2);
+                    let offset = if row % 2 == 0 { 0 } else { cell * 2 };
+                    let mortar = y % (cell * 2) == 0 || (x + offset) % (cell * 4) == 0;
+                    if mortar { scale(base, 1.5) } else { scale(base, 0.9 + noise as f32 / 80.0) }
+                }
+                "water" | "lava" => {
+                    let wave = (x + 2 * y + index * cell) % (cell * 4) == 0;
+                    if wave { scale(base, 1.4) } else { scale(base, 0.95 + noise as f32 / 160.0) }
+                }
+                _ => scale(base, 0.85 + noise as f32 / 60.0),
+            };
+            canvas.set(i64::from(x), i64::from(y), colour);
+        }
+    }
+    let glint = (index * cell * 2) % w.max(1);
+    canvas.set(i64::from(glint), i64::from((glint + h / 3) % h.max(1)), scale(base, 1.6));
+    canvas.into_image()
+}

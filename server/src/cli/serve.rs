@@ -1,0 +1,117 @@
+//! `dgx-pixels serve`: flags and environment into a [`Config`], logging, then the server until
+//! Ctrl-C or SIGTERM.
+//!
+//! Once bound it prints `listening on http://ADDR` on stdout (with the real port when `--bind`
+//! asked for port 0), so scripts and tests can find it.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use dgx_pixels_protocol::BackendKind;
+use dgx_pixels_server::config::{Config, ConfigFile, default_data_dir};
+use dgx_pixels_server::{Server, shutdown_signal};
+
+/// Flags of `dgx-pixels serve`. Each overrides its environment variable, which overrides the
+/// `--config` file, which overrides the default.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8787]. Non-loopback addresses need --token.
+    #[arg(long, env = "DGX_PIXELS_BIND")]
+    bind: Option<SocketAddr>,
+    /// Folder for the job database and job files [default: $XDG_DATA_HOME/dgx-pixels,
+    /// else ~/.local/share/dgx-pixels, else ./dgx-pixels-data].
+    #[arg(long, env = "DGX_PIXELS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// LoRA folder scanned for styles [default: DATA_DIR/models/lora].
+    #[arg(long, env = "DGX_PIXELS_MODELS")]
+    models: Option<PathBuf>,
+    /// Default backend: `procedural` (`comfyui` is not available yet) [default: procedural].
+    #[arg(long, env = "DGX_PIXELS_BACKEND", value_parser = parse_backend)]
+    backend: Option<BackendKind>,
+    /// ComfyUI base URL, repeatable (used by the comfyui backend, a later feature).
+    #[arg(long)]
+    comfyui: Vec<String>,
+    /// Bearer token required on every route but /health.
+    #[arg(long, env = "DGX_PIXELS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Folder that deploy_to_bevy may write into, repeatable (used by MCP, a later feature).
+    #[arg(long = "allow-root")]
+    allow_root: Vec<PathBuf>,
+    /// TOML file with any of the settings above (see `Config` in the library docs).
+    #[arg(long, env = "DGX_PIXELS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Jobs one backend runs at once [default: the backend's own].
+    #[arg(long, hide = true)]
+    concurrency: Option<usize>,
+    /// Test knob: extra milliseconds the procedural backend spends per job.
+    #[arg(long, hide = true, env = "DGX_PIXELS_PROCEDURAL_DELAY_MS")]
+    procedural_delay_ms: Option<u64>,
+}
+
+fn parse_backend(name: &str) -> Result<BackendKind, String> {
+    match name {
+        "procedural" => Ok(BackendKind::Procedural),
+        "comfyui" => Ok(BackendKind::Comfyui),
+        other => Err(format!("unknown backend `{other}`; use `procedural`")),
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = config_from(args)?;
+    init_tracing();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let server = Server::bind(config).await?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "listening on http://{}", server.local_addr())?;
+        stdout.flush()?;
+        server.run(shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
+    let mut config = Config { data_dir: default_data_dir(), ..Config::default() };
+    if let Some(path) = &args.config {
+        config.apply_file(ConfigFile::load(path)?);
+    }
+    let ServeArgs {
+        bind,
+        data_dir,
+        models,
+        backend,
+        comfyui,
+        token,
+        allow_root,
+        config: _,
+        concurrency,
+        procedural_delay_ms,
+    } = args;
+    config.bind = bind.unwrap_or(config.bind);
+    config.data_dir = data_dir.unwrap_or(config.data_dir);
+    config.models_dir = models.or(config.models_dir);
+    config.backend = backend.unwrap_or(config.backend);
+    if !comfyui.is_empty() {
+        config.comfyui = comfyui;
+    }
+    config.token = token.filter(|t| !t.is_empty()).or(config.token);
+    if !allow_root.is_empty() {
+        config.allow_roots = allow_root;
+    }
+    config.concurrency = concurrency.or(config.concurrency);
+    config.procedural_delay = procedural_delay_ms.map(Duration::from_millis).unwrap_or(config.procedural_delay);
+    config.check()?;
+    Ok(config)
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `info`).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

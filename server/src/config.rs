@@ -1,0 +1,252 @@
+//! [`Config`]: everything `dgx-pixels serve` and the embedded server can be told.
+//!
+//! Values come from, in rising priority: [`Config::default`], an optional TOML file
+//! ([`ConfigFile`], `--config FILE`), environment variables and command-line flags (both handled
+//! by `cli/serve.rs` through clap). [`Config::check`] enforces the rules that keep a server safe:
+//! a non-loopback bind needs a token, and only backends that exist can be chosen.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dgx_pixels_protocol::BackendKind;
+use serde::Deserialize;
+
+/// Default bind address: loopback only, so nothing on the network can reach a fresh server.
+pub const DEFAULT_BIND: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8787);
+/// Default request body limit: 16 MiB, enough for a 2048² PNG to pixelize.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Default time one job may run before it fails: 10 minutes, longer than any sane SDXL job.
+pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default time one HTTP request may take before the server answers 408.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How the server runs. Build it with `Config { data_dir, ..Config::default() }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Address to listen on; default [`DEFAULT_BIND`]. Port 0 picks a free port (see
+    /// `Server::local_addr`). A non-loopback address requires `token`.
+    pub bind: SocketAddr,
+    /// Where jobs (`jobs.sqlite3`) and their files (`jobs/<id>/`) live; default
+    /// [`default_data_dir`].
+    pub data_dir: PathBuf,
+    /// The LoRA folder scanned for styles; `None` means `<data_dir>/models/lora`.
+    pub models_dir: Option<PathBuf>,
+    /// The backend for requests that name none; default `procedural`, the only one available
+    /// so far (`comfyui` arrives with a later issue and is refused by [`Config::check`]).
+    pub backend: BackendKind,
+    /// ComfyUI base URLs, one per GPU box. Stored for the `comfyui` backend (later issue).
+    pub comfyui: Vec<String>,
+    /// Bearer token required on every route but `/health`; `None` disables auth (loopback only).
+    pub token: Option<String>,
+    /// Folders that `deploy_to_bevy` may write into. Stored for the MCP tools (later issue).
+    pub allow_roots: Vec<PathBuf>,
+    /// Largest request body accepted; default [`DEFAULT_MAX_BODY_BYTES`].
+    pub max_body_bytes: usize,
+    /// How long one job may run before it fails; default [`DEFAULT_JOB_TIMEOUT`].
+    pub job_timeout: Duration,
+    /// How long one HTTP request may take; default [`DEFAULT_REQUEST_TIMEOUT`]. Event streams
+    /// are exempt once their headers are sent.
+    pub request_timeout: Duration,
+    /// Jobs one backend runs at once; `None` means the backend's own default (one per GPU for
+    /// ComfyUI, one per CPU core for `procedural`).
+    pub concurrency: Option<usize>,
+    /// Test knob, hidden from `--help`: extra time the `procedural` backend spends per job,
+    /// spread over its frames, so tests can catch jobs queued and running. Zero by default.
+    pub procedural_delay: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: DEFAULT_BIND,
+            data_dir: default_data_dir(),
+            models_dir: None,
+            backend: BackendKind::Procedural,
+            comfyui: Vec::new(),
+            token: None,
+            allow_roots: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            job_timeout: DEFAULT_JOB_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            concurrency: None,
+            procedural_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// The data folder when none is given: `$XDG_DATA_HOME/dgx-pixels`, else
+/// `$HOME/.local/share/dgx-pixels`, else `./dgx-pixels-data`.
+pub fn default_data_dir() -> PathBuf {
+    let xdg = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
+    let home = || std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| Path::new(&h).join(".local/share"));
+    xdg.or_else(home).map(|base| base.join("dgx-pixels")).unwrap_or_else(|| PathBuf::from("dgx-pixels-data"))
+}
+
+/// A configuration the server refuses to start with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Binding beyond loopback would expose an open server to the network.
+    #[error("refusing to listen on {bind} without a token: set --token (or DGX_PIXELS_TOKEN) or bind to 127.0.0.1")]
+    TokenRequired {
+        /// The non-loopback address asked for.
+        bind: SocketAddr,
+    },
+    /// The token is empty or has characters a header cannot carry.
+    #[error("the token must be 1 to 512 visible ASCII characters")]
+    BadToken,
+    /// A backend that this build does not have yet.
+    #[error("backend `{0}` is not available yet; use `procedural`")]
+    BackendUnavailable(&'static str),
+    /// The TOML file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML file does not parse or has unknown keys.
+    #[error("bad config file {path}: {source}")]
+    ParseFile {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        source: toml::de::Error,
+    },
+}
+
+impl Config {
+    /// The LoRA folder: `models_dir`, else `<data_dir>/models/lora`.
+    pub fn models_dir(&self) -> PathBuf {
+        self.models_dir.clone().unwrap_or_else(|| self.data_dir.join("models").join("lora"))
+    }
+
+    /// Checks the rules the server will not start without.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if let Some(token) = &self.token {
+            let visible = token.bytes().all(|b| b.is_ascii_graphic());
+            if token.is_empty() || token.len() > 512 || !visible {
+                return Err(ConfigError::BadToken);
+            }
+        } else if !self.bind.ip().is_loopback() {
+            return Err(ConfigError::TokenRequired { bind: self.bind });
+        }
+        if self.backend == BackendKind::Comfyui {
+            return Err(ConfigError::BackendUnavailable("comfyui"));
+        }
+        Ok(())
+    }
+
+    /// Applies the values a TOML file sets; absent keys keep their current value.
+    pub fn apply_file(&mut self, file: ConfigFile) {
+        let ConfigFile {
+            bind,
+            data_dir,
+            models,
+            backend,
+            comfyui,
+            token,
+            allow_roots,
+            max_body_bytes,
+            job_timeout_secs,
+            request_timeout_secs,
+            concurrency,
+        } = file;
+        self.bind = bind.unwrap_or(self.bind);
+        self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
+        self.models_dir = models.or_else(|| self.models_dir.clone());
+        self.backend = backend.unwrap_or(self.backend);
+        self.comfyui = comfyui.unwrap_or_else(|| self.comfyui.clone());
+        self.token = token.or_else(|| self.token.clone());
+        self.allow_roots = allow_roots.unwrap_or_else(|| self.allow_roots.clone());
+        self.max_body_bytes = max_body_bytes.unwrap_or(self.max_body_bytes);
+        self.job_timeout = job_timeout_secs.map(Duration::from_secs).unwrap_or(self.job_timeout);
+        self.request_timeout = request_timeout_secs.map(Duration::from_secs).unwrap_or(self.request_timeout);
+        self.concurrency = concurrency.or(self.concurrency);
+    }
+}
+
+/// The TOML file given with `--config`: every key optional, unknown keys refused.
+///
+/// ```toml
+/// bind = "0.0.0.0:8787"
+/// data_dir = "/srv/dgx-pixels"
+/// models = "/srv/loras"
+/// backend = "procedural"
+/// token = "change-me"
+/// comfyui = ["http://127.0.0.1:8188"]
+/// allow_roots = ["/home/me/games"]
+/// max_body_bytes = 16777216
+/// job_timeout_secs = 600
+/// request_timeout_secs = 30
+/// concurrency = 1
+/// ```
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// See [`Config::bind`].
+    pub bind: Option<SocketAddr>,
+    /// See [`Config::data_dir`].
+    pub data_dir: Option<PathBuf>,
+    /// See [`Config::models_dir`].
+    pub models: Option<PathBuf>,
+    /// See [`Config::backend`].
+    pub backend: Option<BackendKind>,
+    /// See [`Config::comfyui`].
+    pub comfyui: Option<Vec<String>>,
+    /// See [`Config::token`].
+    pub token: Option<String>,
+    /// See [`Config::allow_roots`].
+    pub allow_roots: Option<Vec<PathBuf>>,
+    /// See [`Config::max_body_bytes`].
+    pub max_body_bytes: Option<usize>,
+    /// See [`Config::job_timeout`], in seconds.
+    pub job_timeout_secs: Option<u64>,
+    /// See [`Config::request_timeout`], in seconds.
+    pub request_timeout_secs: Option<u64>,
+    /// See [`Config::concurrency`].
+    pub concurrency: Option<usize>,
+}
+
+impl ConfigFile {
+    /// Reads and parses `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile { path: path.to_owned(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::ParseFile { path: path.to_owned(), source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_binds_need_a_token() {
+        let open = Config { bind: "0.0.0.0:8787".parse().unwrap(), ..Config::default() };
+        assert!(matches!(open.check(), Err(ConfigError::TokenRequired { .. })));
+        Config { token: Some("secret".into()), ..open }.check().unwrap();
+        Config::default().check().unwrap();
+        let bad = Config { token: Some("two words".into()), ..Config::default() };
+        assert!(matches!(bad.check(), Err(ConfigError::BadToken)));
+    }
+
+    #[test]
+    fn comfyui_is_refused_until_it_exists() {
+        let config = Config { backend: BackendKind::Comfyui, ..Config::default() };
+        assert!(config.check().unwrap_err().to_string().contains("not available yet"));
+    }
+
+    #[test]
+    fn file_values_override_defaults_only_where_set() {
+        let file: ConfigFile = toml::from_str("bind = \"127.0.0.1:9000\"\nconcurrency = 3").unwrap();
+        let mut config = Config::default();
+        config.apply_file(file);
+        assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.concurrency, Some(3));
+        assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert!(toml::from_str::<ConfigFile>("bnid = 1").is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! The in-memory view of the queue: live jobs, their order per backend and their progress.
+//!
+//! It is a cache of the database plus what is never stored (progress, which jobs a worker has
+//! taken to prepare). [`super::JobQueue`] changes it only after the database accepted the change.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use dgx_pixels_protocol::{BackendKind, Job, JobId, JobResult, JobStatus};
+use tokio::sync::Notify;
+
+use super::Claim;
+use super::store::StoredJob;
+
+struct Entry {
+    job: Job,
+    seed: u64,
+    backend: BackendKind,
+    cancel: Arc<Notify>,
+    /// A worker took it to prepare; it stays in its queue (position 0 or so) until it starts.
+    claimed: bool,
+}
+
+/// Live jobs by id, the FIFO of queued ids per backend, and finished ids oldest first.
+pub(super) struct Memory {
+    entries: HashMap<JobId, Entry>,
+    queues: HashMap<BackendKind, VecDeque<JobId>>,
+    finished: VecDeque<JobId>,
+    keep_finished: usize,
+}
+
+impl Memory {
+    pub fn new(keep_finished: usize) -> Self {
+        Self { entries: HashMap::new(), queues: HashMap::new(), finished: VecDeque::new(), keep_finished }
+    }
+
+    /// Adds a job read from the database; queued jobs join the end of their backend's queue.
+    pub fn insert(&mut self, stored: StoredJob) {
+        let StoredJob { job, seed, backend } = stored;
+        let id = job.id.clone();
+        match job.status {
+            JobStatus::Queued => self.queues.entry(backend).or_default().push_back(id.clone()),
+            status if status.is_terminal() => self.remember_finished(id.clone()),
+            _ => {}
+        }
+        let entry = Entry { job, seed, backend, cancel: Arc::new(Notify::new()), claimed: false };
+        self.entries.insert(id, entry);
+    }
+
+    /// The job with its current queue position.
+    pub fn get(&self, id: &JobId) -> Option<Job> {
+        let entry = self.entries.get(id)?;
+        let mut job = entry.job.clone();
+        if job.status == JobStatus::Queued {
+            job.queue_position = self
+                .queues
+                .get(&entry.backend)
+                .and_then(|queue| queue.iter().position(|queued| queued == id))
+                .map(|position| u32::try_from(position).unwrap_or(u32::MAX));
+        }
+        Some(job)
+    }
+
+    /// The oldest unclaimed queued job of `backend`, now claimed.
+    pub fn claim_next(&mut self, backend: BackendKind) -> Option<Claim> {
+        let queue = self.queues.get(&backend)?;
+        let entries = &mut self.entries;
+        let id = queue.iter().find(|id| entries.get(*id).is_some_and(|entry| !entry.claimed))?;
+        let entry = entries.get_mut(id)?;
+        entry.claimed = true;
+        Some(Claim {
+            id: id.clone(),
+            request: entry.job.request.clone(),
+            seed: entry.seed,
+            backend: entry.backend,
+            cancel: Arc::clone(&entry.cancel),
+        })
+    }
+
+    pub fn set_running(&mut self, id: &JobId, now_ms: u64) {
+        if let Some(entry) = self.entries.get_mut(id) {
+            entry.job.status = JobStatus::Running;
+            entry.job.updated_at_ms = now_ms;
+            let backend = entry.backend;
+            self.leave_queue(backend, id);
+        }
+    }
+
+    /// Sets a running job's progress; true when it changed.
+    pub fn set_progress(&mut self, id: &JobId, progress: f32) -> bool {
+        match self.entries.get_mut(id) {
+            Some(entry) if entry.job.status == JobStatus::Running && entry.job.progress != progress => {
+                entry.job.progress = progress.clamp(0.0, 1.0);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records a terminal status; a cancelled job's worker is notified.
+    pub fn finish(
+        &mut self,
+        id: &JobId,
+        status: JobStatus,
+        error: Option<String>,
+        result: Option<JobResult>,
+        now_ms: u64,
+    ) {
+        let Some(entry) = self.entries.get_mut(id) else { return };
+        entry.job.status = status;
+        entry.job.error = error;
+        entry.job.result = result;
+        entry.job.updated_at_ms = now_ms;
+        if status == JobStatus::Completed {
+            entry.job.progress = 1.0;
+        }
+        if status == JobStatus::Cancelled {
+            entry.cancel.notify_one();
+        }
+        let backend = entry.backend;
+        self.leave_queue(backend, id);
+        self.remember_finished(id.clone());
+    }
+
+    fn leave_queue(&mut self, backend: BackendKind, id: &JobId) {
+        if let Some(queue) = self.queues.get_mut(&backend)
+            && let Some(position) = queue.iter().position(|queued| queued == id)
+        {
+            queue.remove(position);
+        }
+    }
+
+    /// Keeps at most `keep_finished` finished jobs; older ones are read from the database.
+    fn remember_finished(&mut self, id: JobId) {
+        self.finished.push_back(id);
+        while self.finished.len() > self.keep_finished {
+            if let Some(old) = self.finished.pop_front() {
+                self.entries.remove(&old);
+            }
+        }
+    }
+}

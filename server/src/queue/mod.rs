@@ -1,0 +1,303 @@
+//! [`JobQueue`]: accepted jobs, durable in SQLite, mirrored in memory for fast reads.
+//!
+//! Every state change is written to SQLite first (on a blocking thread, see [`store`]) and then to
+//! the in-memory view, under the database lock so that both agree on order. Reads of live jobs
+//! (status, progress, queue position) are answered from memory; older jobs fall back to SQLite.
+//! Every change bumps a [`watch`] counter that event streams and workers wait on.
+//!
+//! Progress is kept in memory only: after a restart a resumed job starts again from 0.
+
+mod memory;
+mod output;
+pub(crate) mod store;
+pub(crate) mod worker;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobId, JobResult, JobStatus};
+use tokio::sync::{Notify, watch};
+
+use self::memory::Memory;
+use self::store::{NewJob, Store};
+
+pub use self::store::StoreError;
+
+/// Terminal jobs kept in memory for fast reads; older ones are read from SQLite.
+const KEEP_TERMINAL: usize = 4096;
+
+/// Why a queue operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueueError {
+    /// No job has this id.
+    #[error("no job `{0}`")]
+    NotFound(JobId),
+    /// The job already reached a terminal status.
+    #[error("job `{id}` is already {status:?}")]
+    AlreadyFinished {
+        /// The job.
+        id: JobId,
+        /// Its terminal status.
+        status: JobStatus,
+    },
+    /// The idempotency key was used before with a different request.
+    #[error("idempotency key `{0}` was used with a different request")]
+    KeyReused(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A blocking task panicked or was cancelled.
+    #[error("queue task failed: {0}")]
+    Task(String),
+}
+
+/// A request to queue.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    /// The request as the client sent it.
+    pub request: GenerateRequest,
+    /// The backend that will run it.
+    pub backend: BackendKind,
+    /// The seed it runs with.
+    pub seed: u64,
+    /// The client's `Idempotency-Key`, if any.
+    pub idempotency_key: Option<String>,
+}
+
+/// A queued job a worker has taken to prepare.
+#[derive(Clone, Debug)]
+pub(crate) struct Claim {
+    pub id: JobId,
+    pub request: GenerateRequest,
+    pub seed: u64,
+    pub backend: BackendKind,
+    /// Notified once when the job is cancelled.
+    pub cancel: Arc<Notify>,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Completed(Box<JobResult>),
+    Failed(String),
+}
+
+/// The job queue. Cheap to clone; all clones share one database and one memory view.
+#[derive(Clone)]
+pub struct JobQueue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The database; a std mutex because it is only locked on blocking threads.
+    store: Mutex<Store>,
+    /// The live view; a std mutex because no `.await` happens while it is held.
+    memory: Mutex<Memory>,
+    /// Bumped on every change.
+    changed: watch::Sender<u64>,
+}
+
+impl JobQueue {
+    /// Opens the database at `path`, puts jobs that were running back in the queue and loads
+    /// every queued job in order. Returns the queue and the number of jobs resumed.
+    pub async fn open(path: &Path) -> Result<(Self, usize), QueueError> {
+        let path = path.to_owned();
+        let (store, queued) = run_blocking(move || {
+            let store = Store::open(&path)?;
+            store.requeue_running()?;
+            let queued = store.queued()?;
+            Ok::<_, QueueError>((store, queued))
+        })
+        .await??;
+        let mut memory = Memory::new(KEEP_TERMINAL);
+        let resumed = queued.len();
+        for stored in queued {
+            memory.insert(stored);
+        }
+        let inner = Inner { store: Mutex::new(store), memory: Mutex::new(memory), changed: watch::Sender::new(0) };
+        Ok((Self { inner: Arc::new(inner) }, resumed))
+    }
+
+    /// Queues a request, or returns the job an earlier submission with the same idempotency key
+    /// created (the boolean is true for a new job).
+    pub async fn submit(&self, submission: Submission) -> Result<(Job, bool), QueueError> {
+        let queue = self.clone();
+        let outcome = run_blocking(move || {
+            let store = queue.inner.lock_store();
+            if let Some(key) = &submission.idempotency_key
+                && let Some(existing) = store.by_key(key)?
+            {
+                if existing.job.request != submission.request {
+                    return Err(QueueError::KeyReused(key.clone()));
+                }
+                let id = existing.job.id.clone();
+                return Ok((queue.inner.lock_memory().get(&id).unwrap_or(existing.job), false));
+            }
+            let id = JobId(uuid::Uuid::new_v4().simple().to_string());
+            let new = NewJob {
+                id: &id,
+                request: &submission.request,
+                seed: submission.seed,
+                backend: submission.backend,
+                idempotency_key: submission.idempotency_key.as_deref(),
+                now_ms: now_ms(),
+            };
+            store.insert(&new)?;
+            let stored = store.get(&id)?.ok_or_else(|| QueueError::NotFound(id.clone()))?;
+            let mut memory = queue.inner.lock_memory();
+            memory.insert(stored);
+            Ok((memory.get(&id).ok_or(QueueError::NotFound(id))?, true))
+        })
+        .await?;
+        if matches!(outcome, Ok((_, true))) {
+            self.notify();
+        }
+        outcome
+    }
+
+    /// The job with this id, live from memory or stored in the database.
+    pub async fn get(&self, id: &JobId) -> Result<Job, QueueError> {
+        if let Some(job) = self.get_live(id) {
+            return Ok(job);
+        }
+        let queue = self.clone();
+        let id = id.clone();
+        run_blocking(move || {
+            let stored = queue.inner.lock_store().get(&id)?;
+            stored.map(|stored| stored.job).ok_or(QueueError::NotFound(id))
+        })
+        .await?
+    }
+
+    /// The job from memory only: every queued or running job, and recent finished ones.
+    pub fn get_live(&self, id: &JobId) -> Option<Job> {
+        self.inner.lock_memory().get(id)
+    }
+
+    /// The newest `limit` jobs, optionally of one status, newest first, with live progress.
+    pub async fn list(&self, status: Option<JobStatus>, limit: u32) -> Result<Vec<Job>, QueueError> {
+        let queue = self.clone();
+        run_blocking(move || {
+            let stored = queue.inner.lock_store().recent(status, limit)?;
+            let memory = queue.inner.lock_memory();
+            Ok(stored.into_iter().map(|s| memory.get(&s.job.id).unwrap_or(s.job)).collect())
+        })
+        .await?
+    }
+
+    /// Cancels a queued or running job and returns it; a running job's worker is told to stop.
+    pub async fn cancel(&self, id: &JobId) -> Result<Job, QueueError> {
+        let outcome = self.finish_blocking(id.clone(), JobStatus::Cancelled, None, None).await?;
+        let job = match outcome {
+            Some(job) => job,
+            None => {
+                let job = self.get(id).await?;
+                return Err(QueueError::AlreadyFinished { id: id.clone(), status: job.status });
+            }
+        };
+        self.notify();
+        Ok(job)
+    }
+
+    /// A counter bumped on every change of any job; wait on it, then read what you need.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.changed.subscribe()
+    }
+
+    /// Takes the oldest queued job of `backend` not yet taken, for a worker to prepare.
+    pub(crate) fn claim_next(&self, backend: BackendKind) -> Option<Claim> {
+        self.inner.lock_memory().claim_next(backend)
+    }
+
+    /// Moves a claimed job to running; false when it was cancelled meanwhile.
+    pub(crate) async fn start(&self, id: &JobId) -> Result<bool, QueueError> {
+        let queue = self.clone();
+        let id = id.clone();
+        let started = run_blocking(move || {
+            let store = queue.inner.lock_store();
+            let now = now_ms();
+            let started = store.mark_running(&id, now)?;
+            if started {
+                queue.inner.lock_memory().set_running(&id, now);
+            }
+            Ok::<_, QueueError>(started)
+        })
+        .await??;
+        if started {
+            self.notify();
+        }
+        Ok(started)
+    }
+
+    /// Records a running job's progress (0..=1, memory only).
+    pub(crate) fn set_progress(&self, id: &JobId, progress: f32) {
+        if self.inner.lock_memory().set_progress(id, progress) {
+            self.notify();
+        }
+    }
+
+    /// Records how a run ended, unless the job was cancelled meanwhile.
+    pub(crate) async fn finish(&self, id: &JobId, outcome: Outcome) -> Result<(), QueueError> {
+        let (status, error, result) = match outcome {
+            Outcome::Completed(result) => (JobStatus::Completed, None, Some(*result)),
+            Outcome::Failed(error) => (JobStatus::Failed, Some(error), None),
+        };
+        if self.finish_blocking(id.clone(), status, error, result).await?.is_some() {
+            self.notify();
+        }
+        Ok(())
+    }
+
+    /// Writes a terminal status; `None` when the job already had one.
+    async fn finish_blocking(
+        &self,
+        id: JobId,
+        status: JobStatus,
+        error: Option<String>,
+        result: Option<JobResult>,
+    ) -> Result<Option<Job>, QueueError> {
+        let queue = self.clone();
+        run_blocking(move || {
+            let store = queue.inner.lock_store();
+            let now = now_ms();
+            if !store.finish(&id, status, error.as_deref(), result.as_ref(), now)? {
+                return match store.get(&id)? {
+                    Some(_) => Ok(None),
+                    None => Err(QueueError::NotFound(id)),
+                };
+            }
+            let mut memory = queue.inner.lock_memory();
+            memory.finish(&id, status, error, result, now);
+            Ok(memory.get(&id))
+        })
+        .await?
+    }
+
+    fn notify(&self) {
+        self.inner.changed.send_modify(|version| *version = version.wrapping_add(1));
+    }
+}
+
+impl Inner {
+    /// Locks the database. A poisoned lock only means another thread panicked mid-query;
+    /// SQLite's own transactions keep the file consistent, so the lock is taken anyway.
+    fn lock_store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lock_memory(&self) -> MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Runs database work on a blocking thread.
+async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, QueueError> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| QueueError::Task(err.to_string()))
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

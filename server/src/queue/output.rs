@@ -1,0 +1,134 @@
+//! From a backend's frames to a job's result: the sprite pipeline, the sheet, its metadata and
+//! the three files. Blocking CPU and disk work; the worker runs it on a blocking thread.
+
+use std::path::Path;
+
+use dgx_pixels_protocol::{
+    AnimationDirection, AnimationTag, BackendKind, GenerateRequest, JobFiles, JobId, JobResult, Palette, Provenance,
+    SpriteMeta, SpriteSize, files::SPRITE_META_FORMAT,
+};
+use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
+use dgx_pixels_sprite::write::{WriteError, write_sprite_files};
+use dgx_pixels_sprite::{PipelineBuilder, PipelineError, TargetSize};
+use image::RgbaImage;
+
+use crate::job_files::STEM;
+
+/// How long each frame shows: 10 fps, a common pixel-art animation speed.
+const FRAME_MS: u32 = 100;
+
+/// Why frames could not become a result.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// The pixel pipeline refused the frames.
+    #[error("sprite pipeline: {0}")]
+    Pipeline(#[from] PipelineError),
+    /// The frames could not be laid out.
+    #[error("sheet: {0}")]
+    Atlas(#[from] AtlasError),
+    /// The files could not be written.
+    #[error("{0}")]
+    Write(#[from] WriteError),
+    /// The backend made no frames or the wrong number.
+    #[error("the backend made {got} frames, {want} were asked for")]
+    FrameCount {
+        /// Frames requested.
+        want: u32,
+        /// Frames made.
+        got: usize,
+    },
+}
+
+/// What the worker knows about the job besides its frames.
+pub(crate) struct OutputJob<'a> {
+    pub id: &'a JobId,
+    pub request: &'a GenerateRequest,
+    pub seed: u64,
+    pub backend: BackendKind,
+}
+
+/// The frames of one job through the pipeline into `dir` (created if needed).
+pub(crate) fn write_result(job: &OutputJob<'_>, frames: &[RgbaImage], dir: &Path) -> Result<JobResult, OutputError> {
+    let request = job.request;
+    if frames.len() != request.frames as usize {
+        return Err(OutputError::FrameCount { want: request.frames, got: frames.len() });
+    }
+    let (frames, palette) = pixelize_frames(request, job.seed, frames)?;
+    let columns = request.sheet_columns();
+    let sheet = grid_sheet(&frames, columns, 0, 0)?;
+    let meta = sprite_meta(job, columns, palette.clone());
+    std::fs::create_dir_all(dir).map_err(|source| WriteError::Io { path: dir.to_owned(), source })?;
+    write_sprite_files(dir, STEM, &sheet, &meta)?;
+    Ok(JobResult {
+        name: request.asset_name(),
+        seed: job.seed,
+        backend: job.backend,
+        frames: request.frames,
+        columns,
+        frame_size: request.sprite,
+        sheet_size: SpriteSize::new(sheet.layout.size.0, sheet.layout.size.1),
+        palette,
+        files: JobFiles::for_job(job.id),
+    })
+}
+
+/// The request's pipeline settings applied to all frames at once, so they share one palette.
+fn pixelize_frames(
+    request: &GenerateRequest,
+    seed: u64,
+    frames: &[RgbaImage],
+) -> Result<(Vec<RgbaImage>, Palette), PipelineError> {
+    let palette = request.palette.as_ref().and_then(|spec| spec.resolve());
+    let pipeline = PipelineBuilder::new()
+        .size(TargetSize::Exact(request.sprite))
+        .colors(request.colors)
+        .palette(palette)
+        .background(request.background)
+        .seed(seed)
+        .build()?;
+    let pixels = pipeline.process(frames)?;
+    Ok((pixels.frames, pixels.palette))
+}
+
+fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette) -> SpriteMeta {
+    let request = job.request;
+    let tags = if request.frames > 1 {
+        vec![AnimationTag {
+            name: animation_name(&request.prompt),
+            first: 0,
+            last: request.frames - 1,
+            direction: AnimationDirection::Forward,
+        }]
+    } else {
+        Vec::new()
+    };
+    SpriteMeta {
+        format: SPRITE_META_FORMAT,
+        name: request.asset_name(),
+        frame_size: request.sprite,
+        frames: request.frames,
+        columns,
+        frame_durations_ms: vec![FRAME_MS; request.frames as usize],
+        tags,
+        pivot: (0.5, 0.5),
+        palette,
+        provenance: Some(Provenance {
+            prompt: request.prompt.clone(),
+            negative_prompt: request.negative_prompt.clone(),
+            style: request.style.clone(),
+            seed: job.seed,
+            backend: job.backend.as_str().to_owned(),
+            request_hash: request.content_hash(),
+            generator: concat!("dgx-pixels ", env!("CARGO_PKG_VERSION")).to_owned(),
+        }),
+    }
+}
+
+/// The animation's tag: the first action word of the prompt, else `loop`.
+fn animation_name(prompt: &str) -> String {
+    const ACTIONS: &[&str] = &["idle", "walk", "run", "attack", "jump", "fly", "fall", "hurt", "die", "cast", "swim"];
+    let lower = prompt.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    ACTIONS.iter().find(|action| words.contains(action)).map_or_else(|| "loop".to_owned(), |a| (*a).to_owned())
+}

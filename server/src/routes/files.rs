@@ -1,0 +1,45 @@
+//! A completed job's files: `sheet.png`, `atlas.ron` and `sprite.ron` under
+//! `/api/v1/jobs/{id}/`.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use dgx_pixels_protocol::{JobId, JobStatus};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// One of the three files of a completed job.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/{file}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "job id"),
+           ("file" = String, Path, description = "`sheet.png`, `atlas.ron` or `sprite.ron`")),
+    responses(
+        (status = 200, description = "the PNG sheet (RGBA8) or the RON text"),
+        (status = 404, description = "no such job or file"),
+        (status = 409, description = "the job has not completed"),
+    ))]
+pub(crate) async fn files_show(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = JobId(id);
+    let content_type = match file.as_str() {
+        "sheet.png" => "image/png",
+        "atlas.ron" | "sprite.ron" => "text/plain; charset=utf-8",
+        _ => return Err(ApiError::NotFound(format!("no file `{file}`; try sheet.png, atlas.ron or sprite.ron"))),
+    };
+    let job = state.queue.get(&id).await?;
+    if job.status != JobStatus::Completed {
+        return Err(ApiError::Conflict(format!("job `{id}` is {}, not completed", job.status.as_str())));
+    }
+    let files = state.files.files(&id).ok_or_else(|| ApiError::NotFound(format!("no job `{id}`")))?;
+    let path = match file.as_str() {
+        "sheet.png" => files.sheet,
+        "atlas.ron" => files.atlas,
+        _ => files.sprite,
+    };
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|err| ApiError::Internal(format!("cannot read {}: {err}", path.display())))?;
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes))
+}

@@ -1,0 +1,126 @@
+//! Jobs: `POST /api/v1/generate`, `GET /api/v1/jobs`, `GET` and `DELETE /api/v1/jobs/{id}`.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use dgx_pixels_protocol::{GenerateRequest, Job, JobAccepted, JobId, JobStatus};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiJson};
+use crate::queue::Submission;
+use crate::state::AppState;
+
+/// Header that makes a submission safe to retry.
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// Longest idempotency key accepted.
+const MAX_KEY_CHARS: usize = 255;
+/// Jobs listed when `limit` is absent, and the most a list may hold.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 1000;
+
+/// Queues a generation. With an `Idempotency-Key`, a retry returns the job the first call made
+/// (409 if the key comes back with a different request).
+#[utoipa::path(post, path = "/api/v1/generate", tag = "jobs", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key, 1..=255 visible ASCII")),
+    request_body(content = Object, description = "`GenerateRequest`; only `prompt` is required"),
+    responses(
+        (status = 202, description = "`JobAccepted`: `{job_id, status}`", body = Object),
+        (status = 400, description = "malformed JSON"),
+        (status = 409, description = "idempotency key reused with another request"),
+        (status = 413, description = "body too large"),
+        (status = 422, description = "a field is invalid; `field` names it"),
+    ))]
+pub(crate) async fn jobs_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<GenerateRequest>,
+) -> Result<(StatusCode, Json<JobAccepted>), ApiError> {
+    request.validate()?;
+    let idempotency_key = idempotency_key(&headers)?;
+    if let Some(style) = &request.style
+        && state.styles.find(style).is_none()
+    {
+        return Err(ApiError::invalid("style", format!("unknown style `{style}`; see /api/v1/models")));
+    }
+    let backend = state.backend(request.backend).ok_or_else(|| {
+        let name = request.backend.map_or("default", |kind| kind.as_str());
+        ApiError::invalid("backend", format!("backend `{name}` is not available on this server"))
+    })?;
+    let submission = Submission {
+        backend: backend.kind(),
+        seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
+        request,
+        idempotency_key,
+    };
+    let (job, _created) = state.queue.submit(submission).await?;
+    Ok((StatusCode::ACCEPTED, Json(JobAccepted { job_id: job.id, status: job.status })))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|key| (1..=MAX_KEY_CHARS).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()));
+    let key = key.ok_or_else(|| {
+        ApiError::invalid(IDEMPOTENCY_KEY, format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"))
+    })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// Query of `GET /api/v1/jobs`; values are parsed by hand so a bad one is a 422 naming it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    status: Option<String>,
+    limit: Option<String>,
+}
+
+/// Recent jobs, newest first.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])),
+    params(
+        ("status" = Option<String>, Query, description = "queued, running, completed, failed or cancelled"),
+        ("limit" = Option<u32>, Query, description = "1..=1000, default 50"),
+    ),
+    responses((status = 200, description = "`[Job]`", body = Object), (status = 422, description = "bad filter")))]
+pub(crate) async fn jobs_index(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<Job>>, ApiError> {
+    let Query(query) = query?;
+    let status = query
+        .status
+        .map(|name| {
+            JobStatus::parse(&name).ok_or_else(|| ApiError::invalid("status", format!("unknown status `{name}`")))
+        })
+        .transpose()?;
+    let limit = match query.limit {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| ApiError::invalid("limit", format!("`limit` must be between 1 and {MAX_LIMIT}")))?,
+    };
+    Ok(Json(state.queue.list(status, limit).await?))
+}
+
+/// One job: status, progress, queue position, error, request and result.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, description = "`Job`", body = Object), (status = 404, description = "no such job")))]
+pub(crate) async fn jobs_show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
+    Ok(Json(state.queue.get(&JobId(id)).await?))
+}
+
+/// Cancels a queued or running job and returns it.
+#[utoipa::path(delete, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "job id")),
+    responses(
+        (status = 200, description = "the cancelled `Job`", body = Object),
+        (status = 404, description = "no such job"),
+        (status = 409, description = "the job already finished"),
+    ))]
+pub(crate) async fn jobs_cancel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
+    Ok(Json(state.queue.cancel(&JobId(id)).await?))
+}

@@ -1,0 +1,38 @@
+//! [`AppState`]: what every handler can reach. Cheap to clone (everything inside is shared).
+
+use std::sync::Arc;
+
+use dgx_pixels_protocol::BackendKind;
+
+use crate::backend::Backend;
+use crate::job_files::JobFilesDir;
+use crate::models::StyleRegistry;
+use crate::queue::JobQueue;
+use crate::shutdown::Shutdown;
+
+/// Shared server state handed to every handler.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    /// Accepted jobs.
+    pub queue: JobQueue,
+    /// Styles from the models folder.
+    pub styles: StyleRegistry,
+    /// The backends this server runs, the default one first.
+    pub backends: Arc<[Arc<dyn Backend>]>,
+    /// Where job files live.
+    pub files: JobFilesDir,
+    /// The bearer token every route but `/health` requires, when set.
+    pub token: Option<Arc<str>>,
+    /// Resolves when the server begins to stop; event streams end then.
+    pub shutdown: Shutdown,
+}
+
+impl AppState {
+    /// The backend for `kind`, or the default one for `None`.
+    pub fn backend(&self, kind: Option<BackendKind>) -> Option<&Arc<dyn Backend>> {
+        match kind {
+            None => self.backends.first(),
+            Some(kind) => self.backends.iter().find(|backend| backend.kind() == kind),
+        }
+    }
+}
