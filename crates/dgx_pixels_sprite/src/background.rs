@@ -120,15 +120,13 @@ fn dominant_border_colour(image: &RgbaImage, options: &BackgroundOptions) -> Opt
     let ring = border(width, height).count();
     let step = colours.len().div_ceil(MAX_CANDIDATES).max(1);
     let near = |centre: Oklab| colours.iter().filter(move |c| c.distance(centre) <= options.tolerance);
-    let (best, count) =
-        colours.iter().step_by(step).map(|&c| (c, near(c).count())).max_by_key(|&(_, count)| count)?;
+    let (best, count) = colours.iter().step_by(step).map(|&c| (c, near(c).count())).max_by_key(|&(_, count)| count)?;
     if (count as f32) < options.min_border_share * ring as f32 {
         return None;
     }
     // The mean of the matching border colours is steadier than any single one of them.
-    let (sum, n) = near(best).fold((Oklab::default(), 0.0f32), |(s, n), c| {
-        (Oklab { l: s.l + c.l, a: s.a + c.a, b: s.b + c.b }, n + 1.0)
-    });
+    let (sum, n) = near(best)
+        .fold((Oklab::default(), 0.0f32), |(s, n), c| (Oklab { l: s.l + c.l, a: s.a + c.a, b: s.b + c.b }, n + 1.0));
     Some(Oklab { l: sum.l / n, a: sum.a / n, b: sum.b / n })
 }
 

@@ -69,7 +69,13 @@ pub fn backdrop_drift(image: &RgbaImage, grid: &PixelGrid, mask: &[bool]) -> Opt
         return None;
     }
     let (between, within) = (median(&mut between), median(&mut within));
-    Some(if within > 0.0 { between / within } else if between > 0.0 { f32::INFINITY } else { 1.0 })
+    Some(if within > 0.0 {
+        between / within
+    } else if between > 0.0 {
+        f32::INFINITY
+    } else {
+        1.0
+    })
 }
 
 /// Fewest neighbouring candidate cells that make the ratio worth computing.

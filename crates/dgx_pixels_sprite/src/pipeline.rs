@@ -9,9 +9,9 @@ use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize, limits};
 use image::RgbaImage;
 
 use crate::background::{BackgroundOptions, apply_mask, find_backdrop};
-use crate::flatness::{MAX_BACKDROP_DRIFT, backdrop_drift};
 use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
+use crate::flatness::{MAX_BACKDROP_DRIFT, backdrop_drift};
 use crate::grid::{GridError, detect_grid};
 use crate::outline::add_outline;
 use crate::quantize::{KMeansOptions, fit_palette, map_to_palette, opaque_colors, to_palette};
@@ -61,7 +61,7 @@ pub enum PipelineError {
     #[error("no frames to process")]
     NoFrames,
     /// The grid could not be placed on a frame (e.g. a target larger than the frame).
-    #[error("frame {frame}: {source}")]
+    #[error("cannot place the pixel grid on frame {frame}")]
     Grid {
         /// Index of the frame.
         frame: usize,
@@ -260,5 +260,146 @@ fn target(size: TargetSize) -> Option<SpriteSize> {
     match size {
         TargetSize::Auto => None,
         TargetSize::Exact(size) => Some(size),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use image::Rgba;
+
+    use super::*;
+    use crate::color::Oklab;
+
+    /// A deterministic sprite: a blob of four colours with a dark outline on transparency.
+    fn truth(width: u32, height: u32) -> RgbaImage {
+        let colours = [[200, 40, 40], [40, 160, 60], [230, 200, 60], [60, 80, 200]];
+        RgbaImage::from_fn(width, height, |x, y| {
+            let (dx, dy) = (x as f32 - width as f32 / 2.0 + 0.5, y as f32 - height as f32 / 2.0 + 0.5);
+            let r = (dx * dx / (width * width) as f32 + dy * dy / (height * height) as f32).sqrt();
+            if r > 0.42 {
+                Rgba([0, 0, 0, 0])
+            } else if r > 0.34 {
+                Rgba([20, 16, 28, 255])
+            } else {
+                let [r, g, b] = colours[((x / 3 + y / 2 + x * y % 3) % 4) as usize];
+                Rgba([r, g, b, 255])
+            }
+        })
+    }
+
+    /// Fakes AI pixel art from `sprite`: blocks of `scale` px (non-integer, each boundary moved
+    /// by up to a tenth of a block), an off-white backdrop with a gradient, a 3×3 blur and noise.
+    fn degrade(sprite: &RgbaImage, scale: f32) -> RgbaImage {
+        let mut seed = 0x1234_5678u32;
+        let mut noise = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (seed % 1000) as f32 / 1000.0 - 0.5
+        };
+        let jitter: Vec<f32> = (0..=sprite.width().max(sprite.height())).map(|_| noise() * 0.2 * scale).collect();
+        let boundaries =
+            |n: u32| -> Vec<f32> { (0..=n).map(|k| k as f32 * scale + jitter[k as usize] + 2.0).collect() };
+        let (bx, by) = (boundaries(sprite.width()), boundaries(sprite.height()));
+        let block =
+            |b: &[f32], v: u32| b.iter().rposition(|&e| e <= v as f32 + 0.5).unwrap_or(0).min(b.len() - 2) as u32;
+        let (w, h) = ((sprite.width() as f32 * scale) as u32, (sprite.height() as f32 * scale) as u32);
+        let sharp = RgbaImage::from_fn(w, h, |x, y| {
+            let p = sprite.get_pixel(block(&bx, x), block(&by, y));
+            let backdrop = 240.0 + 6.0 * x as f32 / w as f32;
+            if p.0[3] == 0 { Rgba([backdrop as u8, backdrop as u8, 236, 255]) } else { *p }
+        });
+        RgbaImage::from_fn(w, h, |x, y| {
+            let mut sum = [0.0f32; 3];
+            for (nx, ny) in
+                (0..9).map(|i| ((x + i % 3).saturating_sub(1).min(w - 1), (y + i / 3).saturating_sub(1).min(h - 1)))
+            {
+                let p = sharp.get_pixel(nx, ny).0;
+                (0..3).for_each(|c| sum[c] += f32::from(p[c]) / 9.0);
+            }
+            Rgba(
+                sum.map(|v| (v + noise() * 12.0).clamp(0.0, 255.0) as u8).into_iter().chain([255]).collect::<Vec<_>>()
+                    [..4]
+                    .try_into()
+                    .unwrap_or([0; 4]),
+            )
+        })
+    }
+
+    /// Share of pixels whose alpha agrees and, where opaque, whose colour is within a
+    /// just-noticeable Oklab distance.
+    fn accuracy(truth: &RgbaImage, got: &RgbaImage) -> f32 {
+        let good = truth
+            .pixels()
+            .zip(got.pixels())
+            .filter(|(t, g)| {
+                (t.0[3] >= 128) == (g.0[3] >= 128)
+                    && (t.0[3] < 128
+                        || Oklab::from_srgb([t.0[0], t.0[1], t.0[2]])
+                            .distance(Oklab::from_srgb([g.0[0], g.0[1], g.0[2]]))
+                            < 0.04)
+            })
+            .count();
+        good as f32 / (truth.width() * truth.height()) as f32
+    }
+
+    /// Proves the whole method on a synthetic fake: non-integer uneven blocks, blur, noise and a
+    /// gradient backdrop, in auto mode (size found) and with the size given.
+    #[test]
+    fn recovers_a_degraded_sprite() {
+        for (width, height, scale) in [(20, 16, 13.37f32), (24, 24, 7.3), (16, 20, 31.9)] {
+            let sprite = truth(width, height);
+            let fake = degrade(&sprite, scale);
+            for size in [TargetSize::Auto, TargetSize::Exact(SpriteSize::new(width, height))] {
+                let result =
+                    PipelineBuilder::new().size(size).colors(6).build().unwrap().process(&[fake.clone()]).unwrap();
+                let got = &result.frames[0];
+                assert_eq!(got.dimensions(), (width, height), "{size:?} at scale {scale}");
+                let score = accuracy(&sprite, got);
+                assert!(score >= 0.95, "{size:?} at scale {scale}: {score}");
+            }
+        }
+    }
+
+    /// All frames share one palette, and a given palette is used as is.
+    #[test]
+    fn frames_share_one_palette() {
+        let a = degrade(&truth(16, 16), 9.5);
+        let b = degrade(&truth(16, 16), 9.5);
+        let result = PipelineBuilder::new().colors(5).build().unwrap().process(&[a, b]).unwrap();
+        assert_eq!(result.frames.len(), 2);
+        assert!(result.palette.len() <= 4, "transparency takes one of the 5: {:?}", result.palette);
+        for frame in &result.frames {
+            assert!(
+                frame
+                    .pixels()
+                    .filter(|p| p.0[3] == 255)
+                    .all(|p| result.palette.0.contains(&Rgb([p.0[0], p.0[1], p.0[2]])))
+            );
+        }
+        let gameboy = Palette::preset("gameboy").unwrap();
+        let result = PipelineBuilder::new()
+            .palette(Some(gameboy.clone()))
+            .build()
+            .unwrap()
+            .process(&[degrade(&truth(16, 16), 9.5)])
+            .unwrap();
+        assert_eq!(result.palette, gameboy);
+    }
+
+    #[test]
+    fn refuses_bad_settings() {
+        assert!(matches!(
+            PipelineBuilder::new().colors(0).build(),
+            Err(PipelineError::ColorsOutOfRange { colors: 0, .. })
+        ));
+        assert!(matches!(PipelineBuilder::new().colors(300).build(), Err(PipelineError::ColorsOutOfRange { .. })));
+        assert!(matches!(
+            PipelineBuilder::new().palette(Some(Palette(vec![]))).build(),
+            Err(PipelineError::PaletteSize { .. })
+        ));
+        let pipeline = PipelineBuilder::new().size(TargetSize::Exact(SpriteSize::new(64, 64))).build().unwrap();
+        assert!(matches!(pipeline.process(&[RgbaImage::new(32, 32)]), Err(PipelineError::Grid { frame: 0, .. })));
+        assert!(matches!(pipeline.process(&[]), Err(PipelineError::NoFrames)));
     }
 }

@@ -1,0 +1,110 @@
+//! `dgx-pixels pixelize IN OUT [--size WxH|auto] [--colors N] [--palette P] [--background keep|transparent]`:
+//! one generated, fake pixel-art image into a true sprite.
+//!
+//! The input is decoded with size limits checked from its header, the output is written through
+//! a temporary file and a rename, so a failure at any step leaves no partial file behind.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize};
+use dgx_pixels_sprite::quantize::palette_from_image;
+use dgx_pixels_sprite::upscale::upscale_nearest;
+use dgx_pixels_sprite::write::{encode_png, write_atomic};
+use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, TargetSize, decode_bounded};
+
+/// Flags of `dgx-pixels pixelize`.
+#[derive(clap::Args)]
+pub struct PixelizeArgs {
+    /// The generated image (PNG).
+    input: PathBuf,
+    /// The sprite to write (PNG, RGBA).
+    output: PathBuf,
+    /// Sprite size `WxH`, or `auto` to detect the fake-pixel grid.
+    #[arg(long, default_value = "auto", value_parser = parse_size)]
+    size: TargetSize,
+    /// Palette size, 2..=256; transparency counts as one colour when the sprite has any.
+    #[arg(long, default_value_t = 16)]
+    colors: u16,
+    /// A preset (pico8, nes, gameboy, endesga32, cga, grayscale4) or a PNG whose distinct
+    /// colours form the palette.
+    #[arg(long, value_name = "PRESET|FILE.png")]
+    palette: Option<String>,
+    /// Remove the backdrop (`transparent`) or keep it (`keep`, for tiles).
+    #[arg(long, default_value = "transparent", value_parser = parse_background)]
+    background: Background,
+    /// Ordered (Bayer) dithering onto the palette.
+    #[arg(long)]
+    dither: bool,
+    /// A 1-pixel outline in this colour, e.g. `'#000000'`.
+    #[arg(long, value_name = "#rrggbb")]
+    outline: Option<Rgb>,
+    /// Crop to the opaque bounding box.
+    #[arg(long)]
+    trim: bool,
+    /// Enlarge the result by this integer factor (nearest neighbour), for previews.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
+    upscale: u32,
+}
+
+/// `auto` or `WxH`.
+fn parse_size(text: &str) -> Result<TargetSize, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(TargetSize::Auto);
+    }
+    let parsed = text.split_once(['x', 'X']).and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)));
+    match parsed {
+        Some((width, height)) if width > 0 && height > 0 => Ok(TargetSize::Exact(SpriteSize::new(width, height))),
+        _ => Err(format!("expected WxH with positive numbers (e.g. 32x32) or auto, got `{text}`")),
+    }
+}
+
+/// `transparent` or `keep`.
+fn parse_background(text: &str) -> Result<Background, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "transparent" => Ok(Background::Transparent),
+        "keep" => Ok(Background::Keep),
+        _ => Err(format!("expected keep or transparent, got `{text}`")),
+    }
+}
+
+/// A preset by name, else a PNG file's distinct colours.
+fn resolve_palette(spec: &str, limits: &DecodeLimits) -> anyhow::Result<Palette> {
+    if let Some(palette) = Palette::preset(spec) {
+        return Ok(palette);
+    }
+    let path = Path::new(spec);
+    if !path.is_file() {
+        let presets: Vec<&str> = Palette::preset_names().collect();
+        bail!("unknown palette `{spec}`: not a preset ({}) nor a PNG file", presets.join(", "));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read palette {}", path.display()))?;
+    let image = decode_bounded(&bytes, limits).with_context(|| format!("palette {}", path.display()))?;
+    palette_from_image(&image, 256).with_context(|| format!("palette {}", path.display()))
+}
+
+/// Runs the verb.
+pub fn run(args: PixelizeArgs) -> anyhow::Result<()> {
+    let limits = DecodeLimits::default();
+    let palette = args.palette.as_deref().map(|spec| resolve_palette(spec, &limits)).transpose()?;
+    let pipeline = PipelineBuilder::new()
+        .size(args.size)
+        .colors(args.colors)
+        .palette(palette)
+        .background(args.background)
+        .dither(args.dither)
+        .outline(args.outline)
+        .trim(args.trim)
+        .build()?;
+    let input = &args.input;
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let image = decode_bounded(&bytes, &limits).with_context(|| format!("{}", input.display()))?;
+    let result = pipeline.process(&[image]).with_context(|| format!("{}", input.display()))?;
+    let Some(sprite) = result.frames.first() else {
+        bail!("{}: the pipeline returned no frame", input.display());
+    };
+    let sprite = if args.upscale > 1 { upscale_nearest(sprite, args.upscale) } else { sprite.clone() };
+    let png = encode_png(&sprite).context("cannot encode the sprite as PNG")?;
+    write_atomic(&args.output, &png).with_context(|| format!("cannot write {}", args.output.display()))?;
+    Ok(())
+}

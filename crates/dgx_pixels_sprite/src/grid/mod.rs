@@ -181,7 +181,8 @@ pub fn fit_axis_grid(image: &RgbaImage, axis: Axis, profile: &[f32], count: Opti
         }
         None => period::estimate_period(peaks, len).map(|period| {
             let mut fit = period::fit_axis(peaks, period, false);
-            if fit.period >= split::MIN_SPLIT_PERIOD && split::half_contrast(image, axis, fit) >= split::SPLIT_CONTRAST {
+            if fit.period >= split::MIN_SPLIT_PERIOD && split::half_contrast(image, axis, fit) >= split::SPLIT_CONTRAST
+            {
                 fit = period::fit_axis(peaks, fit.period / 2.0, false);
             }
             AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks)

@@ -158,7 +158,10 @@ mod tests {
             .take_while(|&x| x < len)
             // A deterministic jitter of up to a tenth of a period.
             .enumerate()
-            .map(|(i, x)| EdgePeak { position: x + period * 0.1 * ((i * 7 % 5) as f32 / 2.0 - 1.0), prominence: 1.0 })
+            .map(|(i, x)| {
+                let hash = (i as u32).wrapping_mul(2_654_435_761) >> 16;
+                EdgePeak { position: x + period * 0.1 * ((hash % 1000) as f32 / 500.0 - 1.0), prominence: 1.0 }
+            })
             .collect()
     }
 

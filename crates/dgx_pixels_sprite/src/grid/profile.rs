@@ -66,7 +66,10 @@ pub fn edge_profiles(image: &RgbaImage, suppress_codec_grid: bool) -> EdgeProfil
     for (y, total) in rows.iter_mut().enumerate() {
         let above = &raw[y * stride..(y + 1) * stride];
         let below = &raw[(y + 1) * stride..(y + 2) * stride];
-        *total = (0..w).step_by(col_step).map(|x| pixel_difference(&above[x * 4..x * 4 + 4], &below[x * 4..x * 4 + 4])).sum();
+        *total = (0..w)
+            .step_by(col_step)
+            .map(|x| pixel_difference(&above[x * 4..x * 4 + 4], &below[x * 4..x * 4 + 4]))
+            .sum();
     }
     let mut columns: Vec<f32> = columns.into_iter().map(|v| v as f32).collect();
     let mut rows: Vec<f32> = rows.into_iter().map(|v| v as f32).collect();
@@ -160,7 +163,12 @@ mod tests {
     #[test]
     fn finds_the_boundaries_of_stripes() {
         // Stripes 5 px wide: boundaries at x = 5, 10, 15.
-        let image = RgbaImage::from_fn(20, 4, |x, _| if (x / 5) % 2 == 0 { [0, 0, 0, 255].into() } else { [200, 90, 40, 255].into() });
+        let image =
+            RgbaImage::from_fn(
+                20,
+                4,
+                |x, _| if (x / 5) % 2 == 0 { [0, 0, 0, 255].into() } else { [200, 90, 40, 255].into() },
+            );
         let EdgeProfiles { columns, rows } = edge_profiles(&image, false);
         assert!(rows.iter().all(|&v| v == 0.0));
         let positions: Vec<f32> = find_peaks(&columns).iter().map(|p| p.position).collect();

@@ -55,7 +55,8 @@ pub fn half_contrast(image: &RgbaImage, axis: Axis, fit: AxisFit) -> f32 {
         for pos in 0..len {
             let p = pixel(line, pos);
             let last = prefix[pos as usize];
-            prefix[pos as usize + 1] = [last[0] + u32::from(p[0]), last[1] + u32::from(p[1]), last[2] + u32::from(p[2])];
+            prefix[pos as usize + 1] =
+                [last[0] + u32::from(p[0]), last[1] + u32::from(p[1]), last[2] + u32::from(p[2])];
         }
         let mean = |start: f32, end: f32| -> Option<[f32; 3]> {
             let (a, b) = (start.round().max(0.0) as usize, (end.round() as usize).min(len as usize));
