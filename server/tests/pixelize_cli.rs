@@ -1,0 +1,158 @@
+//! `dgx-pixels pixelize` end to end: a good run, and every kind of bad input answered with one
+//! line on stderr, a non-zero exit, no panic and no output file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{Rgba, RgbaImage};
+
+fn pixelize(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dgx-pixels")).arg("pixelize").args(args).output().expect("running dgx-pixels")
+}
+
+/// A fake 12×10 sprite drawn with 9.6-pixel blocks on a white backdrop.
+fn fake_sprite(path: &Path) {
+    let image = RgbaImage::from_fn(115, 96, |x, y| {
+        let (cx, cy) = ((x as f32 / 9.6) as u32, (y as f32 / 9.6) as u32);
+        let inside = (2..10).contains(&cx) && (2..8).contains(&cy);
+        match (inside, (cx + cy) % 3) {
+            (false, _) => Rgba([255, 255, 255, 255]),
+            (true, 0) => Rgba([200, 30, 30, 255]),
+            (true, 1) => Rgba([30, 30, 200, 255]),
+            _ => Rgba([20, 20, 20, 255]),
+        }
+    });
+    image.save(path).expect("writing the test input");
+}
+
+/// CRC-32 as PNG chunks use it.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A valid 1×1 PNG whose header is rewritten to claim `width`×`height`.
+fn png_claiming(path: &Path, width: u32, height: u32) {
+    let mut bytes = Vec::new();
+    RgbaImage::new(1, 1)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .expect("encoding a 1x1 PNG");
+    bytes[16..20].copy_from_slice(&width.to_be_bytes());
+    bytes[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(path, bytes).expect("writing the test input");
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}
+
+/// Asserts a clean refusal: exit status 1, one `error:` line, no panic, no output file.
+fn assert_refused(output: &Output, out_file: &Path, mentions: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(mentions), "`{mentions}` missing from: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out_file.exists(), "no output may be left behind");
+    let dir = out_file.parent().expect("output in a folder");
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+/// A good run writes an RGBA PNG of the detected size, with the backdrop transparent.
+#[test]
+fn pixelizes_a_fake_sprite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (input, output) = (dir.path().join("in.png"), dir.path().join("out.png"));
+    fake_sprite(&input);
+    let result = pixelize(&[path_str(&input), path_str(&output), "--colors", "4"]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let sprite = image::open(&output).expect("reading the output").to_rgba8();
+    assert_eq!(sprite.dimensions(), (12, 10));
+    assert_eq!(sprite.get_pixel(0, 0).0[3], 0, "backdrop removed");
+    assert_eq!(sprite.get_pixel(5, 5).0[3], 255, "sprite kept");
+
+    let exact = dir.path().join("exact.png");
+    let result =
+        pixelize(&[path_str(&input), path_str(&exact), "--size", "12x10", "--background", "keep", "--upscale", "2"]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let sprite = image::open(&exact).expect("reading the output").to_rgba8();
+    assert_eq!(sprite.dimensions(), (24, 20));
+    assert_eq!(sprite.get_pixel(0, 0).0, [255, 255, 255, 255], "backdrop kept");
+}
+
+/// Every bad input gets one clear line and no output.
+#[test]
+fn refuses_bad_input_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out.png");
+    let good = dir.path().join("good.png");
+    fake_sprite(&good);
+
+    let text = dir.path().join("not-an-image.png");
+    std::fs::write(&text, "hello, I am text").expect("writing");
+    assert_refused(&pixelize(&[path_str(&text), path_str(&out)]), &out, "not a supported image");
+
+    let truncated = dir.path().join("truncated.png");
+    let bytes = std::fs::read(&good).expect("reading");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("writing");
+    assert_refused(&pixelize(&[path_str(&truncated), path_str(&out)]), &out, "truncated.png");
+
+    let empty = dir.path().join("empty.png");
+    png_claiming(&empty, 0, 0);
+    assert_refused(&pixelize(&[path_str(&empty), path_str(&out)]), &out, "empty.png");
+
+    let huge = dir.path().join("huge.png");
+    png_claiming(&huge, 100_000, 100_000);
+    assert_refused(&pixelize(&[path_str(&huge), path_str(&out)]), &out, "100000x100000");
+
+    let missing = dir.path().join("missing.png");
+    assert_refused(&pixelize(&[path_str(&missing), path_str(&out)]), &out, "cannot read");
+
+    for colors in ["0", "300"] {
+        assert_refused(
+            &pixelize(&[path_str(&good), path_str(&out), "--colors", colors]),
+            &out,
+            "colors must be between",
+        );
+    }
+    assert_refused(&pixelize(&[path_str(&good), path_str(&out), "--size", "500x500"]), &out, "does not fit");
+    assert_refused(&pixelize(&[path_str(&good), path_str(&out), "--palette", "nope"]), &out, "unknown palette");
+
+    let unwritable = dir.path().join("no-such-folder").join("out.png");
+    assert_refused(&pixelize(&[path_str(&good), path_str(&unwritable)]), &out, "cannot write");
+}
+
+/// `--palette` takes a preset or a PNG of swatches; the output uses only those colours.
+#[test]
+fn uses_a_palette_from_a_png() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (input, output, swatches) = (dir.path().join("in.png"), dir.path().join("out.png"), dir.path().join("pal.png"));
+    fake_sprite(&input);
+    let colours = [[255u8, 0, 0], [0, 0, 255], [0, 0, 0]];
+    RgbaImage::from_fn(3, 1, |x, _| {
+        let [r, g, b] = colours[x as usize];
+        Rgba([r, g, b, 255])
+    })
+    .save(&swatches)
+    .expect("writing swatches");
+    let result = pixelize(&[path_str(&input), path_str(&output), "--palette", path_str(&swatches)]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let sprite = image::open(&output).expect("reading the output").to_rgba8();
+    assert!(sprite.pixels().filter(|p| p.0[3] == 255).all(|p| colours.contains(&[p.0[0], p.0[1], p.0[2]])));
+}
