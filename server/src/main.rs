@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run the generation server (HTTP API, job queue, backends).
     Serve(cli::serve::ServeArgs),
+    /// Generate a sprite on a server and write NAME.png, NAME.atlas.ron and NAME.sprite.ron.
+    Generate(cli::generate::GenerateArgs),
     /// Turn an upscaled, smooth "pixel-art looking" image into a true pixel-art sprite.
     Pixelize(cli::pixelize::PixelizeArgs),
     /// Pack sprites into one sheet with its .atlas.ron and .sprite.ron.
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => cli::serve::run(args),
+        Command::Generate(args) => cli::generate::run(args),
         Command::Pixelize(args) => cli::pixelize::run(args),
         Command::Pack(args) => cli::pack::run(args),
     };

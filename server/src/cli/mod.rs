@@ -1,5 +1,6 @@
 //! One module per CLI verb: its flags (a clap `Args` struct) and its `run`.
 
+pub mod generate;
 mod input;
 pub mod pack;
 pub mod pixelize;

@@ -1,0 +1,121 @@
+//! `dgx-pixels generate`: queue a sprite on a server, follow it, and write `NAME.png`,
+//! `NAME.atlas.ron` and `NAME.sprite.ron` into `--out`.
+//!
+//! A progress bar is drawn only when stderr is a terminal; otherwise progress is silent and the
+//! written paths are the only output, so scripts can use it.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use dgx_pixels_client::{Client, ClientError, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN, JobEvent};
+use dgx_pixels_protocol::events::ProgressEvent;
+use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, SpriteSize};
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Flags of `dgx-pixels generate`.
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// What to draw, e.g. "knight, walk cycle, side view".
+    prompt: String,
+    /// Frames in the sheet (1..=64).
+    #[arg(long, default_value_t = 1)]
+    frames: u32,
+    /// Size of one frame, WxH (8..=512 each).
+    #[arg(long, default_value = "32x32", value_parser = parse_size)]
+    size: SpriteSize,
+    /// Palette size (2..=256).
+    #[arg(long, default_value_t = 16)]
+    colors: u16,
+    /// Style name from the server's models (`GET /api/v1/models`).
+    #[arg(long)]
+    style: Option<String>,
+    /// Folder to write the three files into (created if missing).
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Server base URL [default: $DGX_PIXELS_SERVER, else http://127.0.0.1:8787]. The token
+    /// comes from $DGX_PIXELS_TOKEN.
+    #[arg(long, env = ENV_SERVER)]
+    server: Option<String>,
+}
+
+fn parse_size(text: &str) -> Result<SpriteSize, String> {
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("expected WxH, got `{text}`"))?;
+    let side = |s: &str| s.parse::<u32>().map_err(|_| format!("expected WxH, got `{text}`"));
+    Ok(SpriteSize::new(side(w)?, side(h)?))
+}
+
+/// Generates and downloads one sprite.
+pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(generate(args))
+}
+
+async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+    let GenerateArgs { prompt, frames, size, colors, style, out, server } = args;
+    let token = std::env::var(ENV_TOKEN).unwrap_or_default();
+    let url = server.unwrap_or_else(|| DEFAULT_SERVER.to_owned());
+    let client = Client::builder().base_url(url).token(token).build()?;
+    let request = GenerateRequest { frames, sprite: size, colors, style, ..GenerateRequest::new(prompt) };
+    request.validate().map_err(|err| anyhow::anyhow!("{err}"))?;
+    let name = request.asset_name();
+    // One key per invocation: a retried submit inside the client cannot queue the job twice.
+    let key = format!("cli-{}-{}", std::process::id(), request.content_hash());
+    let accepted = client.generate(&request, Some(&key)).await.map_err(explain)?;
+    let job = follow(&client, &accepted.job_id).await?;
+    match job.status {
+        JobStatus::Completed => {}
+        JobStatus::Failed => bail!("job {} failed: {}", job.id, job.error.unwrap_or_default()),
+        other => bail!("job {} ended {}", job.id, other.as_str()),
+    }
+    let files = client.download(&job.id, &out, &name).await.map_err(explain)?;
+    for path in [&files.sheet, &files.atlas, &files.sprite] {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// Follows the job's events with a progress bar on a terminal, then returns the final job.
+async fn follow(client: &Client, id: &JobId) -> anyhow::Result<Job> {
+    if !std::io::stderr().is_terminal() {
+        return client.wait(id).await.map_err(explain);
+    }
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:24} [{bar:30}] {percent:>3}% {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("queued");
+    let mut events = std::pin::pin!(client.events(id));
+    while let Some(event) = events.next().await {
+        match event {
+            Ok(JobEvent::Progress(ProgressEvent { status, progress, queue_position })) => {
+                let message = match (status, queue_position) {
+                    (JobStatus::Queued, Some(position)) => format!("queued ({position} ahead)"),
+                    (status, _) => status.as_str().to_owned(),
+                };
+                bar.set_message(message);
+                bar.set_position((progress * 1000.0) as u64);
+            }
+            Ok(_) => break,
+            Err(_) => break,
+        }
+    }
+    bar.finish_and_clear();
+    client.wait(id).await.map_err(explain)
+}
+
+/// Client errors as one line a person can act on.
+fn explain(err: ClientError) -> anyhow::Error {
+    match &err {
+        ClientError::Api { status: 401, .. } => anyhow::anyhow!("{err}; set DGX_PIXELS_TOKEN to the server's token"),
+        ClientError::Unreachable { .. } => anyhow::anyhow!("{err}; is `dgx-pixels serve` running? (--server or DGX_PIXELS_SERVER)"),
+        _ => err.into(),
+    }
+}
