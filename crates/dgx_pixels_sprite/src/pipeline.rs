@@ -351,8 +351,13 @@ mod tests {
             let sprite = truth(width, height);
             let fake = degrade(&sprite, scale);
             for size in [TargetSize::Auto, TargetSize::Exact(SpriteSize::new(width, height))] {
-                let result =
-                    PipelineBuilder::new().size(size).colors(6).build().unwrap().process(&[fake.clone()]).unwrap();
+                let result = PipelineBuilder::new()
+                    .size(size)
+                    .colors(6)
+                    .build()
+                    .unwrap()
+                    .process(std::slice::from_ref(&fake))
+                    .unwrap();
                 let got = &result.frames[0];
                 assert_eq!(got.dimensions(), (width, height), "{size:?} at scale {scale}");
                 let score = accuracy(&sprite, got);

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Whole-process speed of `dgx-pixels pixelize` beside the seed pipeline and ImageMagick, on the
+# same 1024x1024 RGB fakes (-> 32x32, 16 colours, backdrop removed), one core each, in one run.
+#
+#   scripts/bench_pixelize.sh            # needs: hyperfine, ImageMagick, the fidelity bench venv
+#   RUNS=50 BIN=path/to/dgx-pixels scripts/bench_pixelize.sh
+#
+# The inputs are made with the fidelity bench's own degrader (blocks of ~32 px, blur, noise,
+# JPEG, backdrop) from its four 32x32 truth sprites, padded or cropped to exactly 1024x1024.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BENCH="${FIDELITY_BENCH:-$ROOT/../shared/bench/fidelity}"
+CACHE="${FIDELITY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dgx-pixels-fidelity}"
+PY="$CACHE/venv/bin/python"
+BIN="${BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/dgx-pixels}"
+RUNS="${RUNS:-30}"
+CORE="${CORE:-1}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+[ -x "$BIN" ] || { echo "build first: cargo build --release -p dgx_pixels_server (or set BIN)" >&2; exit 1; }
+[ -x "$PY" ] || { echo "run $BENCH/setup.sh first" >&2; exit 1; }
+
+"$PY" - "$BENCH" "$WORK" <<'PYEOF'
+import sys, zlib
+from pathlib import Path
+import numpy as np
+from PIL import Image
+bench, work = Path(sys.argv[1]), Path(sys.argv[2])
+sys.path.insert(0, str(bench))
+import degrade
+names = sorted(p for p in (bench / "data" / "truth").glob("*.png") if Image.open(p).size == (32, 32))
+for i, path in enumerate(names):
+    rgba = np.array(Image.open(path).convert("RGBA"))
+    rng = np.random.default_rng(1234 ^ zlib.crc32(path.stem.encode()))
+    img, _ = degrade.degrade(rgba, rng, fit1024=True)
+    a = np.asarray(img)[:1024, :1024]
+    a = np.pad(a, ((0, 1024 - a.shape[0]), (0, 1024 - a.shape[1]), (0, 0)), mode="edge")
+    Image.fromarray(a, "RGB").save(work / f"in{i}.png", compress_level=6)
+print(f"{len(names)} inputs, 1024x1024 RGB", file=sys.stderr)
+PYEOF
+
+IMAGES="$(ls "$WORK"/in*.png | paste -sd, -)"
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THREADS=1 MAGICK_THREAD_LIMIT=1
+hyperfine -N --warmup 3 --runs "$RUNS" -L img "$IMAGES" \
+  --export-json "$WORK/speed.json" \
+  "taskset -c $CORE $BIN pixelize {img} $WORK/out-dgx.png --size 32x32 --colors 16" \
+  "taskset -c $CORE convert {img} -filter point -resize 32x32! -colors 16 PNG32:$WORK/out-im.png" \
+  "taskset -c $CORE $PY $BENCH/tools/seed_pipeline.py {img} $WORK/out-seed.png 32 32 16" \
+  >&2
+
+"$PY" - "$WORK/speed.json" <<'PYEOF'
+import json, sys, statistics
+runs = json.load(open(sys.argv[1]))["results"]
+tools = {}
+for r in runs:
+    cmd = r["command"]
+    name = "dgx-pixels" if " pixelize " in cmd else "imagemagick" if " convert " in cmd else "seed"
+    tools.setdefault(name, []).extend(r["times"])
+ours = statistics.median(tools["dgx-pixels"])
+print("| tool | median ms / image | mean ms | slower than dgx-pixels |")
+print("|---|---|---|---|")
+for name, times in tools.items():
+    med = statistics.median(times)
+    print(f"| {name} | {med * 1000:.1f} | {statistics.mean(times) * 1000:.1f} | {med / ours:.1f}x |")
+PYEOF
