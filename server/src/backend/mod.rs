@@ -9,6 +9,7 @@
 //! - [`procedural`]: built-in placeholder art, offline and deterministic; the default.
 //! - `comfyui` (SDXL + LoRAs on a GPU box) arrives with a later issue.
 
+pub mod comfyui;
 pub mod procedural;
 
 use std::sync::Arc;

@@ -1,0 +1,225 @@
+//! [`ComfyuiBackend`]: the [`Backend`] that draws with SDXL + LoRAs on one or more ComfyUIs.
+//!
+//! `prepare` picks the template (one frame: `txt2img`; several: `sheet`, all frames in one
+//! batch), fills it from the [`GenerationSpec`] and checks it against a healthy instance's
+//! `/object_info`, so a job naming a LoRA that ComfyUI lacks fails before it waits for the GPU,
+//! with a message naming what is missing. The instance is chosen when the job runs, not when it
+//! is prepared: the worker prepares the next job while the current one runs, and only at run
+//! time is "least busy" known. `run` is [`execute::run`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dgx_pixels_protocol::BackendKind;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use image::RgbaImage;
+
+use super::error::ComfyError;
+use super::execute::{self, JobPlan, RunLimits};
+use super::pool::{Pool, keep_probing};
+use super::workflow::{Templates, WorkflowKind, WorkflowParams};
+use crate::backend::{Backend, BackendError, GenerationSpec, PreparedJob, Progress};
+
+/// Settings of the `comfyui` backend. Build with `ComfyuiSettings { urls, ..Default::default() }`.
+#[derive(Clone, Debug)]
+pub struct ComfyuiSettings {
+    /// ComfyUI base URLs (`--comfyui URL`, repeatable), one per GPU box. Empty: nothing to run on.
+    pub urls: Vec<String>,
+    /// Checkpoint to use, as named in ComfyUI's `checkpoints` folder; `None` keeps the
+    /// template's if that instance has it, else takes the first it lists.
+    pub checkpoint: Option<String>,
+    /// Folder of template overrides (`<data-dir>/workflows`); `None`: shipped templates only.
+    pub workflows_dir: Option<PathBuf>,
+    /// Jobs in flight per instance; default 2: one running and the next already queued in
+    /// ComfyUI, so its GPU never waits for us between prompts.
+    pub jobs_per_instance: usize,
+    /// Attempts per job when instances fail; default 3.
+    pub max_attempts: u32,
+    /// How long a job waits for any instance to be healthy; default 120 s, about the time a
+    /// crashed ComfyUI takes to restart and load its checkpoint.
+    pub instance_wait: Duration,
+    /// Without WebSocket events for this long, poll `/history`; default 10 s.
+    pub idle_poll: Duration,
+    /// Denoise strength for img2img jobs; default 0.6.
+    pub img2img_denoise: f32,
+}
+
+impl Default for ComfyuiSettings {
+    fn default() -> Self {
+        Self {
+            urls: Vec::new(),
+            checkpoint: None,
+            workflows_dir: None,
+            jobs_per_instance: 2,
+            max_attempts: 3,
+            instance_wait: Duration::from_secs(120),
+            idle_poll: Duration::from_secs(10),
+            img2img_denoise: 0.6,
+        }
+    }
+}
+
+/// The `comfyui` backend.
+pub struct ComfyuiBackend {
+    pool: Arc<Pool>,
+    templates: Templates,
+    settings: ComfyuiSettings,
+}
+
+impl ComfyuiBackend {
+    /// A backend over `settings.urls`. Inside a tokio runtime it starts probing the instances
+    /// in the background (stopping when the backend is dropped).
+    pub fn new(settings: ComfyuiSettings) -> Result<Self, ComfyError> {
+        let pool = Arc::new(Pool::new(&settings.urls, settings.instance_wait)?);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(keep_probing(Arc::downgrade(&pool)));
+        }
+        let templates = Templates::new(settings.workflows_dir.clone());
+        Ok(Self { pool, templates, settings })
+    }
+
+    /// The instances.
+    pub fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    /// Probes every instance now and checks the shipped workflows against the first healthy
+    /// one: the start-up (and on-demand) check that names missing nodes, checkpoint or LoRA.
+    pub async fn check_now(&self, lora: Option<(String, f32)>) -> Result<(), ComfyError> {
+        self.pool.probe_all().await;
+        let spec_params = self.params(&probe_spec(lora), 1);
+        for kind in [WorkflowKind::Txt2img, WorkflowKind::Sheet] {
+            let plan = self.plan(kind, &spec_params, 1, None)?;
+            self.check_plan(&plan).await?;
+        }
+        Ok(())
+    }
+
+    /// Prepares an img2img job: `source` (a PNG) is uploaded to the instance that runs it and
+    /// edited or varied by `spec`'s prompt into `spec.frames` images.
+    pub async fn prepare_img2img(&self, spec: GenerationSpec, source: Vec<u8>) -> Result<ComfyuiJob, ComfyError> {
+        let mut params = self.params(&spec, spec.frames);
+        params.denoise = Some(self.settings.img2img_denoise);
+        let name = format!("dgx-pixels-{}.png", uuid::Uuid::new_v4().simple());
+        let plan = self.plan(WorkflowKind::Img2img, &params, spec.frames, Some((name, source)))?;
+        self.check_plan(&plan).await?;
+        Ok(self.job(plan))
+    }
+
+    fn params(&self, spec: &GenerationSpec, batch: u32) -> WorkflowParams {
+        WorkflowParams {
+            checkpoint: self.settings.checkpoint.clone().unwrap_or_default(),
+            lora: spec.lora.as_ref().map(|lora| (lora.file.clone(), lora.strength)),
+            prompt: spec.prompt.clone(),
+            negative_prompt: spec.negative_prompt.clone(),
+            seed: spec.seed,
+            steps: spec.steps,
+            cfg: spec.guidance_scale,
+            width: spec.canvas.width,
+            height: spec.canvas.height,
+            batch,
+            source_image: None,
+            denoise: None,
+        }
+    }
+
+    fn plan(
+        &self,
+        kind: WorkflowKind,
+        params: &WorkflowParams,
+        frames: u32,
+        source: Option<(String, Vec<u8>)>,
+    ) -> Result<JobPlan, ComfyError> {
+        let mut workflow = self.templates.load(kind)?;
+        let template_checkpoint = workflow.input(super::workflow::Role::Checkpoint, "ckpt_name").cloned();
+        workflow.fill(params)?;
+        if self.settings.checkpoint.is_none()
+            && let Some(original) = template_checkpoint
+        {
+            // No checkpoint configured: keep the template's so `for_instance` can choose.
+            workflow.set_input(super::workflow::Role::Checkpoint, "ckpt_name", original)?;
+        }
+        Ok(JobPlan { workflow, checkpoint: self.settings.checkpoint.clone(), frames, source })
+    }
+
+    /// Checks `plan` against the least busy healthy instance, if any is healthy now (if none
+    /// is, the job's run waits for one and checks there).
+    async fn check_plan(&self, plan: &JobPlan) -> Result<(), ComfyError> {
+        match self.pool.least_busy(None) {
+            Some(instance) => execute::for_instance(&instance, plan).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
+    fn job(&self, plan: JobPlan) -> ComfyuiJob {
+        let limits = RunLimits { max_attempts: self.settings.max_attempts, idle_poll: self.settings.idle_poll };
+        ComfyuiJob { pool: Arc::clone(&self.pool), plan, limits }
+    }
+}
+
+/// A spec that exercises every node the templates use, for [`ComfyuiBackend::check_now`].
+fn probe_spec(lora: Option<(String, f32)>) -> GenerationSpec {
+    GenerationSpec {
+        prompt: String::new(),
+        negative_prompt: String::new(),
+        seed: 0,
+        frames: 1,
+        sprite: dgx_pixels_protocol::SpriteSize::new(32, 32),
+        canvas: dgx_pixels_protocol::SpriteSize::new(1024, 1024),
+        steps: 1,
+        guidance_scale: 1.0,
+        lora: lora.map(|(file, strength)| crate::backend::LoraChoice { file, strength }),
+    }
+}
+
+impl Backend for ComfyuiBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Comfyui
+    }
+
+    fn ready(&self) -> bool {
+        self.pool.any_healthy()
+    }
+
+    fn default_concurrency(&self) -> usize {
+        (self.pool.len() * self.settings.jobs_per_instance).max(1)
+    }
+
+    fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
+        let kind = if spec.frames > 1 { WorkflowKind::Sheet } else { WorkflowKind::Txt2img };
+        let plan = self.plan(kind, &self.params(&spec, spec.frames), spec.frames, None);
+        let pool = Arc::clone(&self.pool);
+        let job = plan.map(|plan| self.job(plan));
+        async move {
+            let job = job?;
+            if let Some(instance) = pool.least_busy(None) {
+                execute::for_instance(&instance, &job.plan).await?;
+            }
+            Ok(Box::new(job) as Box<dyn PreparedJob>)
+        }
+        .map(|result: Result<_, ComfyError>| result.map_err(BackendError::from))
+        .boxed()
+    }
+}
+
+/// A prepared ComfyUI job.
+pub struct ComfyuiJob {
+    pool: Arc<Pool>,
+    plan: JobPlan,
+    limits: RunLimits,
+}
+
+impl ComfyuiJob {
+    /// Runs it, with ComfyUI's own error type (the [`PreparedJob`] impl maps it).
+    pub async fn run_typed(&self, progress: &Progress) -> Result<Vec<RgbaImage>, ComfyError> {
+        execute::run(&self.pool, &self.plan, &self.limits, progress).await
+    }
+}
+
+impl PreparedJob for ComfyuiJob {
+    fn run(self: Box<Self>, progress: Progress) -> BoxFuture<'static, Result<Vec<RgbaImage>, BackendError>> {
+        async move { self.run_typed(&progress).await.map_err(BackendError::from) }.boxed()
+    }
+}

@@ -1,0 +1,424 @@
+//! Workflow templates in ComfyUI's API JSON format, and filling them for one job.
+//!
+//! Three templates ship inside the binary (`server/workflows/*.json`): `txt2img` (one frame),
+//! `sheet` (all frames of a job in one batch: one prompt, one seed, so the frames stay one
+//! character) and `img2img` (edit or vary an uploaded sprite). A file
+//! `<data-dir>/workflows/NAME.json` replaces the shipped one, so a user can export their own
+//! graph from ComfyUI ("Save (API)") and keep our server filling it.
+//!
+//! Nodes are found by their `_meta.title` first (the titles in our templates: `Checkpoint`,
+//! `LoRA`, `Positive prompt`, `Negative prompt`, `Canvas`, `Sampler`, `Source image`, `Save`),
+//! then by `class_type` when exactly one node has it, and the prompts by following the
+//! sampler's `positive`/`negative` links; never by node id, which changes with every export.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+/// The shipped templates, compiled in.
+const TXT2IMG: &str = include_str!("../../../workflows/txt2img.json");
+const SHEET: &str = include_str!("../../../workflows/sheet.json");
+const IMG2IMG: &str = include_str!("../../../workflows/img2img.json");
+
+/// Which template a job uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WorkflowKind {
+    /// Text to one image.
+    Txt2img,
+    /// Text to all frames of a sheet in one batch.
+    Sheet,
+    /// An uploaded image, edited or varied.
+    Img2img,
+}
+
+impl WorkflowKind {
+    /// The file name stem: `txt2img`, `sheet`, `img2img`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Txt2img => "txt2img",
+            Self::Sheet => "sheet",
+            Self::Img2img => "img2img",
+        }
+    }
+
+    fn shipped(self) -> &'static str {
+        match self {
+            Self::Txt2img => TXT2IMG,
+            Self::Sheet => SHEET,
+            Self::Img2img => IMG2IMG,
+        }
+    }
+}
+
+/// A node the server fills, by its job in the graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Role {
+    /// `CheckpointLoaderSimple`: `ckpt_name`.
+    Checkpoint,
+    /// `LoraLoader`: `lora_name`, `strength_model`, `strength_clip`; bypassed without a style.
+    Lora,
+    /// The positive `CLIPTextEncode`: `text`.
+    Positive,
+    /// The negative `CLIPTextEncode`: `text`.
+    Negative,
+    /// `EmptyLatentImage` (`width`, `height`, `batch_size`) or `RepeatLatentBatch` (`amount`).
+    Canvas,
+    /// `KSampler`: `seed`, `steps`, `cfg`, `denoise`.
+    Sampler,
+    /// `LoadImage`: `image`, for img2img.
+    Source,
+    /// `SaveImage`: whose images are the job's frames.
+    Save,
+}
+
+impl Role {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Checkpoint => "Checkpoint",
+            Self::Lora => "LoRA",
+            Self::Positive => "Positive prompt",
+            Self::Negative => "Negative prompt",
+            Self::Canvas => "Canvas",
+            Self::Sampler => "Sampler",
+            Self::Source => "Source image",
+            Self::Save => "Save",
+        }
+    }
+
+    fn classes(self) -> &'static [&'static str] {
+        match self {
+            Self::Checkpoint => &["CheckpointLoaderSimple"],
+            Self::Lora => &["LoraLoader"],
+            Self::Positive | Self::Negative => &[],
+            Self::Canvas => &["EmptyLatentImage"],
+            Self::Sampler => &["KSampler"],
+            Self::Source => &["LoadImage"],
+            Self::Save => &["SaveImage"],
+        }
+    }
+}
+
+/// Why a template could not be loaded or filled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkflowError {
+    /// An override file exists but could not be read.
+    #[error("cannot read workflow {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The JSON is not a ComfyUI API-format workflow (an object of nodes with `class_type`).
+    #[error("workflow {source_name} is not ComfyUI API JSON: {reason}")]
+    Parse {
+        /// The file or the shipped template's name.
+        source_name: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// No node (or more than one) can play a role the job needs.
+    #[error("workflow {source_name} has no single node for {role:?}: give it the title `{title}`")]
+    Node {
+        /// The file or the shipped template's name.
+        source_name: String,
+        /// The role.
+        role: Role,
+        /// The title that would make it unambiguous.
+        title: &'static str,
+    },
+}
+
+/// Where templates come from: the shipped ones, unless `dir` has a file of the same name.
+#[derive(Clone, Debug, Default)]
+pub struct Templates {
+    /// `<data-dir>/workflows`; `None` uses only the shipped templates.
+    pub dir: Option<PathBuf>,
+}
+
+impl Templates {
+    /// Templates overridable from `dir`.
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self { dir }
+    }
+
+    /// The template for `kind`, from `dir/NAME.json` if it exists.
+    pub fn load(&self, kind: WorkflowKind) -> Result<Workflow, WorkflowError> {
+        if let Some(path) = self.dir.as_deref().map(|dir| dir.join(format!("{}.json", kind.name())))
+            && path.is_file()
+        {
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| WorkflowError::Read { path: path.clone(), source })?;
+            return Workflow::parse(&text, &path.display().to_string());
+        }
+        Workflow::parse(kind.shipped(), &format!("(shipped) {}.json", kind.name()))
+    }
+}
+
+/// Everything the server fills into a template.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkflowParams {
+    /// Checkpoint file as ComfyUI lists it.
+    pub checkpoint: String,
+    /// LoRA file as ComfyUI lists it, and its strength; `None` bypasses the LoRA node.
+    pub lora: Option<(String, f32)>,
+    /// Positive prompt, the style's trigger words already in front.
+    pub prompt: String,
+    /// Negative prompt.
+    pub negative_prompt: String,
+    /// Sampler seed; all frames of one batch come from it.
+    pub seed: u64,
+    /// Sampler steps.
+    pub steps: u32,
+    /// Classifier-free guidance.
+    pub cfg: f32,
+    /// Canvas width and height (ignored by img2img, which takes the source's size).
+    pub width: u32,
+    /// Canvas height.
+    pub height: u32,
+    /// Images in the batch: the job's frames.
+    pub batch: u32,
+    /// For img2img: the uploaded image's name in ComfyUI's input folder.
+    pub source_image: Option<String>,
+    /// For img2img: how much to change, 0..=1; `None` keeps the template's value.
+    pub denoise: Option<f32>,
+}
+
+/// A workflow in API format: node id → `{class_type, inputs, _meta}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workflow {
+    nodes: Map<String, Value>,
+    source_name: String,
+}
+
+impl Workflow {
+    /// Parses API-format JSON; `source_name` names it in errors.
+    pub fn parse(text: &str, source_name: &str) -> Result<Self, WorkflowError> {
+        let parse_error = |reason: String| WorkflowError::Parse { source_name: source_name.to_owned(), reason };
+        let value: Value = serde_json::from_str(text).map_err(|err| parse_error(err.to_string()))?;
+        let Value::Object(nodes) = value else {
+            return Err(parse_error("not a JSON object (the UI's \"Save\" format? use \"Save (API)\")".to_owned()));
+        };
+        if let Some((id, _)) = nodes.iter().find(|(_, node)| node.get("class_type").and_then(Value::as_str).is_none()) {
+            return Err(parse_error(format!("node {id} has no class_type")));
+        }
+        Ok(Self { nodes, source_name: source_name.to_owned() })
+    }
+
+    /// The JSON to send as `prompt`.
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.nodes.clone())
+    }
+
+    /// Every `class_type` used, for the `/object_info` check.
+    pub fn class_types(&self) -> BTreeSet<String> {
+        self.nodes.values().filter_map(|node| node.get("class_type")?.as_str().map(str::to_owned)).collect()
+    }
+
+    /// The value of `input` on the node playing `role`, if both exist.
+    pub fn input(&self, role: Role, input: &str) -> Option<&Value> {
+        let id = self.find(role).ok()?;
+        self.nodes.get(&id)?.pointer(&format!("/inputs/{input}"))
+    }
+
+    /// The node id playing `role`.
+    pub fn find(&self, role: Role) -> Result<String, WorkflowError> {
+        let missing = || WorkflowError::Node { source_name: self.source_name.clone(), role, title: role.title() };
+        let titled: Vec<&String> = self
+            .nodes
+            .iter()
+            .filter(|(_, node)| {
+                node.pointer("/_meta/title")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(role.title()))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if let [id] = titled.as_slice() {
+            return Ok((*id).clone());
+        }
+        if !titled.is_empty() {
+            return Err(missing());
+        }
+        if let Role::Positive | Role::Negative = role {
+            let sampler = self.find(Role::Sampler)?;
+            let input = if role == Role::Positive { "positive" } else { "negative" };
+            return self.nodes[&sampler]
+                .pointer(&format!("/inputs/{input}/0"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(missing);
+        }
+        let by_class: Vec<&String> = self
+            .nodes
+            .iter()
+            .filter(|(_, node)| {
+                node.get("class_type").and_then(Value::as_str).is_some_and(|c| role.classes().contains(&c))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        match by_class.as_slice() {
+            [id] => Ok((*id).clone()),
+            _ => Err(missing()),
+        }
+    }
+
+    /// Fills every parameter the server controls. A missing LoRA choice removes the LoRA node
+    /// and wires its inputs straight through, so a template needs no second, LoRA-less copy.
+    pub fn fill(&mut self, params: &WorkflowParams) -> Result<(), WorkflowError> {
+        self.set_input(Role::Checkpoint, "ckpt_name", json!(params.checkpoint))?;
+        match &params.lora {
+            Some((name, strength)) => {
+                self.set_input(Role::Lora, "lora_name", json!(name))?;
+                self.set_input(Role::Lora, "strength_model", json!(strength))?;
+                self.set_input(Role::Lora, "strength_clip", json!(strength))?;
+            }
+            None => self.bypass_lora(),
+        }
+        self.set_input(Role::Positive, "text", json!(params.prompt))?;
+        self.set_input(Role::Negative, "text", json!(params.negative_prompt))?;
+        let sampler = self.find(Role::Sampler)?;
+        let seed_key = if self.node_has(&sampler, "noise_seed") { "noise_seed" } else { "seed" };
+        self.set_input(Role::Sampler, seed_key, json!(params.seed))?;
+        self.set_input(Role::Sampler, "steps", json!(params.steps))?;
+        self.set_input(Role::Sampler, "cfg", json!(params.cfg))?;
+        if let Some(denoise) = params.denoise {
+            self.set_input(Role::Sampler, "denoise", json!(denoise))?;
+        }
+        let canvas = self.find(Role::Canvas)?;
+        if self.node_has(&canvas, "amount") {
+            self.set_input(Role::Canvas, "amount", json!(params.batch))?;
+        } else {
+            self.set_input(Role::Canvas, "width", json!(params.width))?;
+            self.set_input(Role::Canvas, "height", json!(params.height))?;
+            self.set_input(Role::Canvas, "batch_size", json!(params.batch))?;
+        }
+        if let Some(image) = &params.source_image {
+            self.set_input(Role::Source, "image", json!(image))?;
+        }
+        Ok(())
+    }
+
+    fn node_has(&self, id: &str, input: &str) -> bool {
+        self.nodes.get(id).and_then(|node| node.pointer(&format!("/inputs/{input}"))).is_some()
+    }
+
+    /// Sets `input` on the node playing `role`.
+    pub fn set_input(&mut self, role: Role, input: &str, value: Value) -> Result<(), WorkflowError> {
+        let id = self.find(role)?;
+        let node = self.nodes.get_mut(&id).and_then(Value::as_object_mut);
+        let inputs = node.and_then(|node| node.entry("inputs").or_insert_with(|| json!({})).as_object_mut());
+        if let Some(inputs) = inputs {
+            inputs.insert(input.to_owned(), value);
+        }
+        Ok(())
+    }
+
+    /// Removes the LoRA node: its MODEL output (0) becomes its `model` input, its CLIP output
+    /// (1) its `clip` input, wherever they were used.
+    fn bypass_lora(&mut self) {
+        let Ok(lora) = self.find(Role::Lora) else {
+            return;
+        };
+        let Some(removed) = self.nodes.remove(&lora) else {
+            return;
+        };
+        let through = [removed.pointer("/inputs/model").cloned(), removed.pointer("/inputs/clip").cloned()];
+        for node in self.nodes.values_mut() {
+            let Some(inputs) = node.get_mut("inputs").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for value in inputs.values_mut() {
+                let link = value.as_array().filter(|link| link.len() == 2 && link[0].as_str() == Some(lora.as_str()));
+                let slot = link.and_then(|link| link[1].as_u64()).and_then(|slot| usize::try_from(slot).ok());
+                if let Some(Some(replacement)) = slot.and_then(|slot| through.get(slot)) {
+                    *value = replacement.clone();
+                }
+            }
+        }
+    }
+}
+
+/// `<data_dir>/workflows`, where template overrides live.
+pub fn override_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("workflows")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> WorkflowParams {
+        WorkflowParams {
+            checkpoint: "sdxl.safetensors".into(),
+            lora: Some(("pixel.safetensors".into(), 0.8)),
+            prompt: "pixel art, knight".into(),
+            negative_prompt: "blurry".into(),
+            seed: u64::MAX,
+            steps: 30,
+            cfg: 7.5,
+            width: 1024,
+            height: 768,
+            batch: 8,
+            source_image: None,
+            denoise: None,
+        }
+    }
+
+    #[test]
+    fn fills_every_parameter_of_the_sheet_template() {
+        let mut wf = Templates::default().load(WorkflowKind::Sheet).unwrap();
+        wf.fill(&params()).unwrap();
+        assert_eq!(wf.input(Role::Checkpoint, "ckpt_name"), Some(&json!("sdxl.safetensors")));
+        assert_eq!(wf.input(Role::Lora, "lora_name"), Some(&json!("pixel.safetensors")));
+        assert_eq!(wf.input(Role::Lora, "strength_clip"), Some(&json!(0.8f32)));
+        assert_eq!(wf.input(Role::Positive, "text"), Some(&json!("pixel art, knight")));
+        assert_eq!(wf.input(Role::Negative, "text"), Some(&json!("blurry")));
+        assert_eq!(wf.input(Role::Sampler, "seed"), Some(&json!(u64::MAX)));
+        assert_eq!(wf.input(Role::Canvas, "batch_size"), Some(&json!(8)));
+        assert_eq!(wf.input(Role::Canvas, "height"), Some(&json!(768)));
+    }
+
+    #[test]
+    fn without_a_style_the_lora_node_is_wired_through() {
+        let mut wf = Templates::default().load(WorkflowKind::Txt2img).unwrap();
+        wf.fill(&WorkflowParams { lora: None, ..params() }).unwrap();
+        assert!(!wf.class_types().contains("LoraLoader"));
+        let checkpoint = wf.find(Role::Checkpoint).unwrap();
+        assert_eq!(wf.input(Role::Sampler, "model"), Some(&json!([checkpoint, 0])));
+        assert_eq!(wf.input(Role::Positive, "clip"), Some(&json!([checkpoint, 1])));
+    }
+
+    #[test]
+    fn prompts_are_found_through_the_sampler_when_untitled() {
+        let text = TXT2IMG.replace("Positive prompt", "a").replace("Negative prompt", "b");
+        let wf = Workflow::parse(&text, "test").unwrap();
+        assert_eq!(wf.find(Role::Positive).unwrap(), "3");
+        assert_eq!(wf.find(Role::Negative).unwrap(), "4");
+    }
+
+    #[test]
+    fn img2img_sets_the_source_and_the_batch_amount() {
+        let mut wf = Templates::default().load(WorkflowKind::Img2img).unwrap();
+        wf.fill(&WorkflowParams { source_image: Some("up.png".into()), denoise: Some(0.4), batch: 3, ..params() })
+            .unwrap();
+        assert_eq!(wf.input(Role::Source, "image"), Some(&json!("up.png")));
+        assert_eq!(wf.input(Role::Canvas, "amount"), Some(&json!(3)));
+        assert_eq!(wf.input(Role::Sampler, "denoise"), Some(&json!(0.4f32)));
+    }
+
+    #[test]
+    fn an_override_file_replaces_the_shipped_template() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("txt2img.json"), TXT2IMG.replace("euler", "dpmpp_2m")).unwrap();
+        let wf = Templates::new(Some(dir.path().to_owned())).load(WorkflowKind::Txt2img).unwrap();
+        assert_eq!(wf.input(Role::Sampler, "sampler_name"), Some(&json!("dpmpp_2m")));
+        std::fs::write(dir.path().join("sheet.json"), "[1, 2]").unwrap();
+        let err = Templates::new(Some(dir.path().to_owned())).load(WorkflowKind::Sheet).unwrap_err();
+        assert!(err.to_string().contains("Save (API)"), "{err}");
+    }
+}
