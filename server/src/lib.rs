@@ -29,6 +29,8 @@
 //! - `backend/`: the [`backend::Backend`] trait and the `procedural` backend.
 //! - `models/`: the styles registry and its folder watcher.
 //! - `auth`, `shutdown`, `state`: bearer tokens, stopping, what handlers share.
+//! - `mcp/`: the MCP tools at `/mcp` and over stdio ([`Server::run_mcp_stdio`]); [`deploy`]:
+//!   the confined writes of `deploy_to_bevy`.
 //!
 //! # Durability
 //! A job is committed to SQLite (WAL, `synchronous = FULL`) before `202 Accepted` is sent. Its
@@ -42,6 +44,7 @@ pub mod config;
 pub mod deploy;
 mod error;
 mod job_files;
+mod mcp;
 mod models;
 mod queue;
 mod routes;
@@ -101,6 +104,12 @@ pub enum ServerError {
     /// Serving failed.
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
+    /// An `--allow-root` folder does not exist or cannot be resolved.
+    #[error("bad --allow-root: {0}")]
+    AllowedRoot(std::io::Error),
+    /// The MCP stdio transport failed (see `Server::run_mcp_stdio`).
+    #[error("MCP over stdio: {0}")]
+    McpStdio(String),
 }
 
 /// A server that is bound and ready to run. Create it with [`Server::bind`], read the port with
@@ -122,6 +131,7 @@ impl Server {
     /// [`Server::run`].
     pub async fn bind(config: Config) -> Result<Self, ServerError> {
         config.check()?;
+        let roots = deploy::AllowedRoots::new(&config.allow_roots).map_err(ServerError::AllowedRoot)?;
         let data_dir = config.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir { path: data_dir.clone(), source })?;
         let (queue, resumed) = JobQueue::open(&data_dir.join("jobs.sqlite3")).await?;
@@ -153,6 +163,7 @@ impl Server {
             files: files.clone(),
             token: config.token.as_deref().map(Arc::from),
             shutdown,
+            roots: Arc::new(roots),
         };
         let workers = WorkerContext { queue, styles, files, job_timeout: config.job_timeout };
         Ok(Self {

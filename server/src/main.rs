@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Pixel-art sprites for Bevy games: serve, generate, pixelize, pack.
+/// Pixel-art sprites for Bevy games: serve, generate, pixelize, pack, mcp.
 #[derive(Parser)]
 #[command(name = "dgx-pixels", version, about)]
 struct Cli {
@@ -27,6 +27,8 @@ enum Command {
     Pixelize(cli::pixelize::PixelizeArgs),
     /// Pack sprites into one sheet with its .atlas.ron and .sprite.ron.
     Pack(cli::pack::PackArgs),
+    /// Serve the MCP tools for AI assistants on stdin/stdout (`mcp --stdio`).
+    Mcp(cli::mcp::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => cli::generate::run(args),
         Command::Pixelize(args) => cli::pixelize::run(args),
         Command::Pack(args) => cli::pack::run(args),
+        Command::Mcp(args) => cli::mcp::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use dgx_pixels_protocol::BackendKind;
 
 use crate::backend::Backend;
+use crate::deploy::AllowedRoots;
 use crate::job_files::JobFilesDir;
 use crate::models::StyleRegistry;
 use crate::queue::JobQueue;
@@ -25,6 +26,8 @@ pub(crate) struct AppState {
     pub token: Option<Arc<str>>,
     /// Resolves when the server begins to stop; event streams end then.
     pub shutdown: Shutdown,
+    /// Where the MCP tool `deploy_to_bevy` may write (`--allow-root`), resolved at start-up.
+    pub roots: Arc<AllowedRoots>,
 }
 
 impl AppState {

@@ -16,6 +16,7 @@
 //! - [`error`]: the JSON error body.
 //! - [`files`]: `.atlas.ron`, `.sprite.ron` and `.pixels.ron`.
 //! - [`health`] and [`models`]: `GET /health` and `GET /api/v1/models`.
+//! - [`mcp`]: arguments and results of the MCP tools.
 //!
 //! # Example
 //! ```
@@ -35,6 +36,7 @@ pub mod generate;
 pub mod health;
 pub mod job;
 pub mod limits;
+pub mod mcp;
 pub mod models;
 pub mod palette;
 

@@ -2,6 +2,7 @@
 
 pub mod generate;
 mod input;
+pub mod mcp;
 pub mod pack;
 pub mod pixelize;
 pub mod serve;

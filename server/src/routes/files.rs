@@ -4,7 +4,8 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use dgx_pixels_protocol::{JobId, JobStatus};
+use dgx_pixels_protocol::{Job, JobId, JobStatus};
+use dgx_pixels_sprite::write::SpriteFiles;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -28,11 +29,7 @@ pub(crate) async fn files_show(
         "atlas.ron" | "sprite.ron" => "text/plain; charset=utf-8",
         _ => return Err(ApiError::NotFound(format!("no file `{file}`; try sheet.png, atlas.ron or sprite.ron"))),
     };
-    let job = state.queue.get(&id).await?;
-    if job.status != JobStatus::Completed {
-        return Err(ApiError::Conflict(format!("job `{id}` is {}, not completed", job.status.as_str())));
-    }
-    let files = state.files.files(&id).ok_or_else(|| ApiError::NotFound(format!("no job `{id}`")))?;
+    let (_job, files) = completed_files(&state, &id).await?;
     let path = match file.as_str() {
         "sheet.png" => files.sheet,
         "atlas.ron" => files.atlas,
@@ -42,4 +39,15 @@ pub(crate) async fn files_show(
         .await
         .map_err(|err| ApiError::Internal(format!("cannot read {}: {err}", path.display())))?;
     Ok(([(header::CONTENT_TYPE, content_type)], bytes))
+}
+
+/// Job `id` and its files: 404 for no such job, 409 unless it completed. Shared by the download
+/// route and the MCP tools that preview and deploy a job.
+pub(crate) async fn completed_files(state: &AppState, id: &JobId) -> Result<(Job, SpriteFiles), ApiError> {
+    let job = state.queue.get(id).await?;
+    if job.status != JobStatus::Completed {
+        return Err(ApiError::Conflict(format!("job `{id}` is {}, not completed", job.status.as_str())));
+    }
+    let files = state.files.files(id).ok_or_else(|| ApiError::NotFound(format!("no job `{id}`")))?;
+    Ok((job, files))
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use dgx_pixels_protocol::{GenerateRequest, Job, JobAccepted, JobId, JobStatus};
+use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobAccepted, JobId, JobStatus};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiJson};
@@ -36,8 +36,33 @@ pub(crate) async fn jobs_create(
     headers: HeaderMap,
     ApiJson(request): ApiJson<GenerateRequest>,
 ) -> Result<(StatusCode, Json<JobAccepted>), ApiError> {
-    request.validate()?;
     let idempotency_key = idempotency_key(&headers)?;
+    let job = submit(&state, request, idempotency_key).await?;
+    Ok((StatusCode::ACCEPTED, Json(JobAccepted { job_id: job.id, status: job.status })))
+}
+
+/// Checks `request` (ranges, style, backend) and queues it: the one way a job enters the queue,
+/// shared by `POST /api/v1/generate` and the MCP generate tools.
+pub(crate) async fn submit(
+    state: &AppState,
+    request: GenerateRequest,
+    idempotency_key: Option<String>,
+) -> Result<Job, ApiError> {
+    let backend = check(state, &request)?;
+    let submission = Submission {
+        backend,
+        seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
+        request,
+        idempotency_key,
+    };
+    let (job, _created) = state.queue.submit(submission).await?;
+    Ok(job)
+}
+
+/// Checks `request` against the limits and this server (its styles and backends) and returns
+/// the backend that will run it; `submit` calls it, and a batch calls it on every request first.
+pub(crate) fn check(state: &AppState, request: &GenerateRequest) -> Result<BackendKind, ApiError> {
+    request.validate()?;
     if let Some(style) = &request.style
         && state.styles.find(style).is_none()
     {
@@ -47,14 +72,7 @@ pub(crate) async fn jobs_create(
         let name = request.backend.map_or("default", |kind| kind.as_str());
         ApiError::invalid("backend", format!("backend `{name}` is not available on this server"))
     })?;
-    let submission = Submission {
-        backend: backend.kind(),
-        seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
-        request,
-        idempotency_key,
-    };
-    let (job, _created) = state.queue.submit(submission).await?;
-    Ok((StatusCode::ACCEPTED, Json(JobAccepted { job_id: job.id, status: job.status })))
+    Ok(backend.kind())
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

@@ -2,15 +2,15 @@
 //!
 //! Layers, outermost first: a `request` span per request (method, URI, matched route), the
 //! request timeout, logging of internal errors, the body size limit; the bearer-token check
-//! wraps every route but `/health`.
+//! wraps every route but `/health`, MCP's `/mcp` included.
 
 mod events;
-mod files;
+pub(crate) mod files;
 mod health;
-mod jobs;
+pub(crate) mod jobs;
 mod models;
 mod openapi;
-mod pixelize;
+pub(crate) mod pixelize;
 
 use std::time::Duration;
 
@@ -38,6 +38,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .route("/api/v1/models", get(models::models_index))
         .route("/api/v1/pixelize", post(pixelize::pixelize_create))
         .route("/api/v1/openapi.json", get(openapi::openapi_show))
+        .nest_service("/mcp", crate::mcp::http_service(&state, max_body_bytes))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_token));
     Router::new()
         .route("/health", get(health::health_show))

@@ -15,10 +15,10 @@ use crate::error::ApiError;
 /// The query; values are parsed by hand so a bad one is a 422 naming it.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct PixelizeQuery {
-    size: Option<String>,
-    colors: Option<String>,
-    palette: Option<String>,
-    background: Option<String>,
+    pub size: Option<String>,
+    pub colors: Option<String>,
+    pub palette: Option<String>,
+    pub background: Option<String>,
 }
 
 /// Turns an upscaled "fake pixel art" image (the body, PNG) into a true sprite (PNG).
@@ -40,9 +40,15 @@ pub(crate) async fn pixelize_create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(query) = query?;
-    let body = body?;
-    let pipeline = pipeline_for(&query)?;
-    let png = tokio::task::spawn_blocking(move || {
+    let png = pixelize(&query, body?).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png))
+}
+
+/// Runs the pipeline `query` describes on the image `body` and returns the sprite as PNG; shared
+/// by `POST /api/v1/pixelize` and the MCP tool `pixelize_image`.
+pub(crate) async fn pixelize(query: &PixelizeQuery, body: Bytes) -> Result<Vec<u8>, ApiError> {
+    let pipeline = pipeline_for(query)?;
+    tokio::task::spawn_blocking(move || {
         let image = decode_bounded(&body, &DecodeLimits::default())
             .map_err(|err| ApiError::invalid("body", err.to_string()))?;
         let sprite = pipeline.process(&[image]).map_err(|err| match err {
@@ -54,8 +60,7 @@ pub(crate) async fn pixelize_create(
         encode_png(&frame).map_err(|err| ApiError::Internal(err.to_string()))
     })
     .await
-    .map_err(|err| ApiError::Internal(format!("pixelize task stopped: {err}")))??;
-    Ok(([(header::CONTENT_TYPE, "image/png")], png))
+    .map_err(|err| ApiError::Internal(format!("pixelize task stopped: {err}")))?
 }
 
 fn pipeline_for(query: &PixelizeQuery) -> Result<dgx_pixels_sprite::Pipeline, ApiError> {
