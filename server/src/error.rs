@@ -49,6 +49,9 @@ pub enum ApiError {
         /// What is wrong with it, for people.
         message: String,
     },
+    /// 422: the body is well-formed but of the wrong shape as a whole (an array, a string).
+    #[error("{0}")]
+    Unprocessable(String),
     /// 503: the server cannot do this now (a backend is down, the server is stopping).
     #[error("{0}")]
     Unavailable(String),
@@ -77,7 +80,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid { .. } | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -174,14 +177,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
         let message = inner.to_string();
         let path = err.path().to_string();
-        // `missing field`/`unknown field` errors sit on the parent object; name the field itself.
+        if path.starts_with('[') {
+            // A top-level array read as a struct's fields in order: no field is at fault.
+            return ApiError::Unprocessable(format!("expected a JSON object: {message}"));
+        }
+        // A `missing field` error sits on the parent object; name the field itself.
         let named = ["missing field `", "unknown field `"]
             .iter()
             .find_map(|prefix| message.strip_prefix(prefix)?.split('`').next().map(str::to_owned));
-        let field = match (path.as_str(), named) {
-            (".", Some(name)) => name,
-            (parent, Some(name)) => format!("{parent}.{name}"),
-            (path, None) => path.to_owned(),
+        let field = match named {
+            Some(name) if path == "." => name,
+            Some(name) if path == name || path.ends_with(&format!(".{name}")) => path,
+            Some(name) => format!("{path}.{name}"),
+            None => path,
         };
         ApiError::invalid(field, message)
     })

@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use dgx_pixels_protocol::{Background, GenerateRequest, Health, Job, JobAccepted, JobEvent, JobId, JobStatus, ModelList};
+use dgx_pixels_protocol::{
+    Background, GenerateRequest, Health, Job, JobAccepted, JobEvent, JobId, JobStatus, ModelList,
+};
 use dgx_pixels_sprite::write::{FileContents, SpriteFiles, WriteMode, write_file_set};
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -112,7 +114,8 @@ impl Client {
     /// half a file. `name` must be a plain name (`[a-z0-9_-]{1,64}`); `dir` is created.
     pub async fn download(&self, id: &JobId, dir: &Path, name: &str) -> Result<SpriteFiles, ClientError> {
         dgx_pixels_protocol::limits::check_name("name", name)?;
-        let (png, atlas, sprite) = futures_util::try_join!(self.sheet_png(id), self.atlas_ron(id), self.sprite_ron(id))?;
+        let (png, atlas, sprite) =
+            futures_util::try_join!(self.sheet_png(id), self.atlas_ron(id), self.sprite_ron(id))?;
         let dir = dir.to_owned();
         let name = name.to_owned();
         let write = move || {
@@ -120,7 +123,8 @@ impl Client {
                 path: dir.clone(),
                 source: dgx_pixels_sprite::write::WriteError::Io { path: dir.clone(), source },
             })?;
-            let files = SpriteFiles::in_dir(&dir, &name).map_err(|source| ClientError::Write { path: dir.clone(), source })?;
+            let files =
+                SpriteFiles::in_dir(&dir, &name).map_err(|source| ClientError::Write { path: dir.clone(), source })?;
             let contents = FileContents { png: &png, atlas: &atlas, sprite: &sprite };
             write_file_set(&files, &contents, WriteMode::Replace)
                 .map_err(|source| ClientError::Write { path: files.sheet.clone(), source })?;

@@ -26,7 +26,7 @@
 //! - [`client`]: [`Client`], [`ClientBuilder`] and the environment variables.
 //! - [`jobs`]: generate, get, list, cancel, wait, the files and `download`.
 //! - [`events`]: the job event stream (Server-Sent Events).
-//! - [`error`]: [`ClientError`].
+//! - [`error`]: the error type, [`ClientError`].
 
 pub mod client;
 pub mod error;

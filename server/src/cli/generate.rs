@@ -49,10 +49,8 @@ fn parse_size(text: &str) -> Result<SpriteSize, String> {
 
 /// Generates and downloads one sprite.
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(generate(args))
 }
 
@@ -115,7 +113,9 @@ async fn follow(client: &Client, id: &JobId) -> anyhow::Result<Job> {
 fn explain(err: ClientError) -> anyhow::Error {
     match &err {
         ClientError::Api { status: 401, .. } => anyhow::anyhow!("{err}; set DGX_PIXELS_TOKEN to the server's token"),
-        ClientError::Unreachable { .. } => anyhow::anyhow!("{err}; is `dgx-pixels serve` running? (--server or DGX_PIXELS_SERVER)"),
+        ClientError::Unreachable { .. } => {
+            anyhow::anyhow!("{err}; is `dgx-pixels serve` running? (--server or DGX_PIXELS_SERVER)")
+        }
         _ => err.into(),
     }
 }

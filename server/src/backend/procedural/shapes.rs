@@ -174,12 +174,12 @@ fn tile(mut canvas: Canvas, d: &Design, index: u32) -> RgbaImage {
             let colour = match name {
                 "brick" | "wall" => {
                     let row = y / (cell * 2);
-                    let offset = if row % 2 == 0 { 0 } else { cell * 2 };
-                    let mortar = y % (cell * 2) == 0 || (x + offset) % (cell * 4) == 0;
+                    let offset = if row.is_multiple_of(2) { 0 } else { cell * 2 };
+                    let mortar = y.is_multiple_of(cell * 2) || (x + offset).is_multiple_of(cell * 4);
                     if mortar { scale(base, 1.5) } else { scale(base, 0.9 + noise as f32 / 80.0) }
                 }
                 "water" | "lava" => {
-                    let wave = (x + 2 * y + index * cell) % (cell * 4) == 0;
+                    let wave = (x + 2 * y + index * cell).is_multiple_of(cell * 4);
                     if wave { scale(base, 1.4) } else { scale(base, 0.95 + noise as f32 / 160.0) }
                 }
                 _ => scale(base, 0.85 + noise as f32 / 60.0),

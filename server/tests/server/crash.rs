@@ -1,0 +1,87 @@
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use dgx_pixels_client::Client;
+use dgx_pixels_protocol::{AtlasLayout, GenerateRequest, JobStatus, SpriteMeta};
+
+use crate::util::until;
+
+/// The real binary, serving `data_dir` on a free loopback port; returns it and its URL.
+fn spawn_server(data_dir: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dgx-pixels"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .env_remove("DGX_PIXELS_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected line {line:?}"));
+    (child, url.to_owned())
+}
+
+/// SIGKILL with one job running and four queued loses none: after a restart on the same data
+/// folder every accepted job completes exactly once, with intact files.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_with_jobs_queued_and_running_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = spawn_server(dir.path(), &["--procedural-delay-ms", "1000", "--concurrency", "1"]);
+    let client = Client::new(url).unwrap();
+    let mut ids = Vec::new();
+    for (i, prompt) in ["knight", "slime", "bat", "potion", "chest"].into_iter().enumerate() {
+        let request = GenerateRequest { frames: 4, seed: Some(i as u64), ..GenerateRequest::new(prompt) };
+        ids.push(client.generate(&request, None).await.unwrap().job_id);
+    }
+    until("the first job to make progress", || async {
+        let job = client.job(&ids[0]).await.unwrap();
+        (job.status == JobStatus::Running && job.progress > 0.0).then_some(())
+    })
+    .await;
+    assert_eq!(client.job(&ids[4]).await.unwrap().status, JobStatus::Queued);
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+
+    let (mut child, url) = spawn_server(dir.path(), &[]);
+    let client = Client::new(url).unwrap();
+    for id in &ids {
+        let job = client.wait(id).await.unwrap();
+        assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
+        let out = dir.path().join("out");
+        let files = client.download(id, &out, "sprite").await.unwrap();
+        let png = image::load_from_memory(&std::fs::read(&files.sheet).unwrap()).unwrap();
+        assert_eq!((png.width(), png.height()), (128, 32));
+        AtlasLayout::from_ron(&std::fs::read_to_string(&files.atlas).unwrap()).unwrap();
+        SpriteMeta::from_ron(&std::fs::read_to_string(&files.sprite).unwrap()).unwrap();
+    }
+    let listed = client.jobs(None, Some(100)).await.unwrap();
+    assert_eq!(listed.len(), ids.len());
+    assert_eq!(listed.iter().map(|job| &job.id).collect::<HashSet<_>>(), ids.iter().collect());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// `serve` refuses a non-loopback bind without a token, and says why.
+#[test]
+fn open_bind_without_token_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_dgx-pixels"))
+        .args(["serve", "--bind", "0.0.0.0:0", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("DGX_PIXELS_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("token"), "{stderr}");
+    let output = Command::new(env!("CARGO_BIN_EXE_dgx-pixels"))
+        .args(["serve", "--backend", "comfyui", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not available yet"));
+}

@@ -1,0 +1,89 @@
+use dgx_pixels_protocol::{AtlasLayout, GenerateRequest, JobStatus, SpriteMeta, SpriteSize};
+
+use crate::util::TestServer;
+
+fn knight() -> GenerateRequest {
+    GenerateRequest { frames: 4, seed: Some(42), ..GenerateRequest::new("red knight, walk cycle") }
+}
+
+/// A job goes queued → completed, reports its result, and its three files download and parse.
+#[tokio::test(flavor = "multi_thread")]
+async fn full_lifecycle() {
+    let server = TestServer::start(|_| {}).await;
+    let client = &server.client;
+    assert_eq!(client.health().await.unwrap().backends[0].name, "procedural");
+    let accepted = client.generate(&knight(), None).await.unwrap();
+    assert_eq!(accepted.status, JobStatus::Queued);
+    let job = client.wait(&accepted.job_id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
+    assert_eq!(job.progress, 1.0);
+    let result = job.result.clone().unwrap();
+    assert_eq!((result.seed, result.frames, result.columns), (42, 4, 4));
+    assert_eq!(result.sheet_size, SpriteSize::new(128, 32));
+
+    let out = server.dir.path().join("out");
+    let files = client.download(&job.id, &out, "knight").await.unwrap();
+    let atlas = AtlasLayout::from_ron(&std::fs::read_to_string(&files.atlas).unwrap()).unwrap();
+    assert_eq!((atlas.size, atlas.textures.len()), ((128, 32), 4));
+    let meta = SpriteMeta::from_ron(&std::fs::read_to_string(&files.sprite).unwrap()).unwrap();
+    assert_eq!(meta.provenance.unwrap().seed, 42);
+    assert_eq!(meta.tags[0].name, "walk");
+    let png = image::load_from_memory(&std::fs::read(&files.sheet).unwrap()).unwrap();
+    assert_eq!((png.width(), png.height()), (128, 32));
+
+    let listed = client.jobs(Some(JobStatus::Completed), Some(10)).await.unwrap();
+    assert_eq!(listed.iter().map(|j| &j.id).collect::<Vec<_>>(), [&job.id]);
+    assert_eq!(client.cancel(&job.id).await.unwrap_err().status(), Some(409));
+}
+
+/// The same request with the same seed gives the same pixels; another seed other pixels.
+#[tokio::test(flavor = "multi_thread")]
+async fn same_request_and_seed_same_pixels() {
+    let server = TestServer::start(|_| {}).await;
+    let client = &server.client;
+    let mut sheets = Vec::new();
+    for seed in [7, 7, 8] {
+        let request = GenerateRequest { seed: Some(seed), ..knight() };
+        let id = client.generate(&request, None).await.unwrap().job_id;
+        assert_eq!(client.wait(&id).await.unwrap().status, JobStatus::Completed);
+        sheets.push(client.sheet_png(&id).await.unwrap());
+    }
+    assert_eq!(sheets[0], sheets[1]);
+    assert_ne!(sheets[0], sheets[2]);
+}
+
+/// An `Idempotency-Key` returns the same job for the same request, and 409 for another.
+#[tokio::test(flavor = "multi_thread")]
+async fn idempotency_key_returns_the_same_job() {
+    let server = TestServer::start(|_| {}).await;
+    let client = &server.client;
+    let first = client.generate(&knight(), Some("key-1")).await.unwrap();
+    let again = client.generate(&knight(), Some("key-1")).await.unwrap();
+    assert_eq!(first.job_id, again.job_id);
+    let other = GenerateRequest::new("slime");
+    assert_eq!(client.generate(&other, Some("key-1")).await.unwrap_err().status(), Some(409));
+    assert_ne!(client.generate(&knight(), Some("key-2")).await.unwrap().job_id, first.job_id);
+    assert_eq!(client.jobs(None, None).await.unwrap().len(), 2);
+}
+
+/// The OpenAPI document lists every route.
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_lists_every_route() {
+    let server = TestServer::start(|_| {}).await;
+    let doc: serde_json::Value =
+        reqwest::get(format!("{}/api/v1/openapi.json", server.url)).await.unwrap().json().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/health",
+        "/api/v1/generate",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{id}",
+        "/api/v1/jobs/{id}/events",
+        "/api/v1/jobs/{id}/{file}",
+        "/api/v1/models",
+        "/api/v1/pixelize",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing");
+    }
+}

@@ -1,0 +1,19 @@
+//! End-to-end tests of the generation server: a real server on a loopback port, a real SQLite
+//! file in a temporary folder, spoken to over HTTP by `dgx_pixels_client` or raw reqwest.
+//!
+//! - `lifecycle`: submit, follow, download; idempotency; determinism.
+//! - `events`: SSE order and cancel of queued and running jobs.
+//! - `load`: 100 concurrent submissions.
+//! - `crash`: SIGKILL the real binary with jobs queued and running, restart, all complete.
+//! - `invalid`: a table of bad requests, each a 4xx naming its field; never a 5xx.
+//! - `security`: the token rules.
+//! - `models`: the models folder watched live.
+
+mod crash;
+mod events;
+mod invalid;
+mod lifecycle;
+mod load;
+mod models;
+mod security;
+mod util;
