@@ -13,7 +13,14 @@ use crate::error::{ApiError, parse_json};
 /// `args` as a `T`: unknown fields refused, the offending field named.
 pub(crate) fn parse_args<T: DeserializeOwned>(args: JsonObject) -> Result<T, ApiError> {
     let bytes = serde_json::to_vec(&args).map_err(|err| ApiError::Internal(format!("re-encoding arguments: {err}")))?;
-    parse_json(&bytes)
+    parse_json(&bytes).map_err(|err| match err {
+        // A position in JSON the client never saw would only confuse it.
+        ApiError::Invalid { field, message } => {
+            let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(head, _)| head).to_owned();
+            ApiError::Invalid { field, message }
+        }
+        other => other,
+    })
 }
 
 /// Removes `wait_seconds` from `args` (for tools whose other arguments are a generate request)
@@ -58,7 +65,13 @@ mod tests {
         let missing = object(json!({"job_id": "a", "bevy_project": "g"}));
         assert_eq!(field_of(parse_args::<DeployToBevyArgs>(missing).unwrap_err()), "category");
         let wrong = object(json!({"job_id": 7, "bevy_project": "g", "category": "c"}));
-        assert_eq!(field_of(parse_args::<DeployToBevyArgs>(wrong).unwrap_err()), "job_id");
+        match parse_args::<DeployToBevyArgs>(wrong).unwrap_err() {
+            ApiError::Invalid { field, message } => {
+                assert_eq!(field, "job_id");
+                assert!(!message.contains("line"), "{message}");
+            }
+            other => panic!("not a field error: {other:?}"),
+        }
     }
 
     #[test]
