@@ -194,6 +194,9 @@ impl Backend for ComfyuiBackend {
         let job = plan.map(|plan| self.job(plan));
         async move {
             let job = job?;
+            if !pool.any_healthy() {
+                pool.probe_all().await;
+            }
             if let Some(instance) = pool.least_busy(None) {
                 execute::for_instance(&instance, &job.plan).await?;
             }

@@ -123,8 +123,19 @@ async fn attempt_on(
     let client_id = uuid::Uuid::new_v4().simple().to_string();
     let ws_url = client.ws_url(&client_id);
     let mut socket = Some(EventSocket::connect(&ws_url).await?);
-    let prompt_id = client.queue_prompt(&workflow.to_json(), &client_id, &uuid::Uuid::new_v4().to_string()).await?;
-    let mut guard = CancelGuard { client: client.clone(), prompt_id: prompt_id.clone(), armed: true };
+    // Armed before the prompt is sent: a job cancelled while `POST /prompt` is on its way
+    // must still take the prompt off ComfyUI. We choose the id, so it is known already.
+    let chosen = uuid::Uuid::new_v4().to_string();
+    let mut guard = CancelGuard { client: client.clone(), prompt_id: chosen.clone(), armed: true };
+    let prompt_id = match client.queue_prompt(&workflow.to_json(), &client_id, &chosen).await {
+        Ok(prompt_id) => prompt_id,
+        Err(err) => {
+            // Refused by validation: nothing was queued. Otherwise it may have been.
+            guard.armed = !matches!(err, ComfyError::Rejected(_));
+            return Err(err);
+        }
+    };
+    guard.prompt_id.clone_from(&prompt_id);
     debug!(prompt_id, "prompt queued");
     let sampler = workflow.find(Role::Sampler).ok();
     let outcome = loop {

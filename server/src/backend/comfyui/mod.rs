@@ -2,16 +2,16 @@
 //! to as ComfyUI's own web UI does (HTTP API plus the `/ws` event socket).
 //!
 //! Layout, one concept per file:
-//! - [`workflow`]: API-format templates (shipped, overridable from `<data-dir>/workflows/`),
+//! - [`workflow`] — API-format templates (shipped, overridable from `<data-dir>/workflows/`),
 //!   nodes found by title or class, parameters filled.
-//! - [`api`]: the HTTP routes (`/prompt`, `/history`, `/view`, `/object_info`, `/interrupt`,
+//! - [`api`] — the HTTP routes (`/prompt`, `/history`, `/view`, `/object_info`, `/interrupt`,
 //!   `/queue`, `/system_stats`, `/upload/image`).
-//! - [`ws`]: the WebSocket's JSON messages as events; binary previews ignored.
-//! - [`check`]: `/object_info` says whether nodes, checkpoint and LoRA exist.
-//! - [`pool`]: several instances: health, least-busy dispatch, failover.
-//! - [`execute`]: one job's attempts: submit, follow, collect; retry when an instance dies.
-//! - [`backend`]: [`ComfyuiBackend`], the [`crate::backend::Backend`] implementation.
-//! - [`error`]: [`ComfyError`] and ComfyUI's own error reports as data.
+//! - [`ws`] — the WebSocket's JSON messages as events; binary previews ignored.
+//! - [`check`] — `/object_info` says whether nodes, checkpoint and LoRA exist.
+//! - [`pool`] — several instances: health, least-busy dispatch, failover.
+//! - [`execute`] — one job's attempts: submit, follow, collect; retry when an instance dies.
+//! - [`backend`] — [`ComfyuiBackend`], the [`crate::backend::Backend`] implementation.
+//! - [`error`] — [`ComfyError`] and ComfyUI's own error reports as data.
 //!
 //! Recorded exchanges with a real ComfyUI (0.3.64) live in `server/tests/fixtures/comfyui/`;
 //! `server/tests/comfyui.rs` replays them through a stand-in server against this module.

@@ -1,0 +1,239 @@
+//! The `comfyui` backend against a stand-in that replays exchanges recorded from a real
+//! ComfyUI 0.3.64 (see `tests/support/comfyui_standin.rs` and `tests/fixtures/comfyui/`).
+//!
+//! Every test is bounded by [`LIMIT`]; the stand-in replays at 1 ms a message, so the suite
+//! takes about a second.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dgx_pixels_protocol::SpriteSize;
+use dgx_pixels_server::backend::comfyui::{ComfyuiBackend, ComfyuiSettings};
+use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress};
+use support::comfyui_standin::{Fault, Play, StandIn};
+
+/// No test may take longer than this.
+const LIMIT: Duration = Duration::from_secs(20);
+/// The LoRA and checkpoint the recordings were made with.
+const LORA: &str = "lora_random_r64.safetensors";
+
+fn settings(urls: Vec<String>) -> ComfyuiSettings {
+    ComfyuiSettings {
+        urls,
+        instance_wait: Duration::from_secs(10),
+        idle_poll: Duration::from_secs(2),
+        ..ComfyuiSettings::default()
+    }
+}
+
+fn spec(frames: u32, lora: &str) -> GenerationSpec {
+    GenerationSpec {
+        prompt: "pixel art knight, side view".into(),
+        negative_prompt: "blurry, photo".into(),
+        seed: 1234,
+        frames,
+        sprite: SpriteSize::new(32, 32),
+        canvas: SpriteSize::new(256, 256),
+        steps: 3,
+        guidance_scale: 7.5,
+        lora: Some(LoraChoice { file: format!("styles/{lora}"), strength: 0.8 }),
+    }
+}
+
+/// Progress reports, kept for assertions.
+fn recorder() -> (Progress, Arc<Mutex<Vec<f32>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    (Progress::new(move |f| sink.lock().unwrap().push(f)), seen)
+}
+
+async fn generate(backend: &ComfyuiBackend, spec: GenerationSpec) -> Result<Vec<image::RgbaImage>, String> {
+    let (progress, _) = recorder();
+    let job = backend.prepare(spec).await.map_err(|e| e.to_string())?;
+    job.run(progress).await.map_err(|e| e.to_string())
+}
+
+/// A recorded txt2img prompt gives one decoded frame; progress climbs to 1 from the sampler's
+/// `progress` messages, and the binary preview frames in the recording are ignored.
+#[tokio::test]
+async fn txt2img_delivers_one_frame_with_progress() {
+    let standin = StandIn::start(vec![Play::new("txt2img", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let (progress, seen) = recorder();
+    let job = backend.prepare(spec(1, LORA)).await.unwrap();
+    let frames = tokio::time::timeout(LIMIT, job.run(progress)).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].dimensions(), (64, 64));
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().any(|&f| f > 0.0 && f < 0.9), "sampler progress: {seen:?}");
+    assert_eq!(seen.last(), Some(&1.0));
+    // The LoRA our models folder calls `styles/…` went out under ComfyUI's own name.
+    let (_, body) = &standin.log()[0];
+    let workflow = &body["prompt"];
+    let lora = workflow.as_object().unwrap().values().find(|n| n["class_type"] == "LoraLoader").unwrap();
+    assert_eq!(lora["inputs"]["lora_name"], LORA);
+    assert_eq!(body["client_id"].as_str().map(str::len), Some(32));
+}
+
+/// A sheet is one prompt whose batch is all the frames; all of them come back.
+#[tokio::test]
+async fn sheet_makes_all_frames_in_one_batch() {
+    let standin = StandIn::start(vec![Play::new("sheet", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let frames = tokio::time::timeout(LIMIT, generate(&backend, spec(4, LORA))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 4);
+    let (_, body) = &standin.log()[0];
+    let latent = body["prompt"].as_object().unwrap().values().find(|n| n["class_type"] == "EmptyLatentImage").unwrap();
+    assert_eq!(latent["inputs"]["batch_size"], 4);
+    assert_eq!(standin.prompts(), 1);
+}
+
+/// ComfyUI's validation refusal (`node_errors`, HTTP 400) fails the job with its own words.
+#[tokio::test]
+async fn node_errors_fail_the_job_readably() {
+    let standin = StandIn::start(vec![Play::new("node_errors_lora", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let err = tokio::time::timeout(LIMIT, generate(&backend, spec(1, LORA))).await.unwrap().unwrap_err();
+    assert!(err.contains("rejected the workflow"), "{err}");
+    assert!(err.contains("node 2 (LoraLoader): Value not in list: lora_name: 'missing_style.safetensors'"), "{err}");
+}
+
+/// A LoRA that ComfyUI does not list is caught by `/object_info` before anything is queued,
+/// and the message names it and what ComfyUI has instead.
+#[tokio::test]
+async fn a_missing_lora_is_named_before_queueing() {
+    let standin = StandIn::start(vec![]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let err =
+        tokio::time::timeout(LIMIT, generate(&backend, spec(1, "unknown.safetensors"))).await.unwrap().unwrap_err();
+    assert!(err.contains("LoRA `styles/unknown.safetensors`"), "{err}");
+    assert!(err.contains(LORA), "{err}");
+    assert_eq!(standin.prompts(), 0);
+}
+
+/// The start-up check names a configured checkpoint that ComfyUI lacks.
+#[tokio::test]
+async fn the_startup_check_names_a_missing_checkpoint() {
+    let standin = StandIn::start(vec![]).await;
+    let backend = ComfyuiBackend::new(ComfyuiSettings {
+        checkpoint: Some("sd_xl_base_1.0.safetensors".into()),
+        ..settings(vec![standin.url()])
+    })
+    .unwrap();
+    let err = tokio::time::timeout(LIMIT, backend.check_now(None)).await.unwrap().unwrap_err().to_string();
+    assert!(err.contains("checkpoint `sd_xl_base_1.0.safetensors` (it has: sdxl_random_fp16.safetensors)"), "{err}");
+    assert!(backend.ready());
+}
+
+/// A node that raises while executing (`execution_error`) fails the job with the node and
+/// Python's message, not a retry.
+#[tokio::test]
+async fn execution_error_fails_the_job_with_the_node_and_exception() {
+    let standin = StandIn::start(vec![Play::new("execution_error", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let err = tokio::time::timeout(LIMIT, generate(&backend, spec(1, LORA))).await.unwrap().unwrap_err();
+    assert!(err.contains("node 2 (LoraLoader) failed"), "{err}");
+    assert!(err.contains("header too large"), "{err}");
+    assert_eq!(standin.prompts(), 1);
+}
+
+/// A WebSocket cut mid-job (no close frame) is reconnected and the prompt collected from
+/// `/history`: one prompt, one delivery.
+#[tokio::test]
+async fn a_websocket_drop_mid_job_still_delivers_once() {
+    let standin = StandIn::start(vec![Play::new("txt2img", Fault::DropSocketAt(20))]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let frames = tokio::time::timeout(LIMIT, generate(&backend, spec(1, LORA))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(standin.prompts(), 1);
+}
+
+/// ComfyUI dies mid-job and comes back with an empty queue: the job runs again on it once it
+/// is back, and is delivered once.
+#[tokio::test]
+async fn comfyui_dying_mid_job_is_retried_when_it_is_back() {
+    let plays =
+        vec![Play::new("txt2img", Fault::DieAt(20, Duration::from_millis(400))), Play::new("txt2img", Fault::None)];
+    let standin = StandIn::start(plays).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let frames = tokio::time::timeout(LIMIT, generate(&backend, spec(1, LORA))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(standin.prompts(), 2);
+}
+
+/// With two instances, a job whose instance dies for good fails over to the other.
+#[tokio::test]
+async fn a_job_fails_over_to_another_instance() {
+    let dying = StandIn::start(vec![Play::new("txt2img", Fault::Slow(Duration::from_millis(20)))]).await;
+    let spare = StandIn::start(vec![Play::new("txt2img", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![dying.url(), spare.url()])).unwrap();
+    backend.pool().probe_all().await;
+    let job = backend.prepare(spec(1, LORA)).await.unwrap();
+    let run = tokio::spawn(job.run(Progress::new(|_| {})));
+    tokio::time::timeout(LIMIT, async {
+        while dying.prompts() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    dying.kill();
+    let frames = tokio::time::timeout(LIMIT, run).await.unwrap().unwrap().unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!((dying.prompts(), spare.prompts()), (1, 1));
+}
+
+/// Cancelling a running job (the worker drops its future) deletes the prompt from ComfyUI's
+/// queue and interrupts it.
+#[tokio::test]
+async fn cancelling_interrupts_and_dequeues_the_prompt() {
+    let standin = StandIn::start(vec![Play::new("txt2img", Fault::Slow(Duration::from_millis(50)))]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let job = backend.prepare(spec(1, LORA)).await.unwrap();
+    let run = tokio::spawn(job.run(Progress::new(|_| {})));
+    tokio::time::timeout(LIMIT, async {
+        while standin.prompts() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    run.abort();
+    let prompt_id = standin.log()[0].1["prompt_id"].as_str().unwrap().to_owned();
+    let wanted = |log: &[(String, serde_json::Value)]| {
+        let interrupted = log.iter().any(|(route, body)| route == "POST /interrupt" && body["prompt_id"] == prompt_id);
+        let deleted = log.iter().any(|(route, body)| route == "POST /queue" && body["delete"][0] == prompt_id);
+        interrupted && deleted
+    };
+    tokio::time::timeout(LIMIT, async {
+        while !wanted(&standin.log()) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// img2img uploads the source through `/upload/image` and varies it in one batch.
+#[tokio::test]
+async fn img2img_uploads_the_source_and_varies_it() {
+    let standin = StandIn::start(vec![Play::new("img2img", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    backend.pool().probe_all().await;
+    let job = backend.prepare_img2img(spec(2, LORA), tiny_png()).await.unwrap();
+    let frames = tokio::time::timeout(LIMIT, job.run_typed(&Progress::new(|_| {}))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 2);
+    let log = standin.log();
+    assert_eq!(log[0].0, "POST /upload/image");
+    let workflow = log[1].1["prompt"].as_object().unwrap();
+    let load = workflow.values().find(|n| n["class_type"] == "LoadImage").unwrap();
+    assert_eq!(load["inputs"]["image"], "dgx-pixels-source.png");
+}
+
+fn tiny_png() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image::RgbaImage::new(8, 8).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    bytes
+}
