@@ -99,6 +99,9 @@ pub enum ConfigError {
     /// A backend that this build does not have yet.
     #[error("backend `{0}` is not available yet; use `procedural`")]
     BackendUnavailable(&'static str),
+    /// The comfyui backend was chosen without a ComfyUI to talk to.
+    #[error("the comfyui backend needs at least one --comfyui URL (e.g. http://127.0.0.1:8188)")]
+    ComfyuiUrlRequired,
     /// The TOML file could not be read.
     #[error("cannot read config file {path}: {source}")]
     ReadFile {
@@ -133,8 +136,8 @@ impl Config {
         } else if !self.bind.ip().is_loopback() {
             return Err(ConfigError::TokenRequired { bind: self.bind });
         }
-        if self.backend == BackendKind::Comfyui {
-            return Err(ConfigError::BackendUnavailable("comfyui"));
+        if self.backend == BackendKind::Comfyui && self.comfyui.is_empty() {
+            return Err(ConfigError::ComfyuiUrlRequired);
         }
         Ok(())
     }
@@ -234,9 +237,10 @@ mod tests {
     }
 
     #[test]
-    fn comfyui_is_refused_until_it_exists() {
+    fn comfyui_needs_an_instance() {
         let config = Config { backend: BackendKind::Comfyui, ..Config::default() };
-        assert!(config.check().unwrap_err().to_string().contains("not available yet"));
+        assert!(matches!(config.check(), Err(ConfigError::ComfyuiUrlRequired)));
+        Config { comfyui: vec!["http://127.0.0.1:8188".into()], ..config }.check().unwrap();
     }
 
     #[test]

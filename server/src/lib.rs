@@ -152,8 +152,7 @@ impl Server {
         let listener =
             TcpListener::bind(config.bind).await.map_err(|source| ServerError::Bind { addr: config.bind, source })?;
         let local_addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.bind, source })?;
-        let backends: Vec<Arc<dyn Backend>> =
-            backend::build(config.backend, config.procedural_delay).into_iter().collect();
+        let backends: Vec<Arc<dyn Backend>> = backend::build(config.backend, &config).into_iter().collect();
         let files = JobFilesDir::new(&data_dir);
         let (trigger, shutdown) = shutdown::channel();
         let state = AppState {

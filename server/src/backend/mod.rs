@@ -7,13 +7,12 @@
 //! made them.
 //!
 //! - [`procedural`]: built-in placeholder art, offline and deterministic; the default.
-//! - `comfyui` (SDXL + LoRAs on a GPU box) arrives with a later issue.
+//! - [`comfyui`]: SDXL + LoRAs on one or more ComfyUI instances.
 
 pub mod comfyui;
 pub mod procedural;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use dgx_pixels_protocol::{BackendKind, SpriteSize};
 use futures_util::future::BoxFuture;
@@ -101,9 +100,15 @@ pub trait PreparedJob: Send {
 }
 
 /// Builds the backend `kind` with the server's settings.
-pub(crate) fn build(kind: BackendKind, procedural_delay: Duration) -> Option<Arc<dyn Backend>> {
+pub(crate) fn build(kind: BackendKind, config: &crate::config::Config) -> Option<Arc<dyn Backend>> {
     match kind {
-        BackendKind::Procedural => Some(Arc::new(procedural::Procedural::new(procedural_delay))),
-        BackendKind::Comfyui => None,
+        BackendKind::Procedural => Some(Arc::new(procedural::Procedural::new(config.procedural_delay))),
+        BackendKind::Comfyui => match comfyui::ComfyuiBackend::start(comfyui::ComfyuiSettings::from_config(config)) {
+            Ok(backend) => Some(backend),
+            Err(err) => {
+                tracing::error!(error = %err, "cannot start the comfyui backend");
+                None
+            }
+        },
     }
 }

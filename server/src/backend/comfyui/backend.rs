@@ -21,6 +21,7 @@ use super::execute::{self, JobPlan, RunLimits};
 use super::pool::{Pool, keep_probing};
 use super::workflow::{Templates, WorkflowKind, WorkflowParams};
 use crate::backend::{Backend, BackendError, GenerationSpec, PreparedJob, Progress};
+use crate::config::Config;
 
 /// Settings of the `comfyui` backend. Build with `ComfyuiSettings { urls, ..Default::default() }`.
 #[derive(Clone, Debug)]
@@ -44,6 +45,18 @@ pub struct ComfyuiSettings {
     pub idle_poll: Duration,
     /// Denoise strength for img2img jobs; default 0.6.
     pub img2img_denoise: f32,
+}
+
+impl ComfyuiSettings {
+    /// The settings the server's [`Config`] gives: its `--comfyui` URLs, and template
+    /// overrides from `<data-dir>/workflows/`.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            urls: config.comfyui.clone(),
+            workflows_dir: Some(super::workflow::override_dir(&config.data_dir)),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for ComfyuiSettings {
@@ -78,6 +91,24 @@ impl ComfyuiBackend {
         }
         let templates = Templates::new(settings.workflows_dir.clone());
         Ok(Self { pool, templates, settings })
+    }
+
+    /// [`ComfyuiBackend::new`], plus the start-up check in the background: its result (what
+    /// is missing on which instance, or that none answers yet) goes to the log.
+    pub fn start(settings: ComfyuiSettings) -> Result<Arc<Self>, ComfyError> {
+        let backend = Arc::new(Self::new(settings)?);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(&backend);
+            runtime.spawn(async move {
+                let Some(backend) = weak.upgrade() else { return };
+                match backend.check_now(None).await {
+                    Ok(()) if backend.ready() => tracing::info!(urls = ?backend.settings.urls, "ComfyUI ready"),
+                    Ok(()) => tracing::warn!(urls = ?backend.settings.urls, "no ComfyUI answers yet; jobs will wait"),
+                    Err(err) => tracing::warn!(error = %err, "ComfyUI start-up check failed"),
+                }
+            });
+        }
+        Ok(backend)
     }
 
     /// The instances.
