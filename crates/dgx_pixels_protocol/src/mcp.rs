@@ -216,7 +216,8 @@ mod schema {
     /// The properties of the generate body.
     pub(super) fn request_properties() -> Map<String, Value> {
         let presets: Vec<&str> = Palette::preset_names().collect();
-        let side = json!({"type": "integer", "minimum": limits::SPRITE_SIDE.start(), "maximum": limits::SPRITE_SIDE.end()});
+        let side =
+            json!({"type": "integer", "minimum": limits::SPRITE_SIDE.start(), "maximum": limits::SPRITE_SIDE.end()});
         let canvas = json!({
             "type": "integer", "minimum": limits::CANVAS_SIDE.start(), "maximum": limits::CANVAS_SIDE.end(),
             "multipleOf": limits::CANVAS_MULTIPLE, "default": 1024,
@@ -344,6 +345,9 @@ mod tests {
         let args: DeployToBevyArgs =
             serde_json::from_str(r#"{"job_id":"a","bevy_project":"g","category":"c"}"#).unwrap();
         assert!(!args.overwrite);
-        assert!(serde_json::from_str::<DeployToBevyArgs>(r#"{"job_id":"a","bevy_project":"g","category":"c","x":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<DeployToBevyArgs>(r#"{"job_id":"a","bevy_project":"g","category":"c","x":1}"#)
+                .is_err()
+        );
     }
 }

@@ -28,7 +28,8 @@ pub(crate) fn parse_args<T: DeserializeOwned>(args: JsonObject) -> Result<T, Api
 pub(crate) fn take_wait_seconds(args: &mut JsonObject) -> Result<Option<u32>, ApiError> {
     let Some(value) = args.remove("wait_seconds") else { return Ok(None) };
     let seconds = value.as_u64().and_then(|seconds| u32::try_from(seconds).ok());
-    let bad = || ApiError::invalid("wait_seconds", format!("`wait_seconds` must be a whole number of seconds, got {value}"));
+    let bad =
+        || ApiError::invalid("wait_seconds", format!("`wait_seconds` must be a whole number of seconds, got {value}"));
     seconds.map(Some).ok_or_else(bad)
 }
 

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::http::uri::Authority;
+use rmcp::RoleServer;
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RequestContext};
-use rmcp::RoleServer;
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;

@@ -56,7 +56,8 @@ mod tests {
     /// Bad arguments name their field, internal causes stay in the log, and every result is an error.
     #[test]
     fn errors_become_readable_tool_errors() {
-        let invalid = ToolError::from(ApiError::invalid("frames", "`frames` must be between 1 and 64, got 65")).into_result();
+        let invalid =
+            ToolError::from(ApiError::invalid("frames", "`frames` must be between 1 and 64, got 65")).into_result();
         assert_eq!(invalid.is_error, Some(true));
         assert!(text_of(&invalid).contains("`frames`"), "{}", text_of(&invalid));
         assert_eq!(invalid.structured_content.unwrap()["field"], "frames");

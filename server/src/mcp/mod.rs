@@ -175,7 +175,10 @@ impl ServerHandler for PixelsMcp {
 /// requests from web pages of other origins, so a browser tab cannot drive the tools. With a
 /// token any `Host` is accepted: a page cannot send the token, and a LAN address must work.
 /// Sessions end when the server begins to stop.
-pub(crate) fn http_service(state: &AppState, max_body_bytes: usize) -> StreamableHttpService<PixelsMcp, LocalSessionManager> {
+pub(crate) fn http_service(
+    state: &AppState,
+    max_body_bytes: usize,
+) -> StreamableHttpService<PixelsMcp, LocalSessionManager> {
     let mut config = StreamableHttpServerConfig::default().with_max_request_body_bytes(max_body_bytes);
     config = if state.token.is_some() {
         config.disable_allowed_hosts()
