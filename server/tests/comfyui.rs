@@ -237,3 +237,50 @@ fn tiny_png() -> Vec<u8> {
     image::RgbaImage::new(8, 8).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
     bytes
 }
+
+/// The whole server with `--backend comfyui --comfyui URL`: a sheet job through the HTTP API is
+/// generated on (the stand-in of) ComfyUI, goes through the pixel-art pipeline and completes.
+#[tokio::test]
+async fn the_server_runs_a_sheet_job_on_comfyui() {
+    use dgx_pixels_server::Server;
+    use dgx_pixels_server::config::Config;
+
+    let standin = StandIn::start(vec![Play::new("sheet", Fault::None)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lora_dir = dir.path().join("models/lora");
+    std::fs::create_dir_all(&lora_dir).unwrap();
+    std::fs::write(lora_dir.join(LORA), b"only the name matters here").unwrap();
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_owned(),
+        backend: dgx_pixels_protocol::BackendKind::Comfyui,
+        comfyui: vec![standin.url()],
+        ..Config::default()
+    };
+    let server = Server::bind(config).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    tokio::spawn(server.run(std::future::pending()));
+    let http = reqwest::Client::new();
+    let request = serde_json::json!({
+        "prompt": "knight", "style": "lora_random_r64", "frames": 4, "width": 256, "height": 256, "steps": 3,
+        "sprite": {"width": 32, "height": 32}
+    });
+    let accepted: serde_json::Value =
+        http.post(format!("{base}/api/v1/generate")).json(&request).send().await.unwrap().json().await.unwrap();
+    let job_url = format!("{base}/api/v1/jobs/{}", accepted["job_id"].as_str().unwrap());
+    let job = tokio::time::timeout(LIMIT, async {
+        loop {
+            let job: serde_json::Value = http.get(&job_url).send().await.unwrap().json().await.unwrap();
+            if job["status"] != "queued" && job["status"] != "running" {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(job["status"], "completed", "{job}");
+    let sheet = http.get(format!("{job_url}/sheet.png")).send().await.unwrap();
+    assert!(sheet.status().is_success());
+    assert_eq!(standin.prompts(), 1);
+}
