@@ -8,6 +8,20 @@
 //!   a process: it runs a whole server in the process, on loopback, and speaks MCP on
 //!   stdin/stdout.
 //!
+//! # Connecting an assistant
+//! Over HTTP, to a running `dgx-pixels serve --allow-root ~/games [--token T]`, e.g. Claude Code:
+//! ```text
+//! claude mcp add --transport http dgx-pixels http://127.0.0.1:8787/mcp --header "Authorization: Bearer T"
+//! ```
+//! or, in a client's JSON settings (`mcpServers`), either transport:
+//! ```text
+//! "dgx-pixels":       { "type": "http", "url": "http://gpu-box:8787/mcp",
+//!                       "headers": { "Authorization": "Bearer T" } }
+//! "dgx-pixels-local": { "command": "dgx-pixels", "args": ["mcp", "--stdio", "--allow-root", "/home/me/games"] }
+//! ```
+//! `deploy_to_bevy` writes on the machine that runs the server, so with a remote GPU box the
+//! Bevy projects (and `--allow-root`) must be on that box; otherwise use the stdio transport.
+//!
 //! # Tools
 //! One file each under `tools/`: `generate_sprite`, `generate_batch`, `get_job`, `list_styles`,
 //! `pixelize_image` and `deploy_to_bevy`. They call the same functions as the HTTP routes
