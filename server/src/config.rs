@@ -32,10 +32,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The LoRA folder scanned for styles; `None` means `<data_dir>/models/lora`.
     pub models_dir: Option<PathBuf>,
-    /// The backend for requests that name none; default `procedural`, the only one available
-    /// so far (`comfyui` arrives with a later issue and is refused by [`Config::check`]).
+    /// The backend for requests that name none; default `procedural`, the
+    /// offline one; `comfyui` needs at least one [`Config::comfyui`] URL.
     pub backend: BackendKind,
-    /// ComfyUI base URLs, one per GPU box. Stored for the `comfyui` backend (later issue).
+    /// ComfyUI base URLs, one per GPU box, for the `comfyui` backend.
     pub comfyui: Vec<String>,
     /// Bearer token required on every route but `/health`; `None` disables auth (loopback only).
     pub token: Option<String>,

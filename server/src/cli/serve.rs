@@ -29,7 +29,7 @@ pub struct ServeArgs {
     /// LoRA folder scanned for styles [default: DATA_DIR/models/lora].
     #[arg(long, env = "DGX_PIXELS_MODELS")]
     models: Option<PathBuf>,
-    /// Default backend: `procedural` (`comfyui` is not available yet) [default: procedural].
+    /// Default backend: `procedural`, or `comfyui` (needs --comfyui) [default: procedural].
     #[arg(long, env = "DGX_PIXELS_BACKEND", value_parser = parse_backend)]
     backend: Option<BackendKind>,
     /// ComfyUI base URL, repeatable (used by the comfyui backend, a later feature).
@@ -56,7 +56,7 @@ fn parse_backend(name: &str) -> Result<BackendKind, String> {
     match name {
         "procedural" => Ok(BackendKind::Procedural),
         "comfyui" => Ok(BackendKind::Comfyui),
-        other => Err(format!("unknown backend `{other}`; use `procedural`")),
+        other => Err(format!("unknown backend `{other}`; use `procedural` or `comfyui`")),
     }
 }
 

@@ -59,6 +59,7 @@ pub(crate) fn write_result(job: &OutputJob<'_>, frames: &[RgbaImage], dir: &Path
     let sheet = grid_sheet(&frames, columns, 0, 0)?;
     let meta = sprite_meta(job, columns, palette.clone());
     std::fs::create_dir_all(dir).map_err(|source| WriteError::Io { path: dir.to_owned(), source })?;
+    remove_stale_temp_files(dir);
     write_sprite_files(dir, STEM, &sheet, &meta)?;
     Ok(JobResult {
         name: request.asset_name(),
@@ -71,6 +72,20 @@ pub(crate) fn write_result(job: &OutputJob<'_>, frames: &[RgbaImage], dir: &Path
         palette,
         files: JobFiles::for_job(job.id),
     })
+}
+
+/// Removes temporary files a killed run of this job left behind (`write_atomic` names them
+/// `.dgx-pixels-*.tmp`); a job's folder has one writer at a time, so none is in use now.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".dgx-pixels-") && name.ends_with(".tmp") {
+            // Best effort: a leftover temp file wastes a little space but is never read.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The request's pipeline settings applied to all frames at once, so they share one palette.

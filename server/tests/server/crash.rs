@@ -65,7 +65,7 @@ async fn sigkill_with_jobs_queued_and_running_loses_nothing() {
     child.wait().unwrap();
 }
 
-/// `serve` refuses a non-loopback bind without a token, and says why.
+/// `serve` refuses a non-loopback bind without a token, and comfyui without a URL, saying why.
 #[test]
 fn open_bind_without_token_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -83,5 +83,6 @@ fn open_bind_without_token_refuses_to_start() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&output.stderr).contains("not available yet"));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--comfyui URL"));
 }

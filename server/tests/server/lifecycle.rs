@@ -87,3 +87,38 @@ async fn openapi_lists_every_route() {
         assert!(paths.contains_key(path), "{path} missing");
     }
 }
+
+/// Shutdown ends open event streams and `run` returns promptly, leaving the running job to
+/// resume on the next start.
+#[tokio::test(flavor = "multi_thread")]
+async fn graceful_shutdown_ends_streams_and_returns() {
+    use futures_util::StreamExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dgx_pixels_server::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().into(),
+        procedural_delay: std::time::Duration::from_secs(20),
+        ..dgx_pixels_server::Config::default()
+    };
+    let server = dgx_pixels_server::Server::bind(config.clone()).await.unwrap();
+    let client = dgx_pixels_client::Client::new(format!("http://{}", server.local_addr())).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    let id = client.generate(&GenerateRequest::new("slime"), None).await.unwrap().job_id;
+    let mut events = Box::pin(client.events(&id));
+    events.next().await.unwrap().unwrap();
+    stop.send(()).unwrap();
+    let outcome = tokio::time::timeout(crate::util::DEADLINE, task).await.expect("run did not return");
+    outcome.unwrap().unwrap();
+    while let Some(event) = events.next().await {
+        assert!(!matches!(event, Ok(ref e) if e.is_terminal()), "{event:?}");
+    }
+    let server = dgx_pixels_server::Server::bind(config).await.unwrap();
+    let url = format!("http://{}", server.local_addr());
+    tokio::spawn(server.run(std::future::pending()));
+    let job = dgx_pixels_client::Client::new(url).unwrap().job(&id).await.unwrap();
+    assert!(matches!(job.status, JobStatus::Queued | JobStatus::Running), "{job:?}");
+}
