@@ -3,6 +3,13 @@
 //! Images reach the pipeline from the network and from users' disks. A 100-byte PNG can claim to
 //! be 100000×100000 pixels (40 GB as RGBA); [`decode_bounded`] refuses it from the header alone,
 //! and also hands the same limits to the decoder as an allocation cap.
+//!
+//! The PNGs that generators write (8-bit, not interlaced) take a fast path ([`png`]) that
+//! inflates the whole stream in one call and unfilters rows in place ([`unfilter`]); every
+//! other image, and any damaged one, goes through the `image` crate's decoder.
+
+mod png;
+mod unfilter;
 
 use std::io::Cursor;
 
@@ -66,6 +73,9 @@ pub enum DecodeError {
 ///
 /// Use this, not `image::load_from_memory`, for any bytes that come from outside the process.
 pub fn decode_bounded(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbaImage, DecodeError> {
+    if let Some(decoded) = png::decode(bytes, limits) {
+        return decoded;
+    }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|err| DecodeError::Malformed(image::ImageError::IoError(err)))?;
