@@ -6,6 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use dgx_pixels_protocol::{BackendKind, Job, JobId, JobResult, JobStatus};
 use tokio::sync::Notify;
 
@@ -19,6 +20,9 @@ struct Entry {
     cancel: Arc<Notify>,
     /// A worker took it to prepare; it stays in its queue (position 0 or so) until it starts.
     claimed: bool,
+    /// The job as JSON once it is finished and can no longer change: status reads, the hot
+    /// path of every polling client, then cost a reference count instead of a serialisation.
+    finished_json: Option<Bytes>,
 }
 
 /// Live jobs by id, the FIFO of queued ids per backend, and finished ids oldest first.
@@ -43,7 +47,8 @@ impl Memory {
             status if status.is_terminal() => self.remember_finished(id.clone()),
             _ => {}
         }
-        let entry = Entry { job, seed, backend, cancel: Arc::new(Notify::new()), claimed: false };
+        let finished_json = job.status.is_terminal().then(|| to_json(&job)).flatten();
+        let entry = Entry { job, seed, backend, cancel: Arc::new(Notify::new()), claimed: false, finished_json };
         self.entries.insert(id, entry);
     }
 
@@ -59,6 +64,11 @@ impl Memory {
                 .map(|position| u32::try_from(position).unwrap_or(u32::MAX));
         }
         Some(job)
+    }
+
+    /// The finished job's JSON, when it is finished and in memory.
+    pub fn finished_json(&self, id: &JobId) -> Option<Bytes> {
+        self.entries.get(id)?.finished_json.clone()
     }
 
     /// The oldest unclaimed queued job of `backend`, now claimed.
@@ -117,6 +127,7 @@ impl Memory {
         if status == JobStatus::Cancelled {
             entry.cancel.notify_one();
         }
+        entry.finished_json = to_json(&entry.job);
         let backend = entry.backend;
         self.leave_queue(backend, id);
         self.remember_finished(id.clone());
@@ -139,4 +150,9 @@ impl Memory {
             }
         }
     }
+}
+
+/// A finished job as JSON; `None` only if serialisation failed, which then happens per read.
+fn to_json(job: &Job) -> Option<Bytes> {
+    serde_json::to_vec(job).ok().map(Bytes::from)
 }

@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobId, JobResult, JobStatus};
 use tokio::sync::{Notify, watch};
 
@@ -48,6 +49,9 @@ pub enum QueueError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A job could not be written as JSON (a float that JSON cannot hold).
+    #[error("cannot serialise job: {0}")]
+    Json(#[from] serde_json::Error),
     /// A blocking task panicked or was cancelled.
     #[error("queue task failed: {0}")]
     Task(String),
@@ -169,6 +173,15 @@ impl JobQueue {
             stored.map(|stored| stored.job).ok_or(QueueError::NotFound(id))
         })
         .await?
+    }
+
+    /// The job as JSON: shared bytes for a finished job in memory, else serialised now.
+    pub async fn get_json(&self, id: &JobId) -> Result<Bytes, QueueError> {
+        if let Some(json) = self.inner.lock_memory().finished_json(id) {
+            return Ok(json);
+        }
+        let job = self.get(id).await?;
+        Ok(Bytes::from(serde_json::to_vec(&job)?))
     }
 
     /// The job from memory only: every queued or running job, and recent finished ones.

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobAccepted, JobId, JobStatus};
 use serde::Deserialize;
 
@@ -127,8 +128,9 @@ pub(crate) async fn jobs_index(
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "job id")),
     responses((status = 200, description = "`Job`", body = Object), (status = 404, description = "no such job")))]
-pub(crate) async fn jobs_show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
-    Ok(Json(state.queue.get(&JobId(id)).await?))
+pub(crate) async fn jobs_show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let json = state.queue.get_json(&JobId(id)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// Cancels a queued or running job and returns it.

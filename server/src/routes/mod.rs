@@ -17,7 +17,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::timeout::TimeoutLayer;
@@ -38,15 +38,19 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .route("/api/v1/models", get(models::models_index))
         .route("/api/v1/pixelize", post(pixelize::pixelize_create))
         .route("/api/v1/openapi.json", get(openapi::openapi_show))
-        .nest_service("/mcp", crate::mcp::http_service(&state, max_body_bytes))
-        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_token));
+        .nest_service("/mcp", crate::mcp::http_service(&state, max_body_bytes));
+    // Without a token (loopback only) the check would pass every request; leave it out.
+    let api = match state.token {
+        Some(_) => api.route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_token)),
+        None => api,
+    };
     Router::new()
         .route("/health", get(health::health_show))
         .merge(api)
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(middleware::from_fn(log_internal_errors))
+        .layer(middleware::map_response(log_internal_errors))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
@@ -56,8 +60,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
 }
 
 /// Logs the cause of every 500 once; the client only saw a generic message.
-async fn log_internal_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+async fn log_internal_errors(response: Response) -> Response {
     if let Some(InternalErrorCause(cause)) = response.extensions().get::<InternalErrorCause>() {
         error!(cause = %cause, "internal error");
     }
