@@ -38,7 +38,7 @@ import aiohttp
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKFLOWS = os.path.join(HERE, "..", "..", "server", "workflows")
 USED_NODES = ["CheckpointLoaderSimple", "LoraLoader", "CLIPTextEncode", "EmptyLatentImage", "KSampler",
-              "VAEDecode", "VAEEncode", "LoadImage", "RepeatLatentBatch", "SaveImage"]
+              "VAEDecode", "VAEEncode", "LoadImage", "RepeatLatentBatch", "SaveImage", "PreviewImage"]
 
 P = argparse.ArgumentParser()
 P.add_argument("--url", default="http://127.0.0.1:8188")

@@ -4,27 +4,76 @@
 #   bash scripts/gpu/bench.sh 2>&1 | tee $OUT/bench.log
 # Needs .gpu/ComfyUI, .whl/ (see common.sh) and an x86_64 release build of our server at
 # .gpu/bin/dgx-pixels (cargo build --release -p dgx_pixels_server; copy target/release/dgx-pixels).
+#
+# PLAN=matrix (default): direct and server at 1024², 768², 512² (singles and 8-frame sheets).
+# PLAN=interleave: first records the CI fixtures (previews on), then at 1024² only: direct,
+#   server (shipped PreviewImage templates), server with SaveImage templates (as the direct
+#   driver's workflow), direct again: so drift over the run shows.
 source scripts/gpu/common.sh
+PLAN=${PLAN:-matrix}
 setup_python
 make_weights
 echo "== weights ready (t=$(el)s)"
+
+if [ "$PLAN" = interleave ]; then
+  start_comfy "/tmp/comfyui_record.log" --preview-method latent2rgb
+  wait_comfy "/tmp/comfyui_record.log" || exit 1
+  mkdir -p /tmp/fixtures
+  timeout 150 python3 scripts/comfyui/record.py --out /tmp/fixtures --broken-lora broken_style.safetensors \
+    --die-cmd "kill -9 \$(cat /tmp/comfy.pid)" \
+    --revive-cmd "bash -c 'source scripts/gpu/common.sh; start_comfy /tmp/comfyui_record.log --preview-method latent2rgb'"
+  stop_comfy
+  tar -czf "$OUT/fixtures.tar.gz" -C /tmp/fixtures .
+  echo "== fixtures recorded (t=$(el)s)"
+fi
+
 LOG="$OUT/comfyui_bench.log"
 # Default flags, as the baseline: no previews, no --fast.
 start_comfy "$LOG"
 wait_comfy "$LOG" || exit 1
-echo "== ComfyUI up (t=$(el)s); ComfyUI-direct driver"
+DIRECT_PLAN=compare; [ "$PLAN" = interleave ] && DIRECT_PLAN=b1024
+echo "== ComfyUI up (t=$(el)s); ComfyUI-direct driver ($DIRECT_PLAN)"
 timeout 280 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct.json" \
-  --plan compare --label direct --budget-s 250
+  --plan $DIRECT_PLAN --label direct --budget-s 250
+
+# serve DATA_DIR: our server on the ComfyUI above, with a style named like ComfyUI's LoRA (the
+# server only reads the file's name and sidecar).
+serve() {
+  mkdir -p "$1/models/lora"
+  head -c 1024 /dev/zero > "$1/models/lora/lora_random_r64.safetensors"
+  echo '{"recommended_strength": 0.8}' > "$1/models/lora/lora_random_r64.json"
+  .gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir "$1" \
+    --bind 127.0.0.1:8787 >> "$OUT/server.log" 2>&1 &
+  SERVER=$!
+}
 echo "== direct done (t=$(el)s); our server"
-D=/tmp/dgxdata
-mkdir -p $D/models/lora
-# A style whose file name is the LoRA ComfyUI has; our server only reads the name and sidecar.
-head -c 1024 /dev/zero > $D/models/lora/lora_random_r64.safetensors
-echo '{"recommended_strength": 0.8}' > $D/models/lora/lora_random_r64.json
-.gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir $D \
-  --bind 127.0.0.1:8787 > "$OUT/server.log" 2>&1 &
-SERVER=$!
-timeout $(( 570 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_server.json"
-echo "== server done (t=$(el)s)"
-kill $SERVER; stop_comfy
+serve /tmp/dgxdata
+if [ "$PLAN" = interleave ]; then
+  timeout 200 python3 scripts/gpu/drive_server.py --out "$OUT/results_server.json" --sizes 1024 --sheets 5
+  kill $SERVER; wait $SERVER
+  echo "== server with SaveImage templates (t=$(el)s)"
+  mkdir -p /tmp/dgxsave/workflows
+  for wf in txt2img sheet; do
+    python3 - server/workflows/$wf.json /tmp/dgxsave/workflows/$wf.json <<'PY'
+import json, sys
+wf = json.load(open(sys.argv[1]))
+save = next(k for k, n in wf.items() if n.get("_meta", {}).get("title") == "Save")
+wf[save] = {"class_type": "SaveImage", "inputs": {"images": wf[save]["inputs"]["images"],
+            "filename_prefix": "dgx-pixels/frame"}, "_meta": {"title": "Save"}}
+json.dump(wf, open(sys.argv[2], "w"), indent=1)
+PY
+  done
+  serve /tmp/dgxsave
+  timeout 120 python3 scripts/gpu/drive_server.py --out "$OUT/results_server_saveimage.json" --sizes 1024 \
+    --sheets 5 --no-latency --no-singles
+  kill $SERVER
+  echo "== direct again (t=$(el)s)"
+  timeout 60 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct_again.json" \
+    --plan b1024_again --label direct_again --budget-s 60
+else
+  timeout $(( 570 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_server.json"
+  kill $SERVER
+fi
+echo "== all done (t=$(el)s)"
+stop_comfy
 nvidia-smi --query-gpu=name,driver_version --format=csv

@@ -21,7 +21,7 @@ setup_python() {
 # safetensors file at all: it passes ComfyUI's validation (the name is listed) and fails when
 # loaded, which gives a real execution_error.
 make_weights() {
-  python3 .gpu/mkweights.py "$BASE/models" > "$OUT/mkweights.log" 2>&1 || { cat "$OUT/mkweights.log"; exit 1; }
+  python3 .gpu/mkweights.py "$BASE/models" > /tmp/mkweights.log 2>&1 || { cat /tmp/mkweights.log; exit 1; }
   head -c 4096 /dev/urandom > "$BASE/models/loras/broken_style.safetensors"
 }
 

@@ -362,6 +362,13 @@ def main():
             phase("a_%d_b1" % size, sequential(size, size, 1, 1, 3))
             phase("c_%d_8x_b1_queued" % size, queued(size, size, 1, 8))
             phase("b_%d_b8" % size, sequential(size, size, 8, 1, 2))
+    elif A.plan == "b1024":
+        phase("cold_first_prompt", sequential(1024, 1024, 1, 0, 1))
+        phase("a_1024_b1", sequential(1024, 1024, 1, 1, 3))
+        phase("c_1024_8x_b1_queued", queued(1024, 1024, 1, 8))
+        phase("b_1024_b8", sequential(1024, 1024, 8, 1, 3))
+    elif A.plan == "b1024_again":
+        phase("b_1024_b8_again", sequential(1024, 1024, 8, 0, 3))
     elif A.plan == "full2":
         phase("cold_first_prompt", sequential(1024, 1024, 1, 0, 1))
         phase("a_1024_b1", sequential(1024, 1024, 1, 1, 5))

@@ -21,6 +21,8 @@ P.add_argument("--steps", type=int, default=30)
 P.add_argument("--singles", type=int, default=8)
 P.add_argument("--sheets", type=int, default=3)
 P.add_argument("--sizes", default="1024,768,512")
+P.add_argument("--no-latency", action="store_true", help="skip the sequential latency phase")
+P.add_argument("--no-singles", action="store_true", help="skip the single-frame streams")
 A = P.parse_args()
 RESULTS = {"phases": {}, "errors": []}
 SEED = [5000]
@@ -113,9 +115,11 @@ def main():
     RESULTS["health"] = health
     RESULTS["styles"] = http("GET", "/api/v1/models")
     phase("warmup_1024_single", sequential(1024, 1, 1))
-    phase("latency_1024_single", sequential(1024, 1, 3))
+    if not A.no_latency:
+        phase("latency_1024_single", sequential(1024, 1, 3))
     for size in [int(s) for s in A.sizes.split(",")]:
-        phase("a_%d_single_stream" % size, stream(size, 1, A.singles))
+        if not A.no_singles:
+            phase("a_%d_single_stream" % size, stream(size, 1, A.singles))
         phase("b_%d_sheet8_stream" % size, stream(size, 8, A.sheets))
     print("DONE errors:", RESULTS["errors"], flush=True)
 

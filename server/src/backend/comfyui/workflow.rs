@@ -10,6 +10,12 @@
 //! `LoRA`, `Positive prompt`, `Negative prompt`, `Canvas`, `Sampler`, `Source image`, `Save`),
 //! then by `class_type` when exactly one node has it, and the prompts by following the
 //! sampler's `positive`/`negative` links; never by node id, which changes with every export.
+//!
+//! The shipped templates end in `PreviewImage`, not `SaveImage`: the server keeps the raw
+//! images itself, so ComfyUI need not archive them, and `PreviewImage` writes fast PNGs
+//! (compression 1 instead of 4) into its temp folder, which ComfyUI clears when it starts.
+//! ComfyUI runs one prompt at a time and the PNG encoding sits between two prompts' GPU work,
+//! so this is GPU time won back (measured in BENCHMARKS.md, "ComfyUI backend (H100)").
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -70,7 +76,7 @@ pub enum Role {
     Sampler,
     /// `LoadImage`: `image`, for img2img.
     Source,
-    /// `SaveImage`: whose images are the job's frames.
+    /// `PreviewImage` (or `SaveImage`): whose images are the job's frames.
     Save,
 }
 
@@ -96,7 +102,7 @@ impl Role {
             Self::Canvas => &["EmptyLatentImage"],
             Self::Sampler => &["KSampler"],
             Self::Source => &["LoadImage"],
-            Self::Save => &["SaveImage"],
+            Self::Save => &["PreviewImage", "SaveImage"],
         }
     }
 }
