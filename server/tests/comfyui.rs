@@ -284,3 +284,26 @@ async fn the_server_runs_a_sheet_job_on_comfyui() {
     assert!(sheet.status().is_success());
     assert_eq!(standin.prompts(), 1);
 }
+
+/// A prompt interrupted at ComfyUI itself (someone pressed Cancel in its UI) fails the job and
+/// says so; it is not retried.
+#[tokio::test]
+async fn a_prompt_interrupted_at_comfyui_fails_the_job() {
+    let standin = StandIn::start(vec![Play::new("interrupt", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let err = tokio::time::timeout(LIMIT, generate(&backend, spec(1, LORA))).await.unwrap().unwrap_err();
+    assert!(err.contains("ComfyUI interrupted prompt"), "{err}");
+    assert_eq!(standin.prompts(), 1);
+}
+
+/// An instance that never answers is skipped: jobs go to the one that does.
+#[tokio::test]
+async fn a_dead_instance_is_skipped() {
+    let standin = StandIn::start(vec![Play::new("txt2img", Fault::None)]).await;
+    let dead = "http://127.0.0.1:1".to_owned();
+    let backend = ComfyuiBackend::new(settings(vec![dead, standin.url()])).unwrap();
+    let frames = tokio::time::timeout(LIMIT, generate(&backend, spec(1, LORA))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 1);
+    assert!(backend.ready());
+    assert!(!backend.pool().instances()[0].is_healthy());
+}
