@@ -57,6 +57,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
@@ -201,6 +202,13 @@ impl Server {
             trigger.fire();
         });
         let mut graceful = stopping.clone();
+        // No Nagle: small writes (an SSE event, a short JSON answer) go out at once instead of
+        // waiting up to 40 ms for the client's delayed ACK.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                warn!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
         let server = axum::serve(listener, app).with_graceful_shutdown(async move { graceful.wait().await });
         let outcome = tokio::select! {
             outcome = server => outcome.map_err(ServerError::Serve),
