@@ -4,12 +4,10 @@
 //! be 100000×100000 pixels (40 GB as RGBA); [`decode_bounded`] refuses it from the header alone,
 //! and also hands the same limits to the decoder as an allocation cap.
 //!
-//! The PNGs that generators write (8-bit, not interlaced) take a fast path ([`png`]) that
-//! inflates the whole stream in one call and unfilters rows in place ([`unfilter`]); every
-//! other image, and any damaged one, goes through the `image` crate's decoder.
+//! Colour and palette PNGs, what generators write, take a shorter path ([`png_rgba`]) straight to
+//! RGBA; every other image, and any damaged one, goes through the `image` crate's decoder.
 
-mod png;
-mod unfilter;
+mod png_rgba;
 
 use std::io::Cursor;
 
@@ -73,7 +71,7 @@ pub enum DecodeError {
 ///
 /// Use this, not `image::load_from_memory`, for any bytes that come from outside the process.
 pub fn decode_bounded(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbaImage, DecodeError> {
-    if let Some(decoded) = png::decode(bytes, limits) {
+    if let Some(decoded) = png_rgba::decode(bytes, limits) {
         return decoded;
     }
     let reader = ImageReader::new(Cursor::new(bytes))
