@@ -42,21 +42,27 @@ pub fn downsample(image: &RgbaImage, grid: &PixelGrid) -> RgbaImage {
     let columns = sample_lines(&grid.x);
     let rows = sample_lines(&grid.y);
     let mut out = RgbaImage::new(grid.x.cells(), grid.y.cells());
-    let mut channels: [Vec<u8>; 4] = Default::default();
+    // Fixed buffers: `sample_lines` reads at most MAX_SAMPLES_PER_SIDE lines per cell side.
+    let mut channels = [[0u8; MAX_SAMPLES_PER_SIDE * MAX_SAMPLES_PER_SIDE]; 4];
     for (cy, ys) in rows.iter().enumerate() {
         for (cx, xs) in columns.iter().enumerate() {
-            channels.iter_mut().for_each(Vec::clear);
+            let mut count = 0;
             for &y in ys {
                 for &x in xs {
                     let pixel = image.get_pixel(x.min(width - 1), y.min(height - 1)).0;
                     for (channel, value) in channels.iter_mut().zip(pixel) {
-                        channel.push(value);
+                        channel[count] = value;
                     }
+                    count += 1;
                 }
             }
             let median = channels.each_mut().map(|values| {
-                let middle = values.len() / 2;
-                *values.select_nth_unstable(middle).1
+                let values = &mut values[..count];
+                // An opaque image's alpha needs no selection (nor does any constant channel).
+                if values.iter().all(|&v| v == values[0]) {
+                    return values[0];
+                }
+                *values.select_nth_unstable(count / 2).1
             });
             out.put_pixel(cx as u32, cy as u32, Rgba(median));
         }

@@ -56,19 +56,21 @@ pub fn edge_profiles(image: &RgbaImage, suppress_codec_grid: bool) -> EdgeProfil
     let mut columns = vec![0u32; w.saturating_sub(1)];
     let mut rows = vec![0u32; h.saturating_sub(1)];
     let row_step = (height / MAX_LINES).max(1) as usize;
+    let line = |y: usize| raw[y * stride..(y + 1) * stride].as_chunks::<4>().0;
     for y in (0..h).step_by(row_step) {
-        let line = &raw[y * stride..(y + 1) * stride];
-        for (x, pair) in line.windows(8).step_by(4).enumerate() {
-            columns[x] += pixel_difference(&pair[..4], &pair[4..]);
+        let pixels = line(y);
+        for ((total, left), right) in columns.iter_mut().zip(pixels).zip(pixels.get(1..).unwrap_or_default()) {
+            *total += pixel_difference(left, right);
         }
     }
     let col_step = (width / MAX_LINES).max(1) as usize;
     for (y, total) in rows.iter_mut().enumerate() {
-        let above = &raw[y * stride..(y + 1) * stride];
-        let below = &raw[(y + 1) * stride..(y + 2) * stride];
-        *total = (0..w)
+        let (above, below) = (line(y), line(y + 1));
+        *total = above
+            .iter()
             .step_by(col_step)
-            .map(|x| pixel_difference(&above[x * 4..x * 4 + 4], &below[x * 4..x * 4 + 4]))
+            .zip(below.iter().step_by(col_step))
+            .map(|(a, b)| pixel_difference(a, b))
             .sum();
     }
     let mut columns: Vec<f32> = columns.into_iter().map(|v| v as f32).collect();
@@ -100,7 +102,9 @@ fn flatten_block_grid(values: &mut [f32]) {
     }
 }
 
-fn pixel_difference(a: &[u8], b: &[u8]) -> u32 {
+/// Sum of the channel differences of two RGBA pixels; on fixed-size arrays, so that the
+/// loops above compile to vector code.
+fn pixel_difference(a: &[u8; 4], b: &[u8; 4]) -> u32 {
     a.iter().zip(b).map(|(&p, &q)| u32::from(p.abs_diff(q))).sum()
 }
 
