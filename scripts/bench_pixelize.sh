@@ -4,6 +4,7 @@
 #
 #   scripts/bench_pixelize.sh            # needs: hyperfine, ImageMagick, the fidelity bench venv
 #   RUNS=50 BIN=path/to/dgx-pixels scripts/bench_pixelize.sh
+#   BASELINE=path/to/older/dgx-pixels scripts/bench_pixelize.sh   # before/after in the same run
 #
 # The inputs are made with the fidelity bench's own degrader (blocks of ~32 px, blur, noise,
 # JPEG, backdrop) from its four 32x32 truth sprites, padded or cropped to exactly 1024x1024.
@@ -42,25 +43,33 @@ PYEOF
 
 IMAGES="$(ls "$WORK"/in*.png | paste -sd, -)"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THREADS=1 MAGICK_THREAD_LIMIT=1
+BASELINE_CMD=()
+[ -n "${BASELINE:-}" ] && BASELINE_CMD=("taskset -c $CORE $BASELINE pixelize {img} $WORK/out-base.png --size 32x32 --colors 16")
 hyperfine -N --warmup 3 --runs "$RUNS" -L img "$IMAGES" \
   --export-json "$WORK/speed.json" \
+  "${BASELINE_CMD[@]}" \
   "taskset -c $CORE $BIN pixelize {img} $WORK/out-dgx.png --size 32x32 --colors 16" \
   "taskset -c $CORE convert {img} -filter point -resize 32x32! -colors 16 PNG32:$WORK/out-im.png" \
   "taskset -c $CORE $PY $BENCH/tools/seed_pipeline.py {img} $WORK/out-seed.png 32 32 16" \
   >&2
 
+echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 "$PY" - "$WORK/speed.json" <<'PYEOF'
 import json, sys, statistics
 runs = json.load(open(sys.argv[1]))["results"]
 tools = {}
 for r in runs:
     cmd = r["command"]
-    name = "dgx-pixels" if " pixelize " in cmd else "imagemagick" if " convert " in cmd else "seed"
-    tools.setdefault(name, []).extend(r["times"])
-ours = statistics.median(tools["dgx-pixels"])
-print("| tool | median ms / image | mean ms | slower than dgx-pixels |")
-print("|---|---|---|---|")
-for name, times in tools.items():
-    med = statistics.median(times)
-    print(f"| {name} | {med * 1000:.1f} | {statistics.mean(times) * 1000:.1f} | {med / ours:.1f}x |")
+    name = "baseline" if "out-base.png" in cmd else "dgx-pixels" if " pixelize " in cmd else "imagemagick" if " convert " in cmd else "seed"
+    tool = tools.setdefault(name, {"wall": [], "cpu": []})
+    tool["wall"].extend(r["times"])
+    # hyperfine keeps only the mean CPU time of a command (user + system, all its threads).
+    tool["cpu"].extend([r["user"] + r["system"]] * len(r["times"]))
+ours = {k: statistics.median(v) for k, v in tools["dgx-pixels"].items()}
+print("| tool | median wall ms / image | mean wall ms | CPU ms (user+sys) | wall vs dgx-pixels | CPU vs dgx-pixels |")
+print("|---|---|---|---|---|---|")
+for name, t in tools.items():
+    wall, cpu = statistics.median(t["wall"]), statistics.mean(t["cpu"])
+    print(f"| {name} | {wall * 1000:.1f} | {statistics.mean(t['wall']) * 1000:.1f} | {cpu * 1000:.1f} "
+          f"| {wall / ours['wall']:.1f}x | {cpu / ours['cpu']:.1f}x |")
 PYEOF
