@@ -99,6 +99,12 @@ impl Client {
         self.bytes(self.request(Method::GET, &format!("/api/v1/jobs/{id}/sheet.png"), true)).await
     }
 
+    /// Raw frame `index` (from 0) of a completed job: the backend's image before the sprite
+    /// pipeline (PNG, RGBA8), to re-process with [`Client::pixelize`] without generating again.
+    pub async fn raw_png(&self, id: &JobId, index: u32) -> Result<Vec<u8>, ClientError> {
+        self.bytes(self.request(Method::GET, &format!("/api/v1/jobs/{id}/raw/{index}.png"), true)).await
+    }
+
     /// The `.atlas.ron` of a completed job (Bevy's `TextureAtlasLayout`).
     pub async fn atlas_ron(&self, id: &JobId) -> Result<String, ClientError> {
         self.text(&format!("/api/v1/jobs/{id}/atlas.ron")).await

@@ -9,6 +9,7 @@
 //! - [`procedural`]: built-in placeholder art, offline and deterministic; the default.
 //! - [`comfyui`]: SDXL + LoRAs on one or more ComfyUI instances.
 
+pub mod batch;
 pub mod comfyui;
 pub mod procedural;
 
@@ -91,6 +92,22 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Does the work that can overlap the previous job; cheap for `procedural`.
     fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>>;
+
+    /// Most jobs [`Backend::prepare_batch`] takes at once; 1 (the default): never batched.
+    fn max_batch(&self) -> usize {
+        1
+    }
+
+    /// Prepares compatible jobs (same canvas, steps, guidance, LoRA; one frame each) as one
+    /// generation whose `run` returns every job's frames, in `specs` order. The default runs
+    /// the jobs side by side ([`batch::Concurrent`]); a backend that can put them in one batch
+    /// overrides it.
+    fn prepare_batch(
+        &self,
+        specs: Vec<GenerationSpec>,
+    ) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
+        batch::Concurrent::prepare(specs.into_iter().map(|spec| self.prepare(spec)).collect())
+    }
 }
 
 /// A job ready to generate.

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use dgx_pixels_protocol::{BackendKind, Job, JobId, JobResult, JobStatus};
+use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobId, JobResult, JobStatus};
 use tokio::sync::Notify;
 
 use super::Claim;
@@ -71,20 +71,34 @@ impl Memory {
         self.entries.get(id)?.finished_json.clone()
     }
 
-    /// The oldest unclaimed queued job of `backend`, now claimed.
-    pub fn claim_next(&mut self, backend: BackendKind) -> Option<Claim> {
-        let queue = self.queues.get(&backend)?;
+    /// The oldest unclaimed queued job of `backend` and, up to `max` in all, the next unclaimed
+    /// ones that `compatible` says may share its batch; all now claimed, oldest first.
+    pub fn claim_batch(
+        &mut self,
+        backend: BackendKind,
+        max: usize,
+        compatible: impl Fn(&GenerateRequest, &GenerateRequest) -> bool,
+    ) -> Vec<Claim> {
+        let Some(queue) = self.queues.get(&backend) else { return Vec::new() };
         let entries = &mut self.entries;
-        let id = queue.iter().find(|id| entries.get(*id).is_some_and(|entry| !entry.claimed))?;
-        let entry = entries.get_mut(id)?;
-        entry.claimed = true;
-        Some(Claim {
-            id: id.clone(),
-            request: entry.job.request.clone(),
-            seed: entry.seed,
-            backend: entry.backend,
-            cancel: Arc::clone(&entry.cancel),
-        })
+        let mut unclaimed = queue.iter().filter(|id| entries.get(*id).is_some_and(|entry| !entry.claimed));
+        let Some(first) = unclaimed.next() else { return Vec::new() };
+        let leader = &entries[first].job.request;
+        let mut ids = vec![first.clone()];
+        ids.extend(unclaimed.filter(|id| compatible(leader, &entries[*id].job.request)).take(max.max(1) - 1).cloned());
+        ids.into_iter()
+            .filter_map(|id| {
+                let entry = entries.get_mut(&id)?;
+                entry.claimed = true;
+                Some(Claim {
+                    id,
+                    request: entry.job.request.clone(),
+                    seed: entry.seed,
+                    backend: entry.backend,
+                    cancel: Arc::clone(&entry.cancel),
+                })
+            })
+            .collect()
     }
 
     pub fn set_running(&mut self, id: &JobId, now_ms: u64) {

@@ -219,9 +219,16 @@ impl JobQueue {
         self.inner.changed.subscribe()
     }
 
-    /// Takes the oldest queued job of `backend` not yet taken, for a worker to prepare.
-    pub(crate) fn claim_next(&self, backend: BackendKind) -> Option<Claim> {
-        self.inner.lock_memory().claim_next(backend)
+    /// Takes the oldest queued job of `backend` not yet taken and, up to `max` jobs in all, the
+    /// later ones `compatible` with it, for a worker to prepare as one batch. Empty when none
+    /// is queued.
+    pub(crate) fn claim_batch(
+        &self,
+        backend: BackendKind,
+        max: usize,
+        compatible: impl Fn(&GenerateRequest, &GenerateRequest) -> bool,
+    ) -> Vec<Claim> {
+        self.inner.lock_memory().claim_batch(backend, max, compatible)
     }
 
     /// Moves a claimed job to running; false when it was cancelled meanwhile.

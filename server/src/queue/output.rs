@@ -8,11 +8,13 @@ use dgx_pixels_protocol::{
     SpriteMeta, SpriteSize, files::SPRITE_META_FORMAT,
 };
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
-use dgx_pixels_sprite::write::{WriteError, write_sprite_files};
+use dgx_pixels_sprite::write::{WriteError, write_atomic, write_sprite_files};
+use image::ImageEncoder;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use dgx_pixels_sprite::{PipelineBuilder, PipelineError, TargetSize};
 use image::RgbaImage;
 
-use crate::job_files::STEM;
+use crate::job_files::{STEM, raw_dir};
 
 /// How long each frame shows: 10 fps, a common pixel-art animation speed.
 const FRAME_MS: u32 = 100;
@@ -54,12 +56,14 @@ pub(crate) fn write_result(job: &OutputJob<'_>, frames: &[RgbaImage], dir: &Path
     if frames.len() != request.frames as usize {
         return Err(OutputError::FrameCount { want: request.frames, got: frames.len() });
     }
+    let raw = frames;
     let (frames, palette) = pixelize_frames(request, job.seed, frames)?;
     let columns = request.sheet_columns();
     let sheet = grid_sheet(&frames, columns, 0, 0)?;
     let meta = sprite_meta(job, columns, palette.clone());
     std::fs::create_dir_all(dir).map_err(|source| WriteError::Io { path: dir.to_owned(), source })?;
     remove_stale_temp_files(dir);
+    write_raw_frames(raw, dir)?;
     write_sprite_files(dir, STEM, &sheet, &meta)?;
     Ok(JobResult {
         name: request.asset_name(),
@@ -72,6 +76,33 @@ pub(crate) fn write_result(job: &OutputJob<'_>, frames: &[RgbaImage], dir: &Path
         palette,
         files: JobFiles::for_job(job.id),
     })
+}
+
+/// Keeps the backend's frames as they came (`raw/0.png`, `raw/1.png`, …, each written
+/// atomically, before the sheet): the panel can re-process them (`/api/v1/pixelize`, another
+/// size or palette) without generating again.
+fn write_raw_frames(frames: &[RgbaImage], dir: &Path) -> Result<(), WriteError> {
+    let raw = raw_dir(dir);
+    std::fs::create_dir_all(&raw).map_err(|source| WriteError::Io { path: raw.clone(), source })?;
+    remove_stale_temp_files(&raw);
+    for (index, frame) in frames.iter().enumerate() {
+        let path = raw.join(format!("{index}.png"));
+        write_atomic(&path, &encode_fast_png(frame)?).map_err(|source| WriteError::Io { path, source })?;
+    }
+    Ok(())
+}
+
+/// A PNG with fast compression: a raw 1024² frame is big and written once per job, while
+/// the GPU's next batch waits on nothing here; size matters less than time.
+fn encode_fast_png(image: &RgbaImage) -> Result<Vec<u8>, WriteError> {
+    let mut bytes = Vec::new();
+    PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Adaptive).write_image(
+        image.as_raw(),
+        image.width(),
+        image.height(),
+        image::ExtendedColorType::Rgba8,
+    )?;
+    Ok(bytes)
 }
 
 /// Removes temporary files a killed run of this job left behind (`write_atomic` names them

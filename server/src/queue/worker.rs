@@ -1,14 +1,21 @@
-//! The worker of one backend: take the oldest queued job, prepare it, wait for a free slot, run
-//! it, write its files, record the outcome.
+//! The worker of one backend: wait for a free slot, take the oldest queued job and the
+//! compatible ones behind it (up to the backend's [`Backend::max_batch`]), prepare them as one
+//! generation, run it, split its frames back per job, write each job's files, record each
+//! outcome.
 //!
-//! Preparing happens *before* waiting for a slot, so while the backend's slots are all busy the
-//! next job is already prepared and starts the moment one frees: a GPU never idles between
-//! jobs. Each run races its cancel signal and the per-job timeout. On shutdown, running jobs are
-//! dropped where they stand; they are still `running` in the database and resume on next start.
+//! A slot is taken *before* claiming, so a batch takes every compatible job queued by the time
+//! the backend can start it. The backend's concurrency keeps the next generation submitted
+//! while the current one runs (ComfyUI: two prompts per instance), so its GPU never idles
+//! between batches. Each run races the per-batch timeout and the cancel of every member: a
+//! cancelled member is left cancelled and not delivered, the others still complete; only when
+//! all are cancelled is the generation dropped. On shutdown, running jobs are dropped where they
+//! stand; they are still `running` in the database and resume on next start.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use dgx_pixels_protocol::{GenerateRequest, JobStatus};
+use image::RgbaImage;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, error, info, info_span, warn};
@@ -33,7 +40,7 @@ pub(crate) struct WorkerContext {
     pub job_timeout: Duration,
 }
 
-/// Runs the jobs of `backend`, at most `concurrency` at once, until `shutdown`.
+/// Runs the jobs of `backend`, at most `concurrency` generations at once, until `shutdown`.
 pub(crate) async fn run_backend(
     context: WorkerContext,
     backend: Arc<dyn Backend>,
@@ -44,21 +51,8 @@ pub(crate) async fn run_backend(
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running = JoinSet::new();
     let mut changes = context.queue.subscribe();
-    info!(backend = kind.as_str(), concurrency, "worker started");
+    info!(backend = kind.as_str(), concurrency, max_batch = backend.max_batch(), "worker started");
     loop {
-        changes.borrow_and_update();
-        while running.try_join_next().is_some() {}
-        let Some(claim) = context.queue.claim_next(kind) else {
-            tokio::select! {
-                changed = changes.changed() => if changed.is_err() { break },
-                () = shutdown.wait() => break,
-            }
-            continue;
-        };
-        let span = info_span!("job", job_id = %claim.id, backend = kind.as_str());
-        let Some(prepared) = prepare(&context, backend.as_ref(), &claim).instrument(span.clone()).await else {
-            continue;
-        };
         let permit = tokio::select! {
             permit = Arc::clone(&slots).acquire_owned() => match permit {
                 Ok(permit) => permit,
@@ -66,25 +60,60 @@ pub(crate) async fn run_backend(
             },
             () = shutdown.wait() => break,
         };
-        running.spawn(run_job(context.clone(), claim, prepared, permit).instrument(span));
+        changes.borrow_and_update();
+        while running.try_join_next().is_some() {}
+        let claims = context.queue.claim_batch(kind, backend.max_batch(), batchable);
+        if claims.is_empty() {
+            drop(permit);
+            tokio::select! {
+                changed = changes.changed() => if changed.is_err() { break },
+                () = shutdown.wait() => break,
+            }
+            continue;
+        }
+        let span = info_span!("job", job_id = %claims[0].id, batch = claims.len(), backend = kind.as_str());
+        let Some(prepared) = prepare(&context, backend.as_ref(), &claims).instrument(span.clone()).await else {
+            continue;
+        };
+        running.spawn(run_batch(context.clone(), claims, prepared, permit).instrument(span));
     }
     running.abort_all();
     info!(backend = kind.as_str(), "worker stopped");
 }
 
-/// Resolves the style and lets the backend prepare; a failure fails the job.
-async fn prepare(context: &WorkerContext, backend: &dyn Backend, claim: &Claim) -> Option<Box<dyn PreparedJob>> {
-    let spec = match generation_spec(&context.styles, claim) {
-        Ok(spec) => spec,
+/// Whether `other` may share `leader`'s batch: one frame each (a sheet is a batch already) and
+/// the same style, LoRA strength, canvas, steps and guidance. Prompts, negative prompts, seeds
+/// and the pixel pipeline's settings may differ.
+fn batchable(leader: &GenerateRequest, other: &GenerateRequest) -> bool {
+    leader.frames == 1
+        && other.frames == 1
+        && leader.style == other.style
+        && leader.lora_strength == other.lora_strength
+        && (leader.width, leader.height) == (other.width, other.height)
+        && leader.steps == other.steps
+        && leader.guidance_scale == other.guidance_scale
+}
+
+/// Resolves the styles and lets the backend prepare (one job alone, several as a batch); a
+/// failure fails every job of the batch.
+async fn prepare(context: &WorkerContext, backend: &dyn Backend, claims: &[Claim]) -> Option<Box<dyn PreparedJob>> {
+    let specs: Result<Vec<GenerationSpec>, String> =
+        claims.iter().map(|claim| generation_spec(&context.styles, claim)).collect();
+    let specs = match specs {
+        Ok(specs) => specs,
         Err(message) => {
-            record(&context.queue, claim, Outcome::Failed(message)).await;
+            record_all(&context.queue, claims, &message).await;
             return None;
         }
     };
-    match backend.prepare(spec).await {
+    let prepared = match <[GenerationSpec; 1]>::try_from(specs) {
+        Ok([spec]) => backend.prepare(spec).await,
+        Err(specs) => backend.prepare_batch(specs).await,
+    };
+    match prepared {
         Ok(prepared) => Some(prepared),
         Err(err) => {
-            record(&context.queue, claim, Outcome::Failed(err.to_string())).await;
+            record_all(&context.queue, claims, &err.to_string()).await;
             None
         }
     }
@@ -116,45 +145,82 @@ fn generation_spec(styles: &StyleRegistry, claim: &Claim) -> Result<GenerationSp
     })
 }
 
-/// One job from start to outcome, holding a backend slot throughout.
-async fn run_job(context: WorkerContext, claim: Claim, prepared: Box<dyn PreparedJob>, _slot: OwnedSemaphorePermit) {
-    match context.queue.start(&claim.id).await {
-        Ok(true) => {}
-        Ok(false) => {
-            debug!("cancelled before it started");
-            return;
-        }
-        Err(err) => {
-            error!(error = %err, "cannot start job");
-            return;
+/// One generation from start to the outcome of each of its jobs, holding a backend slot
+/// throughout.
+async fn run_batch(context: WorkerContext, claims: Vec<Claim>, prepared: Box<dyn PreparedJob>, _slot: OwnedSemaphorePermit) {
+    let mut live = Vec::with_capacity(claims.len());
+    for claim in &claims {
+        match context.queue.start(&claim.id).await {
+            Ok(true) => live.push(claim.clone()),
+            Ok(false) => debug!(job_id = %claim.id, "cancelled before it started"),
+            Err(err) => error!(job_id = %claim.id, error = %err, "cannot start job"),
         }
     }
-    info!("running");
+    if live.is_empty() {
+        return;
+    }
+    info!(jobs = live.len(), "running");
     let started = std::time::Instant::now();
-    let outcome = tokio::select! {
-        () = claim.cancel.notified() => {
-            info!("cancelled while running");
+    let frames = tokio::select! {
+        () = all_cancelled(&live) => {
+            info!("every job of the batch cancelled while running");
             return;
         }
-        result = tokio::time::timeout(context.job_timeout, produce(&context, &claim, prepared)) => match result {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(message)) => Outcome::Failed(message),
-            Err(_) => Outcome::Failed(format!("timed out after {} s", context.job_timeout.as_secs_f32())),
+        result = tokio::time::timeout(context.job_timeout, generate(&context, &live, prepared)) => match result {
+            Ok(Ok(frames)) => frames,
+            Ok(Err(message)) => return fail_all(&context.queue, &live, &message).await,
+            Err(_) => {
+                let message = format!("timed out after {} s", context.job_timeout.as_secs_f32());
+                return fail_all(&context.queue, &live, &message).await;
+            }
         },
     };
-    match &outcome {
-        Outcome::Completed(_) => info!(elapsed_ms = started.elapsed().as_millis() as u64, "completed"),
-        Outcome::Failed(reason) => warn!(reason = %reason, "failed"),
+    let mut frames = frames.into_iter();
+    for claim in claims {
+        let own: Vec<RgbaImage> = frames.by_ref().take(claim.request.frames as usize).collect();
+        if !live.iter().any(|l| l.id == claim.id) || is_cancelled(&context.queue, &claim) {
+            continue;
+        }
+        let outcome = deliver(&context, &claim, own).await.unwrap_or_else(Outcome::Failed);
+        match &outcome {
+            Outcome::Completed(_) => {
+                info!(job_id = %claim.id, elapsed_ms = started.elapsed().as_millis() as u64, "completed");
+            }
+            Outcome::Failed(reason) => warn!(job_id = %claim.id, reason = %reason, "failed"),
+        }
+        record(&context.queue, &claim, outcome).await;
     }
-    record(&context.queue, &claim, outcome).await;
 }
 
-/// Frames from the backend, then the pipeline and files on a blocking thread.
-async fn produce(context: &WorkerContext, claim: &Claim, prepared: Box<dyn PreparedJob>) -> Result<Outcome, String> {
+/// The backend's frames for every job, progress going to each live job.
+async fn generate(
+    context: &WorkerContext,
+    live: &[Claim],
+    prepared: Box<dyn PreparedJob>,
+) -> Result<Vec<RgbaImage>, String> {
     let queue = context.queue.clone();
-    let id = claim.id.clone();
-    let progress = Progress::new(move |fraction| queue.set_progress(&id, fraction * BACKEND_SHARE));
-    let frames = prepared.run(progress).await.map_err(|err| err.to_string())?;
+    let ids: Vec<_> = live.iter().map(|claim| claim.id.clone()).collect();
+    let progress = Progress::new(move |fraction| {
+        for id in &ids {
+            queue.set_progress(id, fraction * BACKEND_SHARE);
+        }
+    });
+    prepared.run(progress).await.map_err(|err| err.to_string())
+}
+
+/// Resolves once every job in `live` was cancelled.
+async fn all_cancelled(live: &[Claim]) {
+    for claim in live {
+        claim.cancel.notified().await;
+    }
+}
+
+fn is_cancelled(queue: &JobQueue, claim: &Claim) -> bool {
+    queue.get_live(&claim.id).is_some_and(|job| job.status == JobStatus::Cancelled)
+}
+
+/// One job's frames through the pipeline into its files, on a blocking thread.
+async fn deliver(context: &WorkerContext, claim: &Claim, frames: Vec<RgbaImage>) -> Result<Outcome, String> {
     let dir = context.files.dir(&claim.id).ok_or_else(|| format!("job id `{}` is not a plain name", claim.id))?;
     let claim = claim.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -165,6 +231,17 @@ async fn produce(context: &WorkerContext, claim: &Claim, prepared: Box<dyn Prepa
     .map_err(|err| format!("output task stopped: {err}"))?
     .map_err(|err| err.to_string())?;
     Ok(Outcome::Completed(Box::new(result)))
+}
+
+async fn fail_all(queue: &JobQueue, claims: &[Claim], message: &str) {
+    warn!(reason = %message, jobs = claims.len(), "failed");
+    record_all(queue, claims, message).await;
+}
+
+async fn record_all(queue: &JobQueue, claims: &[Claim], message: &str) {
+    for claim in claims {
+        record(queue, claim, Outcome::Failed(message.to_owned())).await;
+    }
 }
 
 /// Writes the outcome; a job cancelled meanwhile stays cancelled.

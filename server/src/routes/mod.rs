@@ -35,6 +35,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .route("/api/v1/jobs/{id}", get(jobs::jobs_show).delete(jobs::jobs_cancel))
         .route("/api/v1/jobs/{id}/events", get(events::events_stream))
         .route("/api/v1/jobs/{id}/{file}", get(files::files_show))
+        .route("/api/v1/jobs/{id}/raw/{file}", get(files::files_raw))
         .route("/api/v1/models", get(models::models_index))
         .route("/api/v1/pixelize", post(pixelize::pixelize_create))
         .route("/api/v1/openapi.json", get(openapi::openapi_show))

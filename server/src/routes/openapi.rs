@@ -22,6 +22,7 @@ use super::{events, files, health, jobs, models, pixelize};
         jobs::jobs_cancel,
         events::events_stream,
         files::files_show,
+        files::files_raw,
         models::models_index,
         pixelize::pixelize_create,
         openapi_show,
