@@ -6,6 +6,9 @@
 # .gpu/bin/dgx-pixels (cargo build --release -p dgx_pixels_server; copy target/release/dgx-pixels).
 #
 # PLAN=matrix (default): direct and server at 1024², 768², 512² (singles and 8-frame sheets).
+# PLAN=stream: single-frame jobs with different prompts, ComfyUI with our batch nodes
+#   (comfyui_nodes/dgx_pixels): direct one-prompt-per-image (16 queued) vs our server batching
+#   24 jobs, at 1024² and 512².
 # PLAN=interleave: first records the CI fixtures (previews on), then at 1024² only: direct,
 #   server (shipped PreviewImage templates), server with SaveImage templates (as the direct
 #   driver's workflow), direct again: so drift over the run shows.
@@ -29,9 +32,18 @@ fi
 
 LOG="$OUT/comfyui_bench.log"
 # Default flags, as the baseline: no previews, no --fast.
-start_comfy "$LOG"
+if [ "$PLAN" = stream ]; then
+  install_batch_nodes
+  start_comfy "$LOG" --whitelist-custom-nodes dgx_pixels
+else
+  start_comfy "$LOG"
+fi
 wait_comfy "$LOG" || exit 1
-DIRECT_PLAN=compare; [ "$PLAN" = interleave ] && DIRECT_PLAN=b1024
+DIRECT_PLAN=compare; [ "$PLAN" = interleave ] && DIRECT_PLAN=b1024; [ "$PLAN" = stream ] && DIRECT_PLAN=stream
+if [ "$PLAN" = stream ]; then
+  python3 -c "import json, urllib.request as u; print(json.dumps({c: json.load(u.urlopen('http://127.0.0.1:8188/object_info/' + c))
+    for c in ('DgxPixelsTextBatch', 'DgxPixelsBatchKSampler')}, indent=1))" > "$OUT/object_info_batch_nodes.real.json"
+fi
 echo "== ComfyUI up (t=$(el)s); ComfyUI-direct driver ($DIRECT_PLAN)"
 timeout 280 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct.json" \
   --plan $DIRECT_PLAN --label direct --budget-s 250
@@ -70,6 +82,10 @@ PY
   echo "== direct again (t=$(el)s)"
   timeout 60 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct_again.json" \
     --plan b1024_again --label direct_again --budget-s 60
+elif [ "$PLAN" = stream ]; then
+  timeout $(( 570 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_server.json" --sizes 1024,512 \
+    --singles 24 --sheets 0 --no-latency
+  kill $SERVER
 else
   timeout $(( 570 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_server.json"
   kill $SERVER

@@ -25,6 +25,13 @@ make_weights() {
   head -c 4096 /dev/urandom > "$BASE/models/loras/broken_style.safetensors"
 }
 
+# Our batch nodes (comfyui_nodes/dgx_pixels) into ComfyUI's custom_nodes; loaded only when a
+# start_comfy call adds --whitelist-custom-nodes dgx_pixels (all others stay disabled).
+install_batch_nodes() {
+  mkdir -p "$BASE/custom_nodes" && rm -rf "$BASE/custom_nodes/dgx_pixels"
+  cp -r comfyui_nodes/dgx_pixels "$BASE/custom_nodes/dgx_pixels"
+}
+
 # start_comfy LOG [extra flags]: starts ComfyUI in the background, PID in /tmp/comfy.pid.
 start_comfy() {
   local log=$1; shift

@@ -367,6 +367,10 @@ def main():
         phase("a_1024_b1", sequential(1024, 1024, 1, 1, 3))
         phase("c_1024_8x_b1_queued", queued(1024, 1024, 1, 8))
         phase("b_1024_b8", sequential(1024, 1024, 8, 1, 3))
+    elif A.plan == "stream":
+        phase("cold_first_prompt", sequential(1024, 1024, 1, 0, 1))
+        phase("c_1024_16x_b1_queued", queued(1024, 1024, 1, 16))
+        phase("c_512_16x_b1_queued", queued(512, 512, 1, 16))
     elif A.plan == "b1024_again":
         phase("b_1024_b8_again", sequential(1024, 1024, 8, 0, 3))
     elif A.plan == "full2":

@@ -120,7 +120,8 @@ def main():
     for size in [int(s) for s in A.sizes.split(",")]:
         if not A.no_singles:
             phase("a_%d_single_stream" % size, stream(size, 1, A.singles))
-        phase("b_%d_sheet8_stream" % size, stream(size, 8, A.sheets))
+        if A.sheets:
+            phase("b_%d_sheet8_stream" % size, stream(size, 8, A.sheets))
     print("DONE errors:", RESULTS["errors"], flush=True)
 
 

@@ -9,10 +9,10 @@ use dgx_pixels_protocol::{
 };
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
 use dgx_pixels_sprite::write::{WriteError, write_atomic, write_sprite_files};
-use image::ImageEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use dgx_pixels_sprite::{PipelineBuilder, PipelineError, TargetSize};
+use image::ImageEncoder;
 use image::RgbaImage;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 
 use crate::job_files::{STEM, raw_dir};
 

@@ -147,7 +147,12 @@ fn generation_spec(styles: &StyleRegistry, claim: &Claim) -> Result<GenerationSp
 
 /// One generation from start to the outcome of each of its jobs, holding a backend slot
 /// throughout.
-async fn run_batch(context: WorkerContext, claims: Vec<Claim>, prepared: Box<dyn PreparedJob>, _slot: OwnedSemaphorePermit) {
+async fn run_batch(
+    context: WorkerContext,
+    claims: Vec<Claim>,
+    prepared: Box<dyn PreparedJob>,
+    _slot: OwnedSemaphorePermit,
+) {
     let mut live = Vec::with_capacity(claims.len());
     for claim in &claims {
         match context.queue.start(&claim.id).await {

@@ -99,15 +99,29 @@ pub struct StandIn {
 }
 
 impl StandIn {
-    /// Starts on a free loopback port with `plays` for the coming prompts.
+    /// Starts on a free loopback port with `plays` for the coming prompts; its nodes are a
+    /// stock ComfyUI's, without our batch nodes.
     pub async fn start(plays: Vec<Play>) -> Self {
+        Self::start_with(plays, false).await
+    }
+
+    /// [`StandIn::start`], with `comfyui_nodes/dgx_pixels` installed when `batch_nodes`: their
+    /// `/object_info` entries come from `object_info_batch_nodes.json`.
+    pub async fn start_with(plays: Vec<Play>, batch_nodes: bool) -> Self {
         let recorded = fixture("object_info");
         let answer = |path: &str| {
             recorded["http"].as_array().unwrap().iter().find(|e| e["path"] == path).unwrap()["response_json"].clone()
         };
+        let mut catalog = answer("/object_info");
+        if batch_nodes {
+            let nodes = fixture("object_info_batch_nodes");
+            for class in ["DgxPixelsTextBatch", "DgxPixelsBatchKSampler"] {
+                catalog[class] = nodes[class].clone();
+            }
+        }
         let (die, _) = watch::channel(0);
         let shared = Arc::new(Shared {
-            catalog: answer("/object_info"),
+            catalog,
             system_stats: answer("/system_stats"),
             plays: Mutex::new(plays.into()),
             life: Mutex::default(),

@@ -6,6 +6,11 @@
 //! with a message naming what is missing. The instance is chosen when the job runs, not when it
 //! is prepared: the worker prepares the next job while the current one runs, and only at run
 //! time is "least busy" known. `run` is [`execute::run`].
+//!
+//! `prepare_batch` puts compatible single-frame jobs into one prompt (the `txt2img` template
+//! with a batch of them, each with its own prompt and seed) when the least busy instance has
+//! our batch nodes ([`TEXT_BATCH`], [`BATCH_SAMPLER`]); without them it falls back to one
+//! prompt per job, all queued at once.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,7 +24,8 @@ use image::RgbaImage;
 use super::error::ComfyError;
 use super::execute::{self, JobPlan, RunLimits};
 use super::pool::{Pool, keep_probing};
-use super::workflow::{Templates, WorkflowKind, WorkflowParams};
+use super::workflow::{BATCH_SAMPLER, TEXT_BATCH, Templates, WorkflowKind, WorkflowParams};
+use crate::backend::batch::Concurrent;
 use crate::backend::{Backend, BackendError, GenerationSpec, PreparedJob, Progress};
 use crate::config::Config;
 
@@ -45,6 +51,10 @@ pub struct ComfyuiSettings {
     pub idle_poll: Duration,
     /// Denoise strength for img2img jobs; default 0.6.
     pub img2img_denoise: f32,
+    /// Most single-frame jobs put into one prompt when ComfyUI has our batch nodes
+    /// (`comfyui_nodes/dgx_pixels`); default 8, the batch at which an H100 is near its
+    /// throughput at 1024² (BENCHMARKS.md). 1 turns batching off.
+    pub max_batch: usize,
 }
 
 impl ComfyuiSettings {
@@ -70,6 +80,7 @@ impl Default for ComfyuiSettings {
             instance_wait: Duration::from_secs(120),
             idle_poll: Duration::from_secs(10),
             img2img_denoise: 0.6,
+            max_batch: 8,
         }
     }
 }
@@ -184,6 +195,18 @@ impl ComfyuiBackend {
         }
     }
 
+    /// The plan of one prompt that draws every spec (one frame each) as a batch item.
+    fn batch_plan(&self, specs: &[GenerationSpec]) -> Result<JobPlan, ComfyError> {
+        let first = specs.first().ok_or_else(|| ComfyError::ImageCount { expected: 1, got: 0 })?;
+        let frames = u32::try_from(specs.len()).unwrap_or(u32::MAX);
+        let mut plan = self.plan(WorkflowKind::Txt2img, &self.params(first, frames), frames, None)?;
+        let prompts: Vec<String> = specs.iter().map(|spec| spec.prompt.clone()).collect();
+        let negatives: Vec<String> = specs.iter().map(|spec| spec.negative_prompt.clone()).collect();
+        let seeds: Vec<u64> = specs.iter().map(|spec| spec.seed).collect();
+        plan.workflow.batch_items(&prompts, &negatives, &seeds)?;
+        Ok(plan)
+    }
+
     fn job(&self, plan: JobPlan) -> ComfyuiJob {
         let limits = RunLimits { max_attempts: self.settings.max_attempts, idle_poll: self.settings.idle_poll };
         ComfyuiJob { pool: Arc::clone(&self.pool), plan, limits }
@@ -234,6 +257,34 @@ impl Backend for ComfyuiBackend {
             Ok(Box::new(job) as Box<dyn PreparedJob>)
         }
         .map(|result: Result<_, ComfyError>| result.map_err(BackendError::from))
+        .boxed()
+    }
+
+    fn max_batch(&self) -> usize {
+        self.settings.max_batch.max(1)
+    }
+
+    fn prepare_batch(
+        &self,
+        specs: Vec<GenerationSpec>,
+    ) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
+        let batched = self.batch_plan(&specs).map(|plan| self.job(plan));
+        let one_by_one = Concurrent::prepare(specs.into_iter().map(|spec| self.prepare(spec)).collect());
+        let pool = Arc::clone(&self.pool);
+        async move {
+            let job = batched.map_err(BackendError::from)?;
+            if !pool.any_healthy() {
+                pool.probe_all().await;
+            }
+            let Some(instance) = pool.least_busy(None) else { return one_by_one.await };
+            let catalog = instance.catalog(&job.plan.workflow, false).await.map_err(BackendError::from)?;
+            if !(catalog.has_node(TEXT_BATCH) && catalog.has_node(BATCH_SAMPLER)) {
+                tracing::debug!(url = instance.url(), "no dgx_pixels batch nodes: one prompt per job");
+                return one_by_one.await;
+            }
+            execute::for_instance(&instance, &job.plan).await.map_err(BackendError::from)?;
+            Ok(Box::new(job) as Box<dyn PreparedJob>)
+        }
         .boxed()
     }
 }

@@ -57,7 +57,8 @@ impl Catalog {
             .unwrap_or_default()
     }
 
-    fn has_node(&self, class: &str) -> bool {
+    /// Whether ComfyUI has node class `class` (as far as asked).
+    pub fn has_node(&self, class: &str) -> bool {
         matches!(self.nodes.get(class), Some(Some(_)))
     }
 }

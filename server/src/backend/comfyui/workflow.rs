@@ -27,6 +27,12 @@ const TXT2IMG: &str = include_str!("../../../workflows/txt2img.json");
 const SHEET: &str = include_str!("../../../workflows/sheet.json");
 const IMG2IMG: &str = include_str!("../../../workflows/img2img.json");
 
+/// Our ComfyUI node (`comfyui_nodes/dgx_pixels`) that encodes a JSON list of texts into one
+/// batched conditioning.
+pub const TEXT_BATCH: &str = "DgxPixelsTextBatch";
+/// Our ComfyUI node: `KSampler` with a JSON list of `seeds`, one per batch item.
+pub const BATCH_SAMPLER: &str = "DgxPixelsBatchKSampler";
+
 /// Which template a job uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -309,6 +315,45 @@ impl Workflow {
         Ok(())
     }
 
+    /// Turns a filled one-prompt workflow (`batch` = `prompts.len()`) into one whose batch item
+    /// `i` has its own prompt, negative prompt and seed, through our batch nodes: the prompt
+    /// encoders become [`TEXT_BATCH`] and the `KSampler` [`BATCH_SAMPLER`]. The three lists
+    /// have one entry per item.
+    pub fn batch_items(
+        &mut self,
+        prompts: &[String],
+        negatives: &[String],
+        seeds: &[u64],
+    ) -> Result<(), WorkflowError> {
+        for (role, texts) in [(Role::Positive, prompts), (Role::Negative, negatives)] {
+            self.replace_node(role, TEXT_BATCH, "text", "texts", json!(json!(texts).to_string()))?;
+        }
+        self.replace_node(Role::Sampler, BATCH_SAMPLER, "seed", "seeds", json!(json!(seeds).to_string()))
+    }
+
+    /// Gives the node playing `role` the class `class`, its input `old` replaced by `new`.
+    fn replace_node(
+        &mut self,
+        role: Role,
+        class: &str,
+        old: &str,
+        new: &str,
+        value: Value,
+    ) -> Result<(), WorkflowError> {
+        let id = self.find(role)?;
+        if !self.node_has(&id, old) {
+            return Err(WorkflowError::Node { source_name: self.source_name.clone(), role, title: role.title() });
+        }
+        if let Some(node) = self.nodes.get_mut(&id).and_then(Value::as_object_mut) {
+            node.insert("class_type".to_owned(), json!(class));
+            if let Some(inputs) = node.get_mut("inputs").and_then(Value::as_object_mut) {
+                inputs.remove(old);
+                inputs.insert(new.to_owned(), value);
+            }
+        }
+        Ok(())
+    }
+
     fn node_has(&self, id: &str, input: &str) -> bool {
         self.nodes.get(id).and_then(|node| node.pointer(&format!("/inputs/{input}"))).is_some()
     }
@@ -387,6 +432,20 @@ mod tests {
         assert_eq!(wf.input(Role::Sampler, "seed"), Some(&json!(u64::MAX)));
         assert_eq!(wf.input(Role::Canvas, "batch_size"), Some(&json!(8)));
         assert_eq!(wf.input(Role::Canvas, "height"), Some(&json!(768)));
+    }
+
+    #[test]
+    fn a_batch_gives_each_item_its_prompt_and_seed() {
+        let mut wf = Templates::default().load(WorkflowKind::Txt2img).unwrap();
+        wf.fill(&WorkflowParams { batch: 2, ..params() }).unwrap();
+        let prompts = ["a \"knight\"".to_owned(), "slime".to_owned()];
+        wf.batch_items(&prompts, &["x".to_owned(), String::new()], &[1, u64::MAX]).unwrap();
+        let texts = wf.input(Role::Positive, "texts").and_then(Value::as_str).unwrap();
+        assert_eq!(serde_json::from_str::<Vec<String>>(texts).unwrap(), prompts);
+        assert_eq!(wf.input(Role::Sampler, "seeds"), Some(&json!("[1,18446744073709551615]")));
+        assert!(wf.input(Role::Sampler, "seed").is_none());
+        assert!(wf.class_types().contains(TEXT_BATCH) && wf.class_types().contains(BATCH_SAMPLER));
+        assert!(!wf.class_types().contains("CLIPTextEncode"));
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! Batching on the `comfyui` backend: compatible single-frame jobs in one prompt through our
+//! batch nodes (`comfyui_nodes/dgx_pixels`), the fallback to one prompt per job without them,
+//! and the worker splitting a batch's frames back per job, against the recorded stand-in.
+//!
+//! Every test is bounded by [`LIMIT`].
+
+#[expect(dead_code, reason = "the stand-in's fault injection and kill serve other test files")]
+mod support;
+
+use std::time::Duration;
+
+use dgx_pixels_protocol::SpriteSize;
+use dgx_pixels_server::backend::comfyui::{ComfyuiBackend, ComfyuiSettings};
+use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress};
+use serde_json::{Value, json};
+use support::comfyui_standin::{Fault, Play, StandIn};
+
+/// No test may take longer than this.
+const LIMIT: Duration = Duration::from_secs(20);
+/// The LoRA the recordings were made with.
+const LORA: &str = "lora_random_r64.safetensors";
+
+fn spec(prompt: &str, seed: u64) -> GenerationSpec {
+    GenerationSpec {
+        prompt: prompt.into(),
+        negative_prompt: format!("not {prompt}"),
+        seed,
+        frames: 1,
+        sprite: SpriteSize::new(32, 32),
+        canvas: SpriteSize::new(256, 256),
+        steps: 3,
+        guidance_scale: 7.5,
+        lora: Some(LoraChoice { file: format!("styles/{LORA}"), strength: 0.8 }),
+    }
+}
+
+fn backend(standin: &StandIn) -> ComfyuiBackend {
+    let settings =
+        ComfyuiSettings { urls: vec![standin.url()], idle_poll: Duration::from_secs(2), ..Default::default() };
+    ComfyuiBackend::new(settings).unwrap()
+}
+
+/// The node of class `class` in a posted prompt.
+fn node<'a>(body: &'a Value, class: &str) -> Vec<&'a Value> {
+    body["prompt"].as_object().unwrap().values().filter(|n| n["class_type"] == class).collect()
+}
+
+/// With our nodes installed, four jobs with different prompts and seeds are one prompt whose
+/// batch items carry each job's prompt, negative prompt and seed; four frames come back.
+#[tokio::test]
+async fn compatible_jobs_are_one_prompt_with_the_batch_nodes() {
+    let standin = StandIn::start_with(vec![Play::new("sheet", Fault::None)], true).await;
+    let backend = backend(&standin);
+    let specs: Vec<_> = ["knight", "slime", "bat", "chest"].iter().zip(1..).map(|(p, s)| spec(p, s)).collect();
+    let job = backend.prepare_batch(specs).await.unwrap();
+    let frames = tokio::time::timeout(LIMIT, job.run(Progress::new(|_| {}))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 4);
+    assert_eq!(standin.prompts(), 1);
+    let (_, body) = &standin.log()[0];
+    let texts: Vec<Vec<String>> = node(body, "DgxPixelsTextBatch")
+        .iter()
+        .map(|n| serde_json::from_str(n["inputs"]["texts"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(texts.contains(&vec!["knight".into(), "slime".into(), "bat".into(), "chest".into()]), "{texts:?}");
+    assert!(texts.contains(&vec!["not knight".into(), "not slime".into(), "not bat".into(), "not chest".into()]));
+    let sampler = node(body, "DgxPixelsBatchKSampler");
+    assert_eq!(sampler[0]["inputs"]["seeds"], json!("[1,2,3,4]"));
+    assert_eq!(node(body, "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
+    assert!(node(body, "KSampler").is_empty() && node(body, "CLIPTextEncode").is_empty());
+}
+
+/// A stock ComfyUI (no batch nodes): the same batch goes out as one prompt per job, all
+/// queued at once, and the frames come back in the jobs' order.
+#[tokio::test]
+async fn without_the_nodes_each_job_is_its_own_prompt() {
+    let standin = StandIn::start(vec![Play::new("txt2img", Fault::None), Play::new("txt2img", Fault::None)]).await;
+    let backend = backend(&standin);
+    let job = backend.prepare_batch(vec![spec("knight", 1), spec("slime", 2)]).await.unwrap();
+    let frames = tokio::time::timeout(LIMIT, job.run(Progress::new(|_| {}))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(standin.prompts(), 2);
+    for (_, body) in standin.log() {
+        assert_eq!(node(&body, "KSampler").len(), 1);
+        assert!(node(&body, "DgxPixelsBatchKSampler").is_empty());
+    }
+}
+
+/// The whole server: while two slow jobs hold both slots, four compatible jobs and one with
+/// other steps queue up. The four become one prompt; one of them is cancelled mid-run and is
+/// not delivered while the other three complete with their raw frames; the fifth runs alone.
+#[tokio::test]
+async fn the_server_batches_queued_jobs_and_cancels_one_member() {
+    use dgx_pixels_server::Server;
+    use dgx_pixels_server::config::Config;
+
+    let slow = |ms| Play::new("txt2img", Fault::Slow(Duration::from_millis(ms)));
+    let plays = vec![slow(20), slow(60), Play::new("sheet", Fault::Slow(Duration::from_millis(40))), slow(1)];
+    let standin = StandIn::start_with(plays, true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lora_dir = dir.path().join("models/lora");
+    std::fs::create_dir_all(&lora_dir).unwrap();
+    std::fs::write(lora_dir.join(LORA), b"only the name matters here").unwrap();
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_owned(),
+        backend: dgx_pixels_protocol::BackendKind::Comfyui,
+        comfyui: vec![standin.url()],
+        ..Config::default()
+    };
+    let server = Server::bind(config).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    tokio::spawn(server.run(std::future::pending()));
+    let http = reqwest::Client::new();
+    let submit = |prompt: &str, width: u32, steps: u32| {
+        let request = json!({ "prompt": prompt, "style": "lora_random_r64", "width": width, "height": width,
+            "steps": steps, "sprite": {"width": 32, "height": 32} });
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let accepted: Value =
+                http.post(format!("{base}/api/v1/generate")).json(&request).send().await.unwrap().json().await.unwrap();
+            format!("{base}/api/v1/jobs/{}", accepted["job_id"].as_str().unwrap())
+        }
+    };
+    let status = |url: String| {
+        let http = http.clone();
+        async move { http.get(&url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let wait_for = |url: String, wanted: &'static [&'static str]| {
+        let status = status.clone();
+        async move {
+            loop {
+                let job = status(url.clone()).await;
+                if wanted.contains(&job["status"].as_str().unwrap()) {
+                    return job;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    tokio::time::timeout(LIMIT, async {
+        let blockers = [submit("wall", 512, 3).await, submit("wall", 512, 3).await];
+        for blocker in &blockers {
+            wait_for(blocker.clone(), &["running"]).await;
+        }
+        let mut members = Vec::new();
+        for prompt in ["knight", "slime", "bat", "chest"] {
+            members.push(submit(prompt, 256, 3).await);
+        }
+        let other = submit("door", 256, 4).await;
+        wait_for(members[1].clone(), &["running"]).await;
+        let cancelled: Value = http.delete(&members[1]).send().await.unwrap().json().await.unwrap();
+        assert_eq!(cancelled["status"], "cancelled");
+        for (i, member) in members.iter().enumerate() {
+            let job = wait_for(member.clone(), &["completed", "failed", "cancelled"]).await;
+            let want = if i == 1 { "cancelled" } else { "completed" };
+            assert_eq!(job["status"], want, "{job}");
+            let raw = http.get(format!("{member}/raw/0.png")).send().await.unwrap();
+            assert_eq!(raw.status().is_success(), i != 1);
+        }
+        assert_eq!(wait_for(other.clone(), &["completed", "failed"]).await["status"], "completed");
+        let raw = http.get(format!("{other}/raw/0.png")).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(image::load_from_memory(&raw).unwrap().width(), 64);
+        assert_eq!(http.get(format!("{other}/raw/1.png")).send().await.unwrap().status(), 404);
+    })
+    .await
+    .unwrap();
+    let prompts: Vec<Value> = standin.log().into_iter().filter(|(r, _)| r == "POST /prompt").map(|(_, b)| b).collect();
+    let batch_sizes: Vec<Value> =
+        prompts.iter().map(|b| node(b, "EmptyLatentImage")[0]["inputs"]["batch_size"].clone()).collect();
+    assert_eq!(batch_sizes, [json!(1), json!(1), json!(4), json!(1)]);
+    // The cancelled member's prompt kept running for the other three: nothing was interrupted.
+    assert!(!standin.log().iter().any(|(route, _)| route == "POST /interrupt"));
+}
