@@ -1,0 +1,380 @@
+//! All talk with the server, off the main thread.
+//!
+//! [`Connection`] owns one background thread that runs a small Tokio runtime (the client is
+//! async reqwest). Systems send [`ConnectionCommand`]s over a crossbeam channel and poll
+//! [`ConnectionEvent`]s with [`Connection::try_recv`]; sending never blocks, so no frame waits on
+//! the network. Asset loaders, which are async themselves, await
+//! [`Connection::generate_into`] instead.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use crate::client_shim::{Client, ClientError};
+use bevy_ecs::resource::Resource;
+use crossbeam_channel::{Receiver, Sender};
+use dgx_pixels_protocol::{
+    GenerateRequest, Health, Job, JobEvent, JobId, ModelList, SpriteMeta, events::ProgressEvent,
+};
+use dgx_pixels_sprite::write::{SpriteFiles, WriteError, write_atomic};
+use futures_util::StreamExt;
+use tokio::sync::oneshot;
+
+use crate::settings::PixelsServer;
+use crate::{DecodedSheet, SheetError, SheetFiles};
+
+/// A request from a system to the connection thread.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConnectionCommand {
+    /// Ask `GET /health`; answered with [`ConnectionEvent::Health`].
+    CheckHealth,
+    /// Ask `GET /api/v1/models`; answered with [`ConnectionEvent::Styles`].
+    ListStyles,
+    /// Queue a job and follow it to the end; answered with [`ConnectionEvent::Accepted`], any
+    /// number of [`ConnectionEvent::Progress`] and one [`ConnectionEvent::Finished`].
+    Generate {
+        /// The caller's number for this job, echoed in every event about it.
+        ticket: u64,
+        /// What to generate.
+        request: GenerateRequest,
+    },
+    /// Cancel a queued or running job; its `Finished` event reports the cancellation.
+    Cancel(JobId),
+    /// Write a finished sheet as `dir/NAME.{png,atlas.ron,sprite.ron}`; answered with
+    /// [`ConnectionEvent::Saved`].
+    Save {
+        /// The sheet's bytes.
+        files: SheetFiles,
+        /// Destination folder on disk.
+        dir: PathBuf,
+        /// Asset name, `[a-z0-9_-]{1,64}`.
+        name: String,
+    },
+    /// Write `bytes` to `path` atomically (the panel remembers its inputs this way); a failure
+    /// is logged, not answered.
+    WriteFile {
+        /// Destination file.
+        path: PathBuf,
+        /// Its new content.
+        bytes: Vec<u8>,
+    },
+}
+
+/// A result the connection thread hands back to systems.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConnectionEvent {
+    /// The server's health, or why it could not be asked.
+    Health(Result<Health, ConnectionError>),
+    /// The styles the server offers.
+    Styles(Result<ModelList, ConnectionError>),
+    /// The server queued the job of `ticket`.
+    Accepted {
+        /// The caller's number.
+        ticket: u64,
+        /// The server's id, for cancelling.
+        job_id: JobId,
+    },
+    /// Progress of the job of `ticket` (from its Server-Sent Events).
+    Progress {
+        /// The caller's number.
+        ticket: u64,
+        /// Status, progress and queue position.
+        progress: ProgressEvent,
+    },
+    /// The job of `ticket` ended: its files, or why there are none.
+    Finished {
+        /// The caller's number.
+        ticket: u64,
+        /// The completed job, its three files, and the files decoded (off the main thread).
+        result: Result<(Box<Job>, SheetFiles, Box<DecodedSheet>), ConnectionError>,
+    },
+    /// A [`ConnectionCommand::Save`] ended.
+    Saved {
+        /// The asset name.
+        name: String,
+        /// The files written, or why not.
+        result: Result<SpriteFiles, ConnectionError>,
+    },
+}
+
+/// What went wrong talking to the server or writing its files.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectionError {
+    /// The HTTP request failed or the server answered with an error.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The embedded server could not start.
+    #[error("the embedded server did not start: {0}")]
+    Embedded(String),
+    /// The job failed on the server.
+    #[error("the job failed: {0}")]
+    JobFailed(String),
+    /// The job was cancelled.
+    #[error("the job was cancelled")]
+    Cancelled,
+    /// The server's files do not make one sheet.
+    #[error(transparent)]
+    Sheet(#[from] SheetError),
+    /// Writing the files failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The connection thread is gone (the app is shutting down).
+    #[error("the connection thread stopped")]
+    Stopped,
+}
+
+/// The handle systems and loaders use to reach the server. Cheap to clone.
+#[derive(Resource, Clone)]
+pub struct Connection {
+    commands: Sender<Work>,
+    events: Receiver<ConnectionEvent>,
+    server_name: Arc<RwLock<String>>,
+}
+
+/// What the connection thread runs: a command from a system, or a loader's generation.
+enum Work {
+    Command(ConnectionCommand),
+    GenerateInto {
+        request: Box<GenerateRequest>,
+        dir: PathBuf,
+        name: String,
+        reply: oneshot::Sender<Result<(), ConnectionError>>,
+    },
+}
+
+impl Connection {
+    /// Starts the connection thread for `server`. Nothing is sent until a command arrives, and
+    /// an embedded server starts on that thread, so this returns at once.
+    pub fn start(server: PixelsServer) -> Self {
+        let (commands, work) = crossbeam_channel::unbounded();
+        let (sender, events) = crossbeam_channel::unbounded();
+        let server_name = Arc::new(RwLock::new(server.describe()));
+        let name = Arc::clone(&server_name);
+        let spawned = std::thread::Builder::new()
+            .name("dgx-pixels-connection".into())
+            .spawn(move || run_connection(server, work, sender, name));
+        if let Err(err) = spawned {
+            bevy_log::error!("cannot start the dgx-pixels connection thread: {err}");
+        }
+        Self { commands, events, server_name }
+    }
+
+    /// Queues `command`; never blocks.
+    pub fn send(&self, command: ConnectionCommand) {
+        // A closed channel means the app is shutting down; nothing is left to answer.
+        let _ = self.commands.send(Work::Command(command));
+    }
+
+    /// The next result, if one has arrived; never blocks.
+    pub fn try_recv(&self) -> Option<ConnectionEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// The server as people should read it in messages (its URL once known).
+    pub fn server_name(&self) -> String {
+        self.server_name.read().map(|name| name.clone()).unwrap_or_default()
+    }
+
+    /// Generates `request` and writes `dir/NAME.{png,atlas.ron,sprite.ron}` atomically, the PNG
+    /// last. For asset loaders, which await it on Bevy's IO task pool.
+    pub async fn generate_into(
+        &self,
+        request: GenerateRequest,
+        dir: PathBuf,
+        name: String,
+    ) -> Result<(), ConnectionError> {
+        let (reply, answer) = oneshot::channel();
+        let work = Work::GenerateInto { request: Box::new(request), dir, name, reply };
+        self.commands.send(work).map_err(|_| ConnectionError::Stopped)?;
+        answer.await.unwrap_or(Err(ConnectionError::Stopped))
+    }
+}
+
+/// The connection thread: a Tokio runtime whose tasks do the work while this thread hands
+/// them the commands as they come, until every [`Connection`] is dropped.
+fn run_connection(
+    server: PixelsServer,
+    work: Receiver<Work>,
+    events: Sender<ConnectionEvent>,
+    name: Arc<RwLock<String>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return bevy_log::error!("cannot start the dgx-pixels runtime: {err}"),
+    };
+    let client = runtime.block_on(crate::settings::connect(server));
+    let client = match client {
+        Ok((client, url)) => {
+            if let Ok(mut name) = name.write() {
+                *name = url;
+            }
+            Ok(client)
+        }
+        Err(err) => Err(err.to_string()),
+    };
+    for item in work {
+        let client = client.clone();
+        let events = events.clone();
+        runtime.spawn(async move {
+            let client = client.map_err(ConnectionError::Embedded);
+            match item {
+                Work::Command(command) => run_command(client, command, events).await,
+                Work::GenerateInto { request, dir, name, reply } => {
+                    let result = match client {
+                        Ok(client) => generate_into(&client, &request, dir, name).await,
+                        Err(err) => Err(err),
+                    };
+                    let _ = reply.send(result);
+                }
+            }
+        });
+    }
+}
+
+/// Runs one command to its end, sending what it learns to `events`.
+async fn run_command(
+    client: Result<Client, ConnectionError>,
+    command: ConnectionCommand,
+    events: Sender<ConnectionEvent>,
+) {
+    let send = |event| {
+        let _ = events.send(event);
+    };
+    if let ConnectionCommand::Save { files, dir, name } = command {
+        let label = name.clone();
+        let saving = tokio::task::spawn_blocking(move || save(&files, &dir, &name));
+        let result = saving.await.unwrap_or(Err(ConnectionError::Stopped));
+        return send(ConnectionEvent::Saved { name: label, result });
+    }
+    if let ConnectionCommand::WriteFile { path, bytes } = command {
+        let writing = tokio::task::spawn_blocking(move || (write_atomic(&path, &bytes), path));
+        if let Ok((Err(err), path)) = writing.await {
+            bevy_log::warn!(path = %path.display(), "cannot write: {err}");
+        }
+        return;
+    }
+    let client = match client {
+        Ok(client) => client,
+        Err(err) => {
+            return send(match command {
+                ConnectionCommand::CheckHealth => ConnectionEvent::Health(Err(err)),
+                ConnectionCommand::ListStyles => ConnectionEvent::Styles(Err(err)),
+                ConnectionCommand::Generate { ticket, .. } => ConnectionEvent::Finished { ticket, result: Err(err) },
+                _ => return,
+            });
+        }
+    };
+    match command {
+        ConnectionCommand::CheckHealth => send(ConnectionEvent::Health(client.health().await.map_err(Into::into))),
+        ConnectionCommand::ListStyles => send(ConnectionEvent::Styles(client.models().await.map_err(Into::into))),
+        ConnectionCommand::Generate { ticket, request } => {
+            let result = follow_job(&client, &request, |event| send(event_for(ticket, event))).await;
+            let result = result.and_then(|(job, files)| {
+                let sheet = files.decode()?;
+                Ok((Box::new(job), files, Box::new(sheet)))
+            });
+            send(ConnectionEvent::Finished { ticket, result });
+        }
+        ConnectionCommand::Cancel(job_id) => {
+            if let Err(err) = client.cancel(&job_id).await {
+                bevy_log::warn!(%job_id, "cancel failed: {err}");
+            }
+        }
+        ConnectionCommand::Save { .. } | ConnectionCommand::WriteFile { .. } => {}
+    }
+}
+
+/// What the panel hears about a job as it runs.
+enum JobNews {
+    Accepted(JobId),
+    Progress(ProgressEvent),
+}
+
+fn event_for(ticket: u64, news: JobNews) -> ConnectionEvent {
+    match news {
+        JobNews::Accepted(job_id) => ConnectionEvent::Accepted { ticket, job_id },
+        JobNews::Progress(progress) => ConnectionEvent::Progress { ticket, progress },
+    }
+}
+
+/// Queues `request`, follows its events to the end and downloads its three files.
+async fn follow_job(
+    client: &Client,
+    request: &GenerateRequest,
+    mut news: impl FnMut(JobNews),
+) -> Result<(Job, SheetFiles), ConnectionError> {
+    let accepted = client.generate(request, None).await?;
+    let id = accepted.job_id;
+    news(JobNews::Accepted(id.clone()));
+    let mut events = Box::pin(client.events(&id));
+    let mut finished = None;
+    while let Some(event) = events.next().await {
+        match event? {
+            JobEvent::Progress(progress) => news(JobNews::Progress(progress)),
+            JobEvent::Completed(job) => {
+                finished = Some(*job);
+                break;
+            }
+            JobEvent::Failed(failed) => return Err(ConnectionError::JobFailed(failed.error)),
+            JobEvent::Cancelled(_) => return Err(ConnectionError::Cancelled),
+        }
+    }
+    // A stream cut short is not the job's end: ask for the job itself.
+    let job = match finished {
+        Some(job) => job,
+        None => client.wait(&id).await?,
+    };
+    let files = SheetFiles {
+        png: client.sheet_png(&id).await?,
+        atlas: client.atlas_ron(&id).await?.into_bytes(),
+        sprite: client.sprite_ron(&id).await?.into_bytes(),
+    };
+    Ok((job, files))
+}
+
+/// The loader's path: generate, then write the files beside the request.
+async fn generate_into(
+    client: &Client,
+    request: &GenerateRequest,
+    dir: PathBuf,
+    name: String,
+) -> Result<(), ConnectionError> {
+    let (_, mut files) = follow_job(client, request, |_| {}).await?;
+    stamp_request_hash(&mut files, request);
+    let saving = tokio::task::spawn_blocking(move || save(&files, &dir, &name));
+    saving.await.unwrap_or(Err(ConnectionError::Stopped)).map(|_| ())
+}
+
+/// Records `request`'s hash in the sheet's `.sprite.ron`, as the loader computes it, so the
+/// files count as made from this request even if the server hashed a normalised copy; without
+/// it the reload that our own write triggers would generate again, and again.
+fn stamp_request_hash(files: &mut SheetFiles, request: &GenerateRequest) {
+    let hash = request.content_hash();
+    let Some(mut meta) = std::str::from_utf8(&files.sprite).ok().and_then(|text| SpriteMeta::from_ron(text).ok())
+    else {
+        return;
+    };
+    if let Some(provenance) = meta.provenance.as_mut()
+        && provenance.request_hash != hash
+    {
+        provenance.request_hash = hash;
+        files.sprite = meta.to_ron().into_bytes();
+    }
+}
+
+/// Writes the three files atomically, the PNG last, so a watcher that reacts to the image finds
+/// the matching layout already in place.
+fn save(files: &SheetFiles, dir: &std::path::Path, name: &str) -> Result<SpriteFiles, ConnectionError> {
+    let paths = SpriteFiles::in_dir(dir, name)?;
+    let io = |path: &PathBuf| {
+        let path = path.clone();
+        move |source| ConnectionError::Write(WriteError::Io { path, source })
+    };
+    std::fs::create_dir_all(dir).map_err(io(&dir.to_path_buf()))?;
+    write_atomic(&paths.sprite, &files.sprite).map_err(io(&paths.sprite))?;
+    write_atomic(&paths.atlas, &files.atlas).map_err(io(&paths.atlas))?;
+    write_atomic(&paths.sheet, &files.png).map_err(io(&paths.sheet))?;
+    Ok(paths)
+}

@@ -1,0 +1,293 @@
+//! The editor panel (bevy_egui): generate a sheet, follow it in the queue, preview it, Apply it
+//! onto a sprite entity while the game runs, Save it under a name.
+//!
+//! The sections are plain structs over [`PanelState`] (testable without a window); the Bevy
+//! systems here only draw them, poll the [`Connection`] and carry out the recorded actions.
+
+mod preview;
+mod queue;
+mod request_form;
+mod state;
+mod widgets;
+
+use bevy_app::{App, Plugin, Update};
+use bevy_asset::Assets;
+use bevy_ecs::prelude::*;
+use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, EguiUserTextures, egui};
+use bevy_image::{Image, TextureAtlasLayout};
+use bevy_input::{ButtonInput, keyboard::KeyCode};
+use bevy_sprite::Sprite;
+use bevy_time::{Time, Timer, TimerMode};
+use dgx_pixels_protocol::{AtlasRect, JobStatus};
+
+pub use preview::Gallery;
+pub use queue::JobQueue;
+pub use request_form::RequestForm;
+pub use state::{GalleryItem, JobState, PanelAction, PanelInputs, PanelState, QueuedJob, ServerStatus};
+pub use widgets::{next_seed, pixel_image_ui, seed_ui};
+
+use crate::connection::{Connection, ConnectionCommand, ConnectionEvent};
+use crate::{DecodedSheet, DgxPixelsSettings, DgxPixelsSystems, GeneratedSprite, PixelsSprite, SpriteMetadata};
+
+/// File in the output folder where the panel remembers its inputs between runs.
+pub const PANEL_INPUTS_FILE: &str = ".dgx-pixels-panel.ron";
+/// How often the panel asks the server's health, in seconds.
+pub const HEALTH_INTERVAL_S: f32 = 5.0;
+
+/// Adds the panel; [`DgxPixelsPlugin`](crate::DgxPixelsPlugin) adds it unless `panel` is off.
+/// Adds `EguiPlugin` when the app has none.
+pub struct PanelPlugin;
+
+impl Plugin for PanelPlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<EguiPlugin>() {
+            app.add_plugins(EguiPlugin::default());
+        }
+        let inputs = app
+            .world()
+            .get_resource::<DgxPixelsSettings>()
+            .and_then(|settings| std::fs::read_to_string(settings.output_folder.join(PANEL_INPUTS_FILE)).ok())
+            .map(|text| PanelInputs::from_ron(&text))
+            .unwrap_or_default();
+        app.insert_resource(PanelState { inputs, zoom: 4, ..PanelState::default() })
+            .configure_sets(Update, DgxPixelsSystems::Panel.before(DgxPixelsSystems::Attach))
+            .add_systems(
+                Update,
+                (toggle_panel, check_server_health, list_sprite_targets, poll_connection, run_panel_actions)
+                    .chain()
+                    .in_set(DgxPixelsSystems::Panel),
+            )
+            .add_systems(EguiPrimaryContextPass, draw_panel);
+    }
+}
+
+/// Shows or hides the panel on the panel key.
+pub fn toggle_panel(keys: Res<ButtonInput<KeyCode>>, mut settings: ResMut<DgxPixelsSettings>) {
+    if keys.just_pressed(settings.panel_key) {
+        settings.panel_open = !settings.panel_open;
+    }
+}
+
+/// Asks the server's health and styles at start and every [`HEALTH_INTERVAL_S`] seconds.
+pub fn check_server_health(
+    time: Res<Time>,
+    connection: Res<Connection>,
+    mut state: ResMut<PanelState>,
+    mut timer: Local<Option<Timer>>,
+) {
+    let timer = timer.get_or_insert_with(|| {
+        state.actions.push(PanelAction::Refresh);
+        Timer::from_seconds(HEALTH_INTERVAL_S, TimerMode::Repeating)
+    });
+    if timer.tick(time.delta()).just_finished() {
+        connection.send(ConnectionCommand::CheckHealth);
+    }
+}
+
+/// Lists the sprite entities Apply can target, by `Name` when they have one.
+pub fn list_sprite_targets(
+    sprites: Query<(Entity, Option<&bevy_ecs::name::Name>), With<Sprite>>,
+    mut state: ResMut<PanelState>,
+) {
+    let targets: Vec<(Entity, String)> = sprites
+        .iter()
+        .map(|(entity, name)| (entity, name.map_or_else(|| format!("{entity}"), |name| name.to_string())))
+        .collect();
+    if state.target.is_none_or(|target| !targets.iter().any(|(e, _)| *e == target)) {
+        state.target = targets.first().map(|(entity, _)| *entity);
+    }
+    if state.targets != targets {
+        state.targets = targets;
+    }
+}
+
+/// Takes what the connection thread sent: health, styles, job progress, finished sheets (turned
+/// into assets and gallery items) and save results.
+#[expect(clippy::too_many_arguments, reason = "one asset collection per part of a sheet")]
+pub fn poll_connection(
+    connection: Res<Connection>,
+    mut state: ResMut<PanelState>,
+    mut images: ResMut<Assets<Image>>,
+    mut layouts: ResMut<Assets<TextureAtlasLayout>>,
+    mut metas: ResMut<Assets<SpriteMetadata>>,
+    mut sprites: ResMut<Assets<GeneratedSprite>>,
+    mut textures: ResMut<EguiUserTextures>,
+    settings: Res<DgxPixelsSettings>,
+) {
+    while let Some(event) = connection.try_recv() {
+        match event {
+            ConnectionEvent::Health(Ok(health)) => {
+                let backends: Vec<String> = health
+                    .backends
+                    .iter()
+                    .map(|b| format!("{}{}", b.name, if b.ready { "" } else { " (not ready)" }))
+                    .collect();
+                state.server = ServerStatus::Up(format!(
+                    "{} v{}, {}",
+                    connection.server_name(),
+                    health.version,
+                    backends.join(", ")
+                ));
+            }
+            ConnectionEvent::Health(Err(err)) => {
+                state.server = ServerStatus::Down(format!("{} unreachable: {err}", connection.server_name()));
+            }
+            ConnectionEvent::Styles(Ok(models)) => state.styles = models.styles.into_iter().map(|s| s.name).collect(),
+            ConnectionEvent::Styles(Err(err)) => state.tell(format!("cannot list styles: {err}")),
+            ConnectionEvent::Accepted { ticket, job_id } => {
+                if let Some(job) = state.job_mut(ticket) {
+                    job.job_id = Some(job_id);
+                    job.state = JobState::Queued(0);
+                }
+            }
+            ConnectionEvent::Progress { ticket, progress } => {
+                if let Some(job) = state.job_mut(ticket) {
+                    job.state = match progress.status {
+                        JobStatus::Queued => JobState::Queued(progress.queue_position.unwrap_or(0)),
+                        _ => JobState::Running(progress.progress),
+                    };
+                }
+            }
+            ConnectionEvent::Finished { ticket, result: Ok((_, files, sheet)) } => {
+                let DecodedSheet { image, layout, meta } = *sheet;
+                let frames = layout
+                    .textures
+                    .iter()
+                    .map(|r| AtlasRect { min: (r.min.x, r.min.y), max: (r.max.x, r.max.y) })
+                    .collect();
+                let sheet_size = (layout.size.x, layout.size.y);
+                let image = images.add(image);
+                let texture = textures.add_image(EguiTextureHandle::Strong(image.clone()));
+                let sprite = GeneratedSprite {
+                    image,
+                    layout: layouts.add(layout),
+                    meta: metas.add(SpriteMetadata(meta.clone())),
+                };
+                let sprite = sprites.add(sprite);
+                state.gallery.push(GalleryItem {
+                    ticket,
+                    sprite,
+                    files,
+                    meta,
+                    sheet_size,
+                    frames,
+                    texture: Some(texture),
+                });
+                state.selected = Some(ticket);
+                if let Some(job) = state.job_mut(ticket) {
+                    job.state = JobState::Done;
+                }
+            }
+            ConnectionEvent::Finished { ticket, result: Err(err) } => {
+                let message = format!("{err}");
+                if let Some(job) = state.job_mut(ticket) {
+                    job.state = JobState::Failed(message.clone());
+                }
+                state.tell(format!("job {ticket}: {message} (server: {})", connection.server_name()));
+            }
+            ConnectionEvent::Saved { name, result: Ok(_) } => {
+                state.tell(format!("saved {name} in {}", settings.output_asset_folder));
+            }
+            ConnectionEvent::Saved { name, result: Err(err) } => state.tell(format!("cannot save {name}: {err}")),
+        }
+    }
+}
+
+/// Draws the panel and records what the user asked for in [`PanelState::actions`].
+pub fn draw_panel(
+    mut contexts: EguiContexts,
+    mut state: ResMut<PanelState>,
+    settings: Res<DgxPixelsSettings>,
+) -> Result {
+    if settings.panel_open {
+        show_panel(contexts.ctx_mut()?, &mut state);
+    }
+    Ok(())
+}
+
+/// The panel's window: server status, form, queue, gallery and messages. Separate from the
+/// system so tests and the benchmark can run it on a bare `egui::Context`.
+pub fn show_panel(ctx: &egui::Context, state: &mut PanelState) {
+    egui::Window::new("dgx-pixels").default_width(320.0).show(ctx, |ui| {
+        match &state.server {
+            ServerStatus::Unknown => ui.weak("server: asking…"),
+            ServerStatus::Up(text) => ui.colored_label(egui::Color32::LIGHT_GREEN, text),
+            ServerStatus::Down(text) => ui.colored_label(egui::Color32::LIGHT_RED, text),
+        };
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            RequestForm { inputs: &mut state.inputs, styles: &state.styles, actions: &mut state.actions }.ui(ui);
+            ui.separator();
+            JobQueue { jobs: &state.jobs, actions: &mut state.actions }.ui(ui);
+            ui.separator();
+            Gallery {
+                items: &state.gallery,
+                selected: &mut state.selected,
+                targets: &state.targets,
+                target: &mut state.target,
+                zoom: &mut state.zoom,
+                save_name: &mut state.inputs.save_name,
+                actions: &mut state.actions,
+            }
+            .ui(ui);
+            for message in &state.messages {
+                ui.small(message);
+            }
+        });
+    });
+}
+
+/// Carries out the recorded actions: sends jobs and cancels, applies sheets to the target entity
+/// (image and layout in one component), asks for saves.
+pub fn run_panel_actions(
+    mut commands: Commands,
+    mut state: ResMut<PanelState>,
+    connection: Res<Connection>,
+    settings: Res<DgxPixelsSettings>,
+) {
+    for action in std::mem::take(&mut state.actions) {
+        match action {
+            PanelAction::Generate => {
+                state.last_ticket += 1;
+                let ticket = state.last_ticket;
+                let request = state.inputs.to_request();
+                if let Err(err) = request.validate() {
+                    state.tell(format!("not sent: {err}"));
+                    continue;
+                }
+                state.jobs.push(QueuedJob {
+                    ticket,
+                    job_id: None,
+                    prompt: request.prompt.clone(),
+                    state: JobState::Sending,
+                });
+                connection.send(ConnectionCommand::Generate { ticket, request });
+                let path = settings.output_folder.join(PANEL_INPUTS_FILE);
+                connection.send(ConnectionCommand::WriteFile { path, bytes: state.inputs.to_ron().into_bytes() });
+            }
+            PanelAction::Cancel(ticket) => match state.job_mut(ticket).and_then(|job| job.job_id.clone()) {
+                Some(job_id) => connection.send(ConnectionCommand::Cancel(job_id)),
+                None => state.tell("the server has not accepted that job yet"),
+            },
+            PanelAction::Apply(ticket) => {
+                let (Some(item), Some(target)) = (state.item(ticket), state.target) else { continue };
+                let sprite = item.sprite.clone();
+                if let Ok(mut entity) = commands.get_entity(target) {
+                    entity.insert(PixelsSprite(sprite));
+                }
+            }
+            PanelAction::Save(ticket) => {
+                let Some(item) = state.item(ticket) else { continue };
+                let files = item.files.clone();
+                let name = state.inputs.save_name.clone();
+                connection.send(ConnectionCommand::Save { files, dir: settings.output_folder.clone(), name });
+            }
+            PanelAction::Refresh => {
+                connection.send(ConnectionCommand::CheckHealth);
+                connection.send(ConnectionCommand::ListStyles);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,49 @@
+//! The job queue: each job's prompt, live progress and a Cancel button.
+
+use bevy_egui::egui::{self, ProgressBar};
+
+use super::state::{JobState, PanelAction, QueuedJob};
+
+/// The queue section.
+pub struct JobQueue<'a> {
+    /// The jobs, newest last.
+    pub jobs: &'a [QueuedJob],
+    /// Where Cancel is recorded.
+    pub actions: &'a mut Vec<PanelAction>,
+}
+
+impl JobQueue<'_> {
+    /// Draws the queue, newest first.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let Self { jobs, actions } = self;
+        if jobs.is_empty() {
+            ui.weak("No jobs yet.");
+        }
+        for job in jobs.iter().rev().take(8) {
+            ui.horizontal(|ui| {
+                let (fraction, text) = match &job.state {
+                    JobState::Sending => (0.0, "sending".to_owned()),
+                    JobState::Queued(ahead) => (0.0, format!("queued, {ahead} ahead")),
+                    JobState::Running(progress) => (*progress, format!("{:.0} %", progress * 100.0)),
+                    JobState::Done => (1.0, "done".to_owned()),
+                    JobState::Failed(why) => (0.0, why.clone()),
+                };
+                ui.label(truncate(&job.prompt, 24));
+                ui.add(ProgressBar::new(fraction).text(text).desired_width(160.0));
+                let live = matches!(job.state, JobState::Sending | JobState::Queued(_) | JobState::Running(_));
+                if live && ui.button("Cancel").clicked() {
+                    actions.push(PanelAction::Cancel(job.ticket));
+                }
+            });
+        }
+    }
+}
+
+/// `text` cut to `max` characters with an ellipsis.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
+}

@@ -1,0 +1,94 @@
+//! The request form: prompt, negative prompt, style, size, frames, columns, colours or palette,
+//! seed, background, and the Generate button.
+
+use bevy_egui::egui::{self, ComboBox, DragValue, TextEdit};
+use dgx_pixels_protocol::{Background, Palette};
+
+use super::state::{PanelAction, PanelInputs};
+use super::widgets::seed_ui;
+
+/// The form section, over the inputs it edits.
+pub struct RequestForm<'a> {
+    /// What the form edits.
+    pub inputs: &'a mut PanelInputs,
+    /// Style names from the server.
+    pub styles: &'a [String],
+    /// Where Generate is recorded.
+    pub actions: &'a mut Vec<PanelAction>,
+}
+
+impl RequestForm<'_> {
+    /// Draws the form.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let Self { inputs, styles, actions } = self;
+        let PanelInputs {
+            prompt,
+            negative_prompt,
+            style,
+            sprite_size,
+            frames,
+            columns,
+            colors,
+            palette,
+            seed_locked,
+            seed,
+            background,
+            save_name: _,
+        } = inputs;
+        ui.label("Prompt");
+        ui.add(TextEdit::multiline(prompt).hint_text("knight, walk cycle, side view").desired_rows(2));
+        ui.label("Negative prompt");
+        ui.add(TextEdit::singleline(negative_prompt).hint_text("blurry"));
+        egui::Grid::new("dgx-pixels-form").num_columns(2).show(ui, |ui| {
+            ui.label("Style");
+            ComboBox::from_id_salt("style").selected_text(style.as_deref().unwrap_or("none")).show_ui(ui, |ui| {
+                ui.selectable_value(style, None, "none");
+                for name in styles.iter() {
+                    ui.selectable_value(style, Some(name.clone()), name);
+                }
+            });
+            ui.end_row();
+            ui.label("Sprite size");
+            ui.horizontal(|ui| {
+                ui.add(DragValue::new(&mut sprite_size.0).range(8..=512).suffix(" px"));
+                ui.label("×");
+                ui.add(DragValue::new(&mut sprite_size.1).range(8..=512).suffix(" px"));
+            });
+            ui.end_row();
+            ui.label("Frames");
+            ui.add(DragValue::new(frames).range(1..=64));
+            ui.end_row();
+            ui.label("Columns");
+            ui.add(
+                DragValue::new(columns)
+                    .range(0..=64)
+                    .custom_formatter(|n, _| if n == 0.0 { "auto".to_owned() } else { format!("{n}") }),
+            );
+            ui.end_row();
+            ui.label("Palette");
+            ComboBox::from_id_salt("palette").selected_text(palette.as_deref().unwrap_or("fitted")).show_ui(ui, |ui| {
+                ui.selectable_value(palette, None, "fitted");
+                for name in Palette::preset_names() {
+                    ui.selectable_value(palette, Some(name.to_owned()), name);
+                }
+            });
+            ui.end_row();
+            ui.label("Colours");
+            ui.add_enabled(palette.is_none(), DragValue::new(colors).range(2..=256));
+            ui.end_row();
+            ui.label("Seed");
+            seed_ui(ui, seed_locked, seed);
+            ui.end_row();
+            ui.label("Background");
+            ui.horizontal(|ui| {
+                ui.radio_value(background, Background::Transparent, "transparent");
+                ui.radio_value(background, Background::Keep, "keep");
+            });
+            ui.end_row();
+        });
+        let ready = !prompt.trim().is_empty();
+        if ui.add_enabled(ready, egui::Button::new("Generate")).clicked() {
+            actions.push(PanelAction::Generate);
+        }
+    }
+}

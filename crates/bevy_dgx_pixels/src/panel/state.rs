@@ -1,0 +1,231 @@
+//! The panel's state as plain data, and the actions its widgets record.
+
+use bevy_asset::Handle;
+use bevy_ecs::prelude::*;
+use dgx_pixels_protocol::{AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, SpriteMeta, SpriteSize};
+use serde::{Deserialize, Serialize};
+
+use crate::{GeneratedSprite, SheetFiles};
+
+/// What the user typed and picked: remembered across runs (written as RON beside the saved
+/// sprites whenever Generate is pressed, read back when the panel starts).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PanelInputs {
+    /// What to draw.
+    pub prompt: String,
+    /// What to avoid.
+    pub negative_prompt: String,
+    /// A style from the server's list, or none.
+    pub style: Option<String>,
+    /// Frame width and height in pixels.
+    pub sprite_size: (u32, u32),
+    /// Frames in the sheet.
+    pub frames: u32,
+    /// Sheet columns; 0 lets the server choose `min(frames, 8)`.
+    pub columns: u32,
+    /// Palette size when no preset is chosen.
+    pub colors: u16,
+    /// A palette preset name (`pico8`, …), or none for a fitted palette.
+    pub palette: Option<String>,
+    /// Keep `seed` from run to run (`true`) or let the server pick one each time.
+    pub seed_locked: bool,
+    /// The seed used when locked.
+    pub seed: u64,
+    /// Remove (`Transparent`) or keep the backdrop.
+    pub background: Background,
+    /// Asset name the Save button writes.
+    pub save_name: String,
+}
+
+impl Default for PanelInputs {
+    fn default() -> Self {
+        Self {
+            prompt: String::new(),
+            negative_prompt: String::new(),
+            style: None,
+            sprite_size: (32, 32),
+            frames: 4,
+            columns: 0,
+            colors: 16,
+            palette: None,
+            seed_locked: false,
+            seed: 1,
+            background: Background::Transparent,
+            save_name: "sprite".to_owned(),
+        }
+    }
+}
+
+impl PanelInputs {
+    /// The generate request these inputs describe.
+    pub fn to_request(&self) -> GenerateRequest {
+        let mut request = GenerateRequest::new(self.prompt.trim());
+        request.negative_prompt = self.negative_prompt.clone();
+        request.style = self.style.clone();
+        request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.1);
+        request.frames = self.frames;
+        request.columns = (self.columns > 0).then_some(self.columns.min(self.frames));
+        request.colors = self.colors;
+        request.palette = self.palette.clone().map(PaletteSpec::Preset);
+        request.seed = self.seed_locked.then_some(self.seed);
+        request.background = self.background;
+        request
+    }
+
+    /// Reads inputs written by [`Self::to_ron`]; defaults for anything missing or unreadable.
+    pub fn from_ron(text: &str) -> Self {
+        ron::from_str(text).unwrap_or_default()
+    }
+
+    /// The inputs as RON text.
+    pub fn to_ron(&self) -> String {
+        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).unwrap_or_default()
+    }
+}
+
+/// What the panel knows about the server.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ServerStatus {
+    /// Not asked yet.
+    #[default]
+    Unknown,
+    /// Answered `/health`: its version and backends.
+    Up(String),
+    /// Could not be reached: why, in words.
+    Down(String),
+}
+
+/// Where one job of the queue is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobState {
+    /// Sent, waiting for the server's answer.
+    Sending,
+    /// Queued with this many jobs ahead.
+    Queued(u32),
+    /// Running, 0.0..=1.0.
+    Running(f32),
+    /// Ended well; its sheet is in the gallery.
+    Done,
+    /// Failed or cancelled: why.
+    Failed(String),
+}
+
+/// One job in the queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueuedJob {
+    /// The panel's number for it.
+    pub ticket: u64,
+    /// The server's id, once it answered.
+    pub job_id: Option<JobId>,
+    /// The prompt, for the list.
+    pub prompt: String,
+    /// Where it is.
+    pub state: JobState,
+}
+
+/// One finished sheet in the gallery.
+#[derive(Clone, Debug)]
+pub struct GalleryItem {
+    /// The job's ticket.
+    pub ticket: u64,
+    /// The sprite, as assets (Apply puts this handle on the target).
+    pub sprite: Handle<GeneratedSprite>,
+    /// The raw files, for Save.
+    pub files: SheetFiles,
+    /// Frames, timing and provenance.
+    pub meta: SpriteMeta,
+    /// Sheet size in pixels.
+    pub sheet_size: (u32, u32),
+    /// Frame rectangles, for the preview.
+    pub frames: Vec<AtlasRect>,
+    /// The sheet as an egui texture, once registered.
+    pub texture: Option<bevy_egui::egui::TextureId>,
+}
+
+/// Something the user asked for; recorded by the widgets, carried out after drawing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PanelAction {
+    /// Send the current inputs as a new job.
+    Generate,
+    /// Cancel the job of this ticket.
+    Cancel(u64),
+    /// Show gallery item `ticket` on the target entity.
+    Apply(u64),
+    /// Write gallery item `ticket` under the save name.
+    Save(u64),
+    /// Ask the server's health and styles again.
+    Refresh,
+}
+
+/// All the panel shows and remembers. A `Default` resource: tests build one by hand.
+#[derive(Resource, Debug, Default)]
+pub struct PanelState {
+    /// The form's inputs.
+    pub inputs: PanelInputs,
+    /// Style names offered by the server.
+    pub styles: Vec<String>,
+    /// The server's health.
+    pub server: ServerStatus,
+    /// Jobs, newest last.
+    pub jobs: Vec<QueuedJob>,
+    /// Finished sheets, newest last.
+    pub gallery: Vec<GalleryItem>,
+    /// The gallery item shown in the preview.
+    pub selected: Option<u64>,
+    /// Sprite entities Apply can target, with a label each.
+    pub targets: Vec<(Entity, String)>,
+    /// The entity Apply targets.
+    pub target: Option<Entity>,
+    /// Preview zoom, a whole number so pixels stay square.
+    pub zoom: u32,
+    /// Messages for the user, newest last (errors and confirmations).
+    pub messages: Vec<String>,
+    /// Actions recorded this frame.
+    pub actions: Vec<PanelAction>,
+    /// Last ticket handed out.
+    pub last_ticket: u64,
+}
+
+impl PanelState {
+    /// Records a message for the user, keeping the last few.
+    pub fn tell(&mut self, message: impl Into<String>) {
+        self.messages.push(message.into());
+        let excess = self.messages.len().saturating_sub(5);
+        self.messages.drain(..excess);
+    }
+
+    /// The gallery item of `ticket`.
+    pub fn item(&self, ticket: u64) -> Option<&GalleryItem> {
+        self.gallery.iter().find(|item| item.ticket == ticket)
+    }
+
+    /// The job of `ticket`.
+    pub fn job_mut(&mut self, ticket: u64) -> Option<&mut QueuedJob> {
+        self.jobs.iter_mut().find(|job| job.ticket == ticket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_make_a_valid_request_and_round_trip() {
+        let inputs = PanelInputs {
+            prompt: " knight, walk cycle ".into(),
+            palette: Some("pico8".into()),
+            seed_locked: true,
+            seed: 42,
+            columns: 9,
+            ..PanelInputs::default()
+        };
+        let request = inputs.to_request();
+        request.validate().unwrap();
+        assert_eq!(request.prompt, "knight, walk cycle");
+        assert_eq!(request.seed, Some(42));
+        assert_eq!(request.columns, Some(4));
+        assert_eq!(PanelInputs::from_ron(&inputs.to_ron()), inputs);
+        assert_eq!(PanelInputs::from_ron("not ron"), PanelInputs::default());
+    }
+}
