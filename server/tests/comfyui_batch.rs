@@ -125,16 +125,13 @@ async fn the_server_batches_queued_jobs_and_cancels_one_member() {
         let http = http.clone();
         async move { http.get(&url).send().await.unwrap().json::<Value>().await.unwrap() }
     };
-    let wait_for = |url: String, wanted: &'static [&'static str]| {
-        let status = status.clone();
-        async move {
-            loop {
-                let job = status(url.clone()).await;
-                if wanted.contains(&job["status"].as_str().unwrap()) {
-                    return job;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
+    let wait_for = |url: String, wanted: &'static [&'static str]| async move {
+        loop {
+            let job = status(url.clone()).await;
+            if wanted.contains(&job["status"].as_str().unwrap()) {
+                return job;
             }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     };
     tokio::time::timeout(LIMIT, async {
