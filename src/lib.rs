@@ -21,3 +21,17 @@ pub use dgx_pixels_client as client;
 pub use dgx_pixels_server as server;
 #[cfg(feature = "sprite")]
 pub use dgx_pixels_sprite as sprite;
+
+/// The types most programs need, in one import: `use dgx_pixels::prelude::*;`.
+pub mod prelude {
+    pub use crate::protocol::{
+        AtlasLayout, Background, GenerateRequest, Job, JobId, JobStatus, Palette, SpriteMeta, SpriteSize,
+    };
+
+    #[cfg(feature = "bevy")]
+    pub use bevy_dgx_pixels::prelude::*;
+    #[cfg(feature = "client")]
+    pub use dgx_pixels_client::{Client, ClientError};
+    #[cfg(feature = "sprite")]
+    pub use dgx_pixels_sprite::{Pipeline, PipelineBuilder, TargetSize};
+}
