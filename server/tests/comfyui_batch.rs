@@ -90,71 +90,33 @@ async fn without_the_nodes_each_job_is_its_own_prompt() {
 /// not delivered while the other three complete with their raw frames; the fifth runs alone.
 #[tokio::test]
 async fn the_server_batches_queued_jobs_and_cancels_one_member() {
-    use dgx_pixels_server::Server;
-    use dgx_pixels_server::config::Config;
-
     let slow = |ms| Play::new("txt2img", Fault::Slow(Duration::from_millis(ms)));
     let plays = vec![slow(20), slow(60), Play::new("sheet", Fault::Slow(Duration::from_millis(40))), slow(1)];
     let standin = StandIn::start_with(plays, true).await;
-    let dir = tempfile::tempdir().unwrap();
-    let lora_dir = dir.path().join("models/lora");
-    std::fs::create_dir_all(&lora_dir).unwrap();
-    std::fs::write(lora_dir.join(LORA), b"only the name matters here").unwrap();
-    let config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_owned(),
-        backend: dgx_pixels_protocol::BackendKind::Comfyui,
-        comfyui: vec![standin.url()],
-        ..Config::default()
-    };
-    let server = Server::bind(config).await.unwrap();
-    let base = format!("http://{}", server.local_addr());
-    tokio::spawn(server.run(std::future::pending()));
+    let (_dir, base) = serve(&standin, dgx_pixels_server::config::DEFAULT_BATCH_WINDOW).await;
     let http = reqwest::Client::new();
-    let submit = |prompt: &str, width: u32, steps: u32| {
-        let request = json!({ "prompt": prompt, "style": "lora_random_r64", "width": width, "height": width,
-            "steps": steps, "sprite": {"width": 32, "height": 32} });
-        let (http, base) = (http.clone(), base.clone());
-        async move {
-            let accepted: Value =
-                http.post(format!("{base}/api/v1/generate")).json(&request).send().await.unwrap().json().await.unwrap();
-            format!("{base}/api/v1/jobs/{}", accepted["job_id"].as_str().unwrap())
-        }
-    };
-    let status = |url: String| {
-        let http = http.clone();
-        async move { http.get(&url).send().await.unwrap().json::<Value>().await.unwrap() }
-    };
-    let wait_for = |url: String, wanted: &'static [&'static str]| async move {
-        loop {
-            let job = status(url.clone()).await;
-            if wanted.contains(&job["status"].as_str().unwrap()) {
-                return job;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    };
     tokio::time::timeout(LIMIT, async {
-        let blockers = [submit("wall", 512, 3).await, submit("wall", 512, 3).await];
+        // Different steps: the blockers may not share a batch, so each holds a slot.
+        let blockers = [submit(&http, &base, "wall", 512, 3).await, submit(&http, &base, "wall", 512, 5).await];
         for blocker in &blockers {
-            wait_for(blocker.clone(), &["running"]).await;
+            wait_for(&http, blocker.clone(), &["running"]).await;
         }
         let mut members = Vec::new();
         for prompt in ["knight", "slime", "bat", "chest"] {
-            members.push(submit(prompt, 256, 3).await);
+            members.push(submit(&http, &base, prompt, 256, 3).await);
         }
-        let other = submit("door", 256, 4).await;
-        wait_for(members[1].clone(), &["running"]).await;
+        let other = submit(&http, &base, "door", 256, 4).await;
+        wait_for(&http, members[1].clone(), &["running"]).await;
         let cancelled: Value = http.delete(&members[1]).send().await.unwrap().json().await.unwrap();
         assert_eq!(cancelled["status"], "cancelled");
         for (i, member) in members.iter().enumerate() {
-            let job = wait_for(member.clone(), &["completed", "failed", "cancelled"]).await;
+            let job = wait_for(&http, member.clone(), &["completed", "failed", "cancelled"]).await;
             let want = if i == 1 { "cancelled" } else { "completed" };
             assert_eq!(job["status"], want, "{job}");
             let raw = http.get(format!("{member}/raw/0.png")).send().await.unwrap();
             assert_eq!(raw.status().is_success(), i != 1);
         }
-        assert_eq!(wait_for(other.clone(), &["completed", "failed"]).await["status"], "completed");
+        assert_eq!(wait_for(&http, other.clone(), &["completed", "failed"]).await["status"], "completed");
         let raw = http.get(format!("{other}/raw/0.png")).send().await.unwrap().bytes().await.unwrap();
         assert_eq!(image::load_from_memory(&raw).unwrap().width(), 64);
         assert_eq!(http.get(format!("{other}/raw/1.png")).send().await.unwrap().status(), 404);
@@ -167,4 +129,84 @@ async fn the_server_batches_queued_jobs_and_cancels_one_member() {
     assert_eq!(batch_sizes, [json!(1), json!(1), json!(4), json!(1)]);
     // The cancelled member's prompt kept running for the other three: nothing was interrupted.
     assert!(!standin.log().iter().any(|(route, _)| route == "POST /interrupt"));
+}
+
+/// Jobs submitted together while both slots are free become one prompt: the first waits for
+/// the others in its batch window instead of going out alone. A job cancelled while waiting in
+/// the window leaves the batch (the stand-in's recording has 4 images, so a fifth member
+/// would fail the batch).
+#[tokio::test]
+async fn jobs_submitted_together_wait_in_the_window_and_are_one_prompt() {
+    let standin = StandIn::start_with(vec![Play::new("sheet", Fault::None)], true).await;
+    // Far longer than four submissions take even on a loaded machine, and well within LIMIT.
+    let (_dir, base) = serve(&standin, Duration::from_secs(3)).await;
+    let http = reqwest::Client::new();
+    let prompts = ["knight", "slime", "bat", "chest"];
+    tokio::time::timeout(LIMIT, async {
+        let ghost = submit(&http, &base, "ghost", 256, 3).await;
+        let cancelled: Value = http.delete(&ghost).send().await.unwrap().json().await.unwrap();
+        assert_eq!(cancelled["status"], "cancelled");
+        let mut members = Vec::new();
+        for prompt in prompts {
+            members.push(submit(&http, &base, prompt, 256, 3).await);
+        }
+        for member in &members {
+            let job = wait_for(&http, member.clone(), &["completed", "failed", "cancelled"]).await;
+            assert_eq!(job["status"], "completed", "{job}");
+        }
+    })
+    .await
+    .unwrap();
+    let posted: Vec<Value> = standin.log().into_iter().filter(|(r, _)| r == "POST /prompt").map(|(_, b)| b).collect();
+    assert_eq!(posted.len(), 1, "one prompt for the four jobs");
+    assert_eq!(node(&posted[0], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
+    let texts: Vec<Vec<String>> = node(&posted[0], "DgxPixelsTextBatch")
+        .iter()
+        .map(|n| serde_json::from_str(n["inputs"]["texts"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(texts.contains(&prompts.map(String::from).to_vec()), "{texts:?}");
+}
+
+/// A server on `standin` with the style the recordings used and the given batch window; the
+/// folder it lives in (kept alive by the caller) and its base URL.
+async fn serve(standin: &StandIn, batch_window: Duration) -> (tempfile::TempDir, String) {
+    use dgx_pixels_server::Server;
+    use dgx_pixels_server::config::Config;
+
+    let dir = tempfile::tempdir().unwrap();
+    let lora_dir = dir.path().join("models/lora");
+    std::fs::create_dir_all(&lora_dir).unwrap();
+    std::fs::write(lora_dir.join(LORA), b"only the name matters here").unwrap();
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_owned(),
+        backend: dgx_pixels_protocol::BackendKind::Comfyui,
+        comfyui: vec![standin.url()],
+        batch_window,
+        ..Config::default()
+    };
+    let server = Server::bind(config).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    tokio::spawn(server.run(std::future::pending()));
+    (dir, base)
+}
+
+/// Submits a single-frame job in the recordings' style; the job's URL.
+async fn submit(http: &reqwest::Client, base: &str, prompt: &str, width: u32, steps: u32) -> String {
+    let request = json!({ "prompt": prompt, "style": "lora_random_r64", "width": width, "height": width,
+        "steps": steps, "sprite": {"width": 32, "height": 32} });
+    let accepted: Value =
+        http.post(format!("{base}/api/v1/generate")).json(&request).send().await.unwrap().json().await.unwrap();
+    format!("{base}/api/v1/jobs/{}", accepted["job_id"].as_str().unwrap())
+}
+
+/// Polls the job at `url` until its status is one of `wanted`; the job.
+async fn wait_for(http: &reqwest::Client, url: String, wanted: &[&str]) -> Value {
+    loop {
+        let job: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+        if wanted.contains(&job["status"].as_str().unwrap()) {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

@@ -14,6 +14,7 @@ pub mod comfyui;
 pub mod procedural;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use dgx_pixels_protocol::{BackendKind, SpriteSize};
 use futures_util::future::BoxFuture;
@@ -96,6 +97,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Most jobs [`Backend::prepare_batch`] takes at once; 1 (the default): never batched.
     fn max_batch(&self) -> usize {
         1
+    }
+
+    /// How long the worker waits for more compatible jobs when a batch it takes is not full
+    /// (see `Config::batch_window`); asked only when [`Backend::max_batch`] is above 1. Zero
+    /// (the default): never waits.
+    fn batch_window(&self) -> Duration {
+        Duration::ZERO
     }
 
     /// Prepares compatible jobs (same canvas, steps, guidance, LoRA; one frame each) as one

@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Jobs one backend runs at once [default: the backend's own].
     #[arg(long, hide = true)]
     concurrency: Option<usize>,
+    /// Milliseconds a batching backend waits for more compatible jobs before starting a batch
+    /// that is not full; 0 disables [default: 30].
+    #[arg(long, env = "DGX_PIXELS_BATCH_WINDOW_MS")]
+    batch_window_ms: Option<u64>,
     /// Test knob: extra milliseconds the procedural backend spends per job.
     #[arg(long, hide = true, env = "DGX_PIXELS_PROCEDURAL_DELAY_MS")]
     procedural_delay_ms: Option<u64>,
@@ -90,6 +94,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         allow_root,
         config: _,
         concurrency,
+        batch_window_ms,
         procedural_delay_ms,
     } = args;
     config.bind = bind.unwrap_or(config.bind);
@@ -104,6 +109,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         config.allow_roots = allow_root;
     }
     config.concurrency = concurrency.or(config.concurrency);
+    config.batch_window = batch_window_ms.map(Duration::from_millis).unwrap_or(config.batch_window);
     config.procedural_delay = procedural_delay_ms.map(Duration::from_millis).unwrap_or(config.procedural_delay);
     config.check()?;
     Ok(config)

@@ -80,12 +80,45 @@ impl Memory {
         compatible: impl Fn(&GenerateRequest, &GenerateRequest) -> bool,
     ) -> Vec<Claim> {
         let Some(queue) = self.queues.get(&backend) else { return Vec::new() };
+        let entries = &self.entries;
+        let Some(first) = queue.iter().find(|id| entries.get(*id).is_some_and(|entry| !entry.claimed)) else {
+            return Vec::new();
+        };
+        let leader = entries[first].job.request.clone();
+        // `first` is the oldest unclaimed job, so the oldest whose request equals its own.
+        let mut claims = self.claim_matching(backend, 1, |request| request == &leader);
+        claims.extend(self.claim_matching(backend, max.max(1) - 1, |request| compatible(&leader, request)));
+        claims
+    }
+
+    /// Up to `max` more unclaimed queued jobs of `backend` that `compatible` says may join a
+    /// batch led by `leader` (a worker waiting for its batch to fill); now claimed, oldest first.
+    pub fn claim_more(
+        &mut self,
+        backend: BackendKind,
+        leader: &GenerateRequest,
+        max: usize,
+        compatible: impl Fn(&GenerateRequest, &GenerateRequest) -> bool,
+    ) -> Vec<Claim> {
+        self.claim_matching(backend, max, |request| compatible(leader, request))
+    }
+
+    /// Claims the first `max` unclaimed queued jobs of `backend` whose request `wanted`, oldest
+    /// first.
+    fn claim_matching(
+        &mut self,
+        backend: BackendKind,
+        max: usize,
+        wanted: impl Fn(&GenerateRequest) -> bool,
+    ) -> Vec<Claim> {
+        let Some(queue) = self.queues.get(&backend) else { return Vec::new() };
         let entries = &mut self.entries;
-        let mut unclaimed = queue.iter().filter(|id| entries.get(*id).is_some_and(|entry| !entry.claimed));
-        let Some(first) = unclaimed.next() else { return Vec::new() };
-        let leader = &entries[first].job.request;
-        let mut ids = vec![first.clone()];
-        ids.extend(unclaimed.filter(|id| compatible(leader, &entries[*id].job.request)).take(max.max(1) - 1).cloned());
+        let ids: Vec<JobId> = queue
+            .iter()
+            .filter(|id| entries.get(*id).is_some_and(|entry| !entry.claimed && wanted(&entry.job.request)))
+            .take(max)
+            .cloned()
+            .collect();
         ids.into_iter()
             .filter_map(|id| {
                 let entry = entries.get_mut(&id)?;

@@ -231,6 +231,18 @@ impl JobQueue {
         self.inner.lock_memory().claim_batch(backend, max, compatible)
     }
 
+    /// Up to `max` more queued jobs of `backend`, not yet taken, that `compatible` lets join
+    /// the batch led by `leader`: what a worker waiting for its batch to fill takes.
+    pub(crate) fn claim_more(
+        &self,
+        backend: BackendKind,
+        leader: &GenerateRequest,
+        max: usize,
+        compatible: impl Fn(&GenerateRequest, &GenerateRequest) -> bool,
+    ) -> Vec<Claim> {
+        self.inner.lock_memory().claim_more(backend, leader, max, compatible)
+    }
+
     /// Moves a claimed job to running; false when it was cancelled meanwhile.
     pub(crate) async fn start(&self, id: &JobId) -> Result<bool, QueueError> {
         let queue = self.clone();

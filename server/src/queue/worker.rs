@@ -4,7 +4,11 @@
 //! outcome.
 //!
 //! A slot is taken *before* claiming, so a batch takes every compatible job queued by the time
-//! the backend can start it. The backend's concurrency keeps the next generation submitted
+//! the backend can start it. A batching backend's batch that is not full then waits up to the
+//! backend's [`Backend::batch_window`] for more compatible jobs (starting as soon as it is
+//! full): jobs a client submits together arrive milliseconds apart, and without the wait the
+//! first of them would each take a whole generation alone while the slots are free. A job
+//! cancelled during the wait leaves the batch; shutdown ends the wait. The backend's concurrency keeps the next generation submitted
 //! while the current one runs (ComfyUI: two prompts per instance), so its GPU never idles
 //! between batches. Each run races the per-batch timeout and the cancel of every member: a
 //! cancelled member is left cancelled and not delivered, the others still complete; only when
@@ -16,7 +20,7 @@ use std::time::Duration;
 
 use dgx_pixels_protocol::{GenerateRequest, JobStatus};
 use image::RgbaImage;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
@@ -48,6 +52,8 @@ pub(crate) async fn run_backend(
     mut shutdown: Shutdown,
 ) {
     let kind = backend.kind();
+    let max_batch = backend.max_batch();
+    let window = if max_batch > 1 { backend.batch_window() } else { Duration::ZERO };
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running = JoinSet::new();
     let mut changes = context.queue.subscribe();
@@ -62,7 +68,18 @@ pub(crate) async fn run_backend(
         };
         changes.borrow_and_update();
         while running.try_join_next().is_some() {}
-        let claims = context.queue.claim_batch(kind, backend.max_batch(), batchable);
+        let mut claims = context.queue.claim_batch(kind, max_batch, batchable);
+        // A leader that nothing may join (a sheet) is not kept waiting.
+        if !window.is_zero()
+            && claims.len() < max_batch
+            && claims.first().is_some_and(|c| batchable(&c.request, &c.request))
+        {
+            let Some(filled) = fill_batch(&context.queue, &mut changes, &mut shutdown, max_batch, window, claims).await
+            else {
+                break;
+            };
+            claims = filled;
+        }
         if claims.is_empty() {
             drop(permit);
             tokio::select! {
@@ -79,6 +96,38 @@ pub(crate) async fn run_backend(
     }
     running.abort_all();
     info!(backend = kind.as_str(), "worker stopped");
+}
+
+/// Waits until `claims` holds `max` jobs or `window` has passed, claiming the queued jobs
+/// compatible with its leader as they arrive; jobs cancelled meanwhile leave the batch (it may
+/// end empty). `None` on shutdown: the claimed jobs stay queued in the database and run on the
+/// next start.
+async fn fill_batch(
+    queue: &JobQueue,
+    changes: &mut watch::Receiver<u64>,
+    shutdown: &mut Shutdown,
+    max: usize,
+    window: Duration,
+    mut claims: Vec<Claim>,
+) -> Option<Vec<Claim>> {
+    let deadline = tokio::time::Instant::now() + window;
+    loop {
+        claims.retain(|claim| !is_cancelled(queue, claim));
+        let Some(leader) = claims.first() else { return Some(claims) };
+        let (kind, leader) = (leader.backend, leader.request.clone());
+        let wanted = max.saturating_sub(claims.len());
+        if wanted > 0 {
+            claims.extend(queue.claim_more(kind, &leader, wanted, batchable));
+        }
+        if claims.len() >= max {
+            return Some(claims);
+        }
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { return Some(claims) },
+            () = tokio::time::sleep_until(deadline) => return Some(claims),
+            () = shutdown.wait() => return None,
+        }
+    }
 }
 
 /// Whether `other` may share `leader`'s batch: one frame each (a sheet is a batch already) and

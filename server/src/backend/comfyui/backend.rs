@@ -55,15 +55,19 @@ pub struct ComfyuiSettings {
     /// (`comfyui_nodes/dgx_pixels`); default 8, the batch at which an H100 is near its
     /// throughput at 1024² (BENCHMARKS.md). 1 turns batching off.
     pub max_batch: usize,
+    /// How long a batch that is not full waits for more compatible jobs before it is prepared
+    /// (`Config::batch_window`); default [`crate::config::DEFAULT_BATCH_WINDOW`]. Zero: no wait.
+    pub batch_window: Duration,
 }
 
 impl ComfyuiSettings {
-    /// The settings the server's [`Config`] gives: its `--comfyui` URLs, and template
-    /// overrides from `<data-dir>/workflows/`.
+    /// The settings the server's [`Config`] gives: its `--comfyui` URLs, its batch window, and
+    /// template overrides from `<data-dir>/workflows/`.
     pub fn from_config(config: &Config) -> Self {
         Self {
             urls: config.comfyui.clone(),
             workflows_dir: Some(super::workflow::override_dir(&config.data_dir)),
+            batch_window: config.batch_window,
             ..Self::default()
         }
     }
@@ -81,6 +85,7 @@ impl Default for ComfyuiSettings {
             idle_poll: Duration::from_secs(10),
             img2img_denoise: 0.6,
             max_batch: 8,
+            batch_window: crate::config::DEFAULT_BATCH_WINDOW,
         }
     }
 }
@@ -262,6 +267,10 @@ impl Backend for ComfyuiBackend {
 
     fn max_batch(&self) -> usize {
         self.settings.max_batch.max(1)
+    }
+
+    fn batch_window(&self) -> Duration {
+        self.settings.batch_window
     }
 
     fn prepare_batch(
