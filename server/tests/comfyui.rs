@@ -13,11 +13,10 @@ use dgx_pixels_protocol::SpriteSize;
 use dgx_pixels_server::backend::comfyui::{ComfyuiBackend, ComfyuiSettings};
 use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress};
 use support::comfyui_standin::{Fault, Play, StandIn};
+use support::server_on_standin::{LORA, serve};
 
 /// No test may take longer than this.
 const LIMIT: Duration = Duration::from_secs(20);
-/// The LoRA and checkpoint the recordings were made with.
-const LORA: &str = "lora_random_r64.safetensors";
 
 fn settings(urls: Vec<String>) -> ComfyuiSettings {
     ComfyuiSettings {
@@ -242,24 +241,8 @@ fn tiny_png() -> Vec<u8> {
 /// generated on (the stand-in of) ComfyUI, goes through the pixel-art pipeline and completes.
 #[tokio::test]
 async fn the_server_runs_a_sheet_job_on_comfyui() {
-    use dgx_pixels_server::Server;
-    use dgx_pixels_server::config::Config;
-
     let standin = StandIn::start(vec![Play::new("sheet", Fault::None)]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let lora_dir = dir.path().join("models/lora");
-    std::fs::create_dir_all(&lora_dir).unwrap();
-    std::fs::write(lora_dir.join(LORA), b"only the name matters here").unwrap();
-    let config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_owned(),
-        backend: dgx_pixels_protocol::BackendKind::Comfyui,
-        comfyui: vec![standin.url()],
-        ..Config::default()
-    };
-    let server = Server::bind(config).await.unwrap();
-    let base = format!("http://{}", server.local_addr());
-    tokio::spawn(server.run(std::future::pending()));
+    let (_dir, base) = serve(&standin, None).await;
     let http = reqwest::Client::new();
     let request = serde_json::json!({
         "prompt": "knight", "style": "lora_random_r64", "frames": 4, "width": 256, "height": 256, "steps": 3,

@@ -14,11 +14,10 @@ use dgx_pixels_server::backend::comfyui::{ComfyuiBackend, ComfyuiSettings};
 use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress};
 use serde_json::{Value, json};
 use support::comfyui_standin::{Fault, Play, StandIn};
+use support::server_on_standin::{LORA, serve};
 
 /// No test may take longer than this.
 const LIMIT: Duration = Duration::from_secs(20);
-/// The LoRA the recordings were made with.
-const LORA: &str = "lora_random_r64.safetensors";
 
 fn spec(prompt: &str, seed: u64) -> GenerationSpec {
     GenerationSpec {
@@ -93,7 +92,7 @@ async fn the_server_batches_queued_jobs_and_cancels_one_member() {
     let slow = |ms| Play::new("txt2img", Fault::Slow(Duration::from_millis(ms)));
     let plays = vec![slow(20), slow(60), Play::new("sheet", Fault::Slow(Duration::from_millis(40))), slow(1)];
     let standin = StandIn::start_with(plays, true).await;
-    let (_dir, base) = serve(&standin, dgx_pixels_server::config::DEFAULT_BATCH_WINDOW).await;
+    let (_dir, base) = serve(&standin, None).await;
     let http = reqwest::Client::new();
     tokio::time::timeout(LIMIT, async {
         // Different steps: the blockers may not share a batch, so each holds a slot.
@@ -139,7 +138,7 @@ async fn the_server_batches_queued_jobs_and_cancels_one_member() {
 async fn jobs_submitted_together_wait_in_the_window_and_are_one_prompt() {
     let standin = StandIn::start_with(vec![Play::new("sheet", Fault::None)], true).await;
     // Far longer than four submissions take even on a loaded machine, and well within LIMIT.
-    let (_dir, base) = serve(&standin, Duration::from_secs(3)).await;
+    let (_dir, base) = serve(&standin, Some(Duration::from_secs(3))).await;
     let http = reqwest::Client::new();
     let prompts = ["knight", "slime", "bat", "chest"];
     tokio::time::timeout(LIMIT, async {
@@ -165,30 +164,6 @@ async fn jobs_submitted_together_wait_in_the_window_and_are_one_prompt() {
         .map(|n| serde_json::from_str(n["inputs"]["texts"].as_str().unwrap()).unwrap())
         .collect();
     assert!(texts.contains(&prompts.map(String::from).to_vec()), "{texts:?}");
-}
-
-/// A server on `standin` with the style the recordings used and the given batch window; the
-/// folder it lives in (kept alive by the caller) and its base URL.
-async fn serve(standin: &StandIn, batch_window: Duration) -> (tempfile::TempDir, String) {
-    use dgx_pixels_server::Server;
-    use dgx_pixels_server::config::Config;
-
-    let dir = tempfile::tempdir().unwrap();
-    let lora_dir = dir.path().join("models/lora");
-    std::fs::create_dir_all(&lora_dir).unwrap();
-    std::fs::write(lora_dir.join(LORA), b"only the name matters here").unwrap();
-    let config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_owned(),
-        backend: dgx_pixels_protocol::BackendKind::Comfyui,
-        comfyui: vec![standin.url()],
-        batch_window,
-        ..Config::default()
-    };
-    let server = Server::bind(config).await.unwrap();
-    let base = format!("http://{}", server.local_addr());
-    tokio::spawn(server.run(std::future::pending()));
-    (dir, base)
 }
 
 /// Submits a single-frame job in the recordings' style; the job's URL.
