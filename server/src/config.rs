@@ -43,7 +43,7 @@ pub struct Config {
     pub comfyui: Vec<String>,
     /// Bearer token required on every route but `/health`; `None` disables auth (loopback only).
     pub token: Option<String>,
-    /// Folders that `deploy_to_bevy` may write into. Stored for the MCP tools (later issue).
+    /// Folders that `deploy_to_bevy` may write into. Nothing is deployed anywhere else; with none, `deploy_to_bevy` is refused.
     pub allow_roots: Vec<PathBuf>,
     /// Largest request body accepted; default [`DEFAULT_MAX_BODY_BYTES`].
     pub max_body_bytes: usize,
@@ -106,9 +106,6 @@ pub enum ConfigError {
     /// The token is empty or has characters a header cannot carry.
     #[error("the token must be 1 to 512 visible ASCII characters")]
     BadToken,
-    /// A backend that this build does not have yet.
-    #[error("backend `{0}` is not available yet; use `procedural`")]
-    BackendUnavailable(&'static str),
     /// The comfyui backend was chosen without a ComfyUI to talk to.
     #[error("the comfyui backend needs at least one --comfyui URL (e.g. http://127.0.0.1:8188)")]
     ComfyuiUrlRequired,

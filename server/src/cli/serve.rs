@@ -32,13 +32,13 @@ pub struct ServeArgs {
     /// Default backend: `procedural`, or `comfyui` (needs --comfyui) [default: procedural].
     #[arg(long, env = "DGX_PIXELS_BACKEND", value_parser = parse_backend)]
     backend: Option<BackendKind>,
-    /// ComfyUI base URL, repeatable (used by the comfyui backend, a later feature).
+    /// ComfyUI base URL, repeatable: several form a pool with failover (comfyui backend).
     #[arg(long)]
     comfyui: Vec<String>,
     /// Bearer token required on every route but /health.
     #[arg(long, env = "DGX_PIXELS_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// Folder that deploy_to_bevy may write into, repeatable (used by MCP, a later feature).
+    /// Folder that the MCP tool deploy_to_bevy may write Bevy projects into, repeatable.
     #[arg(long = "allow-root")]
     allow_root: Vec<PathBuf>,
     /// TOML file with any of the settings above (see `Config` in the library docs).
