@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use crate::client_shim::{Client, ClientError};
 use bevy_ecs::resource::Resource;
 use crossbeam_channel::{Receiver, Sender};
+use dgx_pixels_client::{Client, ClientError};
 use dgx_pixels_protocol::{
     GenerateRequest, Health, Job, JobEvent, JobId, ModelList, SpriteMeta, events::ProgressEvent,
 };

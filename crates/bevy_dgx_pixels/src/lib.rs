@@ -42,7 +42,6 @@
 //! `animation`, `hot_reload`, `panel/` and `embedded_server`.
 
 mod animation;
-mod client_shim;
 pub mod connection;
 mod display;
 #[cfg(feature = "embedded-server")]

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::client_shim::Client;
 use bevy_ecs::resource::Resource;
 use bevy_input::keyboard::KeyCode;
+use dgx_pixels_client::Client;
 
 use crate::connection::ConnectionError;
 
