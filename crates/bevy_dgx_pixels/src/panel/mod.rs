@@ -208,13 +208,13 @@ pub fn draw_panel(
 /// The panel's window: server status, form, queue, gallery and messages. Separate from the
 /// system so tests and the benchmark can run it on a bare `egui::Context`.
 pub fn show_panel(ctx: &egui::Context, state: &mut PanelState) {
-    egui::Window::new("dgx-pixels").default_width(320.0).show(ctx, |ui| {
+    egui::Window::new("dgx-pixels").default_width(320.0).default_height(600.0).show(ctx, |ui| {
         match &state.server {
             ServerStatus::Unknown => ui.weak("server: asking…"),
             ServerStatus::Up(text) => ui.colored_label(egui::Color32::LIGHT_GREEN, text),
             ServerStatus::Down(text) => ui.colored_label(egui::Color32::LIGHT_RED, text),
         };
-        egui::ScrollArea::vertical().show(ui, |ui| {
+        egui::ScrollArea::vertical().max_height(580.0).show(ui, |ui| {
             RequestForm { inputs: &mut state.inputs, styles: &state.styles, actions: &mut state.actions }.ui(ui);
             ui.separator();
             JobQueue { jobs: &state.jobs, actions: &mut state.actions }.ui(ui);
