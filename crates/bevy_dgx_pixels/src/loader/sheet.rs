@@ -37,8 +37,8 @@ pub enum SpriteSheetLoaderError {
     Read {
         /// The file.
         path: AssetPath<'static>,
-        /// What the asset reader said.
-        source: ReadAssetBytesError,
+        /// What the asset reader said (boxed: it is large and errors are rare).
+        source: Box<ReadAssetBytesError>,
     },
     /// The files do not make one sheet.
     #[error(transparent)]
@@ -87,7 +87,10 @@ pub(crate) async fn read_sibling(
     ending: &str,
 ) -> Result<Vec<u8>, SpriteSheetLoaderError> {
     let path = sibling_path(load_context.path(), stem, ending);
-    load_context.read_asset_bytes(&path).await.map_err(|source| SpriteSheetLoaderError::Read { path, source })
+    load_context
+        .read_asset_bytes(&path)
+        .await
+        .map_err(|source| SpriteSheetLoaderError::Read { path, source: Box::new(source) })
 }
 
 /// `STEM.ENDING` in the folder of `path`, on the same asset source.
