@@ -25,7 +25,6 @@ fn fake_sprite(path: &Path) {
     image.save(path).expect("writing the test input");
 }
 
-
 /// A valid 1×1 PNG whose header is rewritten to claim `width`×`height`.
 fn png_claiming(path: &Path, width: u32, height: u32) {
     let mut bytes = Vec::new();

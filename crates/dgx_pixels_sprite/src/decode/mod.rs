@@ -125,7 +125,6 @@ mod tests {
         out
     }
 
-
     /// A PNG whose IHDR claims `width`×`height` (with a valid CRC) over a 1×1 image's data.
     fn header_only_png(width: u32, height: u32) -> Vec<u8> {
         let mut bytes = png_bytes(1, 1);

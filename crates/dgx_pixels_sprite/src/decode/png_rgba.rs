@@ -120,7 +120,6 @@ mod tests {
         }
     }
 
-
     /// Damage is declined here and reported as an error by `decode_bounded`, never a panic.
     #[test]
     fn declines_damaged_data_and_the_caller_gets_an_error() {
