@@ -6,8 +6,10 @@
 //!   a server that is down.
 //! - `hot_reload`: rewritten png + atlas pairs reach the game, image and layout in one frame.
 //! - `frames`: frames keep coming while the server hangs.
+//! - `deploy`: what `deploy_to_bevy` writes into a running game is hot-reloaded.
 
 mod e2e {
+    mod deploy;
     mod frames;
     mod hot_reload;
     mod loader;
