@@ -41,6 +41,10 @@ pub struct Config {
     pub backend: BackendKind,
     /// ComfyUI base URLs, one per GPU box, for the `comfyui` backend.
     pub comfyui: Vec<String>,
+    /// The checkpoint the `comfyui` backend loads, as ComfyUI lists it in its `checkpoints`
+    /// folder (`sd_xl_base_1.0.safetensors`); `None` keeps the workflow template's when the
+    /// instance has it, else takes the first the instance lists.
+    pub checkpoint: Option<String>,
     /// Bearer token required on every route but `/health`; `None` disables auth (loopback only).
     pub token: Option<String>,
     /// Folders that `deploy_to_bevy` may write into. Nothing is deployed anywhere else; with none, `deploy_to_bevy` is refused.
@@ -73,6 +77,7 @@ impl Default for Config {
             models_dir: None,
             backend: BackendKind::Procedural,
             comfyui: Vec::new(),
+            checkpoint: None,
             token: None,
             allow_roots: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -157,6 +162,7 @@ impl Config {
             models,
             backend,
             comfyui,
+            checkpoint,
             token,
             allow_roots,
             max_body_bytes,
@@ -170,6 +176,7 @@ impl Config {
         self.models_dir = models.or_else(|| self.models_dir.clone());
         self.backend = backend.unwrap_or(self.backend);
         self.comfyui = comfyui.unwrap_or_else(|| self.comfyui.clone());
+        self.checkpoint = checkpoint.or_else(|| self.checkpoint.clone());
         self.token = token.or_else(|| self.token.clone());
         self.allow_roots = allow_roots.unwrap_or_else(|| self.allow_roots.clone());
         self.max_body_bytes = max_body_bytes.unwrap_or(self.max_body_bytes);
@@ -189,6 +196,7 @@ impl Config {
 /// backend = "procedural"
 /// token = "change-me"
 /// comfyui = ["http://127.0.0.1:8188"]
+/// checkpoint = "sd_xl_base_1.0.safetensors"
 /// allow_roots = ["/home/me/games"]
 /// max_body_bytes = 16777216
 /// job_timeout_secs = 600
@@ -209,6 +217,8 @@ pub struct ConfigFile {
     pub backend: Option<BackendKind>,
     /// See [`Config::comfyui`].
     pub comfyui: Option<Vec<String>>,
+    /// See [`Config::checkpoint`].
+    pub checkpoint: Option<String>,
     /// See [`Config::token`].
     pub token: Option<String>,
     /// See [`Config::allow_roots`].
@@ -257,11 +267,14 @@ mod tests {
 
     #[test]
     fn file_values_override_defaults_only_where_set() {
-        let file: ConfigFile =
-            toml::from_str("bind = \"127.0.0.1:9000\"\nconcurrency = 3\nbatch_window_ms = 0").unwrap();
+        let file: ConfigFile = toml::from_str(
+            "bind = \"127.0.0.1:9000\"\nconcurrency = 3\nbatch_window_ms = 0\ncheckpoint = \"sdxl.safetensors\"",
+        )
+        .unwrap();
         let mut config = Config::default();
         config.apply_file(file);
         assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.checkpoint.as_deref(), Some("sdxl.safetensors"));
         assert_eq!(config.concurrency, Some(3));
         assert_eq!(config.batch_window, Duration::ZERO);
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);

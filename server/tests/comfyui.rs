@@ -12,8 +12,10 @@ use std::time::Duration;
 use dgx_pixels_protocol::SpriteSize;
 use dgx_pixels_server::backend::comfyui::{ComfyuiBackend, ComfyuiSettings};
 use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress};
+use dgx_pixels_server::config::{Config, ConfigFile};
+use serde_json::{Value, json};
 use support::comfyui_standin::{Fault, Play, StandIn};
-use support::server_on_standin::{LORA, serve};
+use support::server_on_standin::{LORA, serve, serve_with};
 
 /// No test may take longer than this.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -112,18 +114,30 @@ async fn a_missing_lora_is_named_before_queueing() {
     assert_eq!(standin.prompts(), 0);
 }
 
-/// The start-up check names a configured checkpoint that ComfyUI lacks.
+/// `checkpoint` from the server's configuration (its TOML file here; `--checkpoint` and
+/// `DGX_PIXELS_CHECKPOINT` set the same field) reaches the backend: when ComfyUI lacks it, the
+/// start-up check names it and what ComfyUI has, and a job through the server fails saying so
+/// before any prompt is queued.
 #[tokio::test]
-async fn the_startup_check_names_a_missing_checkpoint() {
+async fn a_configured_checkpoint_that_comfyui_lacks_is_named() {
     let standin = StandIn::start(vec![]).await;
-    let backend = ComfyuiBackend::new(ComfyuiSettings {
-        checkpoint: Some("sd_xl_base_1.0.safetensors".into()),
-        ..settings(vec![standin.url()])
-    })
-    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("serve.toml");
+    std::fs::write(&file, "checkpoint = \"sd_xl_base_1.0.safetensors\"\n").unwrap();
+    let from_file = |config: &mut Config| config.apply_file(ConfigFile::load(&file).unwrap());
+    let missing = "checkpoint `sd_xl_base_1.0.safetensors` (it has: sdxl_random_fp16.safetensors)";
+    let mut config = Config { data_dir: dir.path().to_owned(), comfyui: vec![standin.url()], ..Config::default() };
+    from_file(&mut config);
+    let backend = ComfyuiBackend::new(ComfyuiSettings::from_config(&config)).unwrap();
     let err = tokio::time::timeout(LIMIT, backend.check_now(None)).await.unwrap().unwrap_err().to_string();
-    assert!(err.contains("checkpoint `sd_xl_base_1.0.safetensors` (it has: sdxl_random_fp16.safetensors)"), "{err}");
+    assert!(err.contains(missing), "{err}");
     assert!(backend.ready());
+    let (_server_dir, base) = serve_with(&[&standin], from_file).await;
+    let request = json!({ "prompt": "knight", "width": 256, "height": 256, "steps": 3 });
+    let job = tokio::time::timeout(LIMIT, run_job(&reqwest::Client::new(), &base, &request)).await.unwrap();
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(job["error"].as_str().unwrap().contains(missing), "{job}");
+    assert_eq!(standin.prompts(), 0);
 }
 
 /// A node that raises while executing (`execution_error`) fails the job with the node and
@@ -237,6 +251,20 @@ fn tiny_png() -> Vec<u8> {
     bytes
 }
 
+/// Submits `request` and polls the job until it stops; the job.
+async fn run_job(http: &reqwest::Client, base: &str, request: &Value) -> Value {
+    let accepted: Value =
+        http.post(format!("{base}/api/v1/generate")).json(request).send().await.unwrap().json().await.unwrap();
+    let job_url = format!("{base}/api/v1/jobs/{}", accepted["job_id"].as_str().expect("accepted"));
+    loop {
+        let job: Value = http.get(&job_url).send().await.unwrap().json().await.unwrap();
+        if job["status"] != "queued" && job["status"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// The whole server with `--backend comfyui --comfyui URL`: a sheet job through the HTTP API is
 /// generated on (the stand-in of) ComfyUI, goes through the pixel-art pipeline and completes.
 #[tokio::test]
@@ -244,26 +272,13 @@ async fn the_server_runs_a_sheet_job_on_comfyui() {
     let standin = StandIn::start(vec![Play::new("sheet", Fault::None)]).await;
     let (_dir, base) = serve(&standin, None).await;
     let http = reqwest::Client::new();
-    let request = serde_json::json!({
+    let request = json!({
         "prompt": "knight", "style": "lora_random_r64", "frames": 4, "width": 256, "height": 256, "steps": 3,
         "sprite": {"width": 32, "height": 32}
     });
-    let accepted: serde_json::Value =
-        http.post(format!("{base}/api/v1/generate")).json(&request).send().await.unwrap().json().await.unwrap();
-    let job_url = format!("{base}/api/v1/jobs/{}", accepted["job_id"].as_str().unwrap());
-    let job = tokio::time::timeout(LIMIT, async {
-        loop {
-            let job: serde_json::Value = http.get(&job_url).send().await.unwrap().json().await.unwrap();
-            if job["status"] != "queued" && job["status"] != "running" {
-                return job;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap();
+    let job = tokio::time::timeout(LIMIT, run_job(&http, &base, &request)).await.unwrap();
     assert_eq!(job["status"], "completed", "{job}");
-    let sheet = http.get(format!("{job_url}/sheet.png")).send().await.unwrap();
+    let sheet = http.get(format!("{base}{}", job["result"]["files"]["sheet"].as_str().unwrap())).send().await.unwrap();
     assert!(sheet.status().is_success());
     assert_eq!(standin.prompts(), 1);
 }

@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// ComfyUI base URL, repeatable: several form a pool with failover (comfyui backend).
     #[arg(long)]
     comfyui: Vec<String>,
+    /// Checkpoint the comfyui backend loads, as ComfyUI lists it [default: the workflow's if
+    /// ComfyUI has it, else the first ComfyUI lists].
+    #[arg(long, env = "DGX_PIXELS_CHECKPOINT", value_name = "NAME")]
+    checkpoint: Option<String>,
     /// Bearer token required on every route but /health.
     #[arg(long, env = "DGX_PIXELS_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -90,6 +94,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         models,
         backend,
         comfyui,
+        checkpoint,
         token,
         allow_root,
         config: _,
@@ -104,6 +109,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     if !comfyui.is_empty() {
         config.comfyui = comfyui;
     }
+    config.checkpoint = checkpoint.filter(|name| !name.is_empty()).or(config.checkpoint);
     config.token = token.filter(|t| !t.is_empty()).or(config.token);
     if !allow_root.is_empty() {
         config.allow_roots = allow_root;
@@ -120,4 +126,35 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// `--checkpoint` overrides the file's `checkpoint`, which overrides the default (none).
+    #[test]
+    fn the_checkpoint_flag_overrides_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("serve.toml");
+        std::fs::write(&file, "checkpoint = \"file.safetensors\"\n").unwrap();
+        let config = |flags: &[&str]| {
+            let data_dir = dir.path().to_str().unwrap();
+            let argv = ["serve", "--data-dir", data_dir].into_iter().chain(flags.iter().copied());
+            config_from(Cli::parse_from(argv).serve).unwrap().checkpoint
+        };
+        assert_eq!(config(&[]), None);
+        let from_file = ["--config", file.to_str().unwrap()];
+        assert_eq!(config(&from_file).as_deref(), Some("file.safetensors"));
+        let flagged = [from_file[0], from_file[1], "--checkpoint", "flag.safetensors"];
+        assert_eq!(config(&flagged).as_deref(), Some("flag.safetensors"));
+    }
 }

@@ -61,11 +61,12 @@ pub struct ComfyuiSettings {
 }
 
 impl ComfyuiSettings {
-    /// The settings the server's [`Config`] gives: its `--comfyui` URLs, its batch window, and
-    /// template overrides from `<data-dir>/workflows/`.
+    /// The settings the server's [`Config`] gives: its `--comfyui` URLs, its checkpoint, its
+    /// batch window, and template overrides from `<data-dir>/workflows/`.
     pub fn from_config(config: &Config) -> Self {
         Self {
             urls: config.comfyui.clone(),
+            checkpoint: config.checkpoint.clone(),
             workflows_dir: Some(super::workflow::override_dir(&config.data_dir)),
             batch_window: config.batch_window,
             ..Self::default()
