@@ -1,6 +1,7 @@
 //! Batching on the `comfyui` backend: compatible single-frame jobs in one prompt through our
 //! batch nodes (`comfyui_nodes/dgx_pixels`), the fallback to one prompt per job without them,
-//! and the worker splitting a batch's frames back per job, against the recorded stand-in.
+//! the worker splitting a batch's frames back per job, and a pool where only some instances
+//! have the nodes, against the recorded stand-in.
 //!
 //! Every test is bounded by [`LIMIT`].
 
@@ -14,7 +15,7 @@ use dgx_pixels_server::backend::comfyui::{ComfyuiBackend, ComfyuiSettings};
 use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress};
 use serde_json::{Value, json};
 use support::comfyui_standin::{Fault, Play, StandIn};
-use support::server_on_standin::{LORA, serve};
+use support::server_on_standin::{LORA, serve, serve_with};
 
 /// No test may take longer than this.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -164,6 +165,73 @@ async fn jobs_submitted_together_wait_in_the_window_and_are_one_prompt() {
         .map(|n| serde_json::from_str(n["inputs"]["texts"].as_str().unwrap()).unwrap())
         .collect();
     assert!(texts.contains(&prompts.map(String::from).to_vec()), "{texts:?}");
+}
+
+/// A pool whose first instance lacks the batch nodes: four jobs submitted together are one
+/// prompt on the instance that has them, and nothing reaches the other (which ties and comes
+/// first, so a pool that looked at one instance only would send them there one by one).
+#[tokio::test]
+async fn a_batch_goes_to_the_instance_with_the_nodes() {
+    let without = StandIn::start(vec![]).await;
+    let with = StandIn::start_with(vec![Play::new("sheet", Fault::None)], true).await;
+    let (_dir, base) = serve_with(&[&without, &with], |config| config.batch_window = Duration::from_secs(3)).await;
+    let http = reqwest::Client::new();
+    let prompts = ["knight", "slime", "bat", "chest"];
+    tokio::time::timeout(LIMIT, complete_together(&http, &base, &prompts)).await.unwrap();
+    assert_eq!(without.prompts(), 0, "{:?}", without.log());
+    let posted = posted(&with);
+    assert_eq!(posted.len(), 1);
+    assert_eq!(node(&posted[0], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
+    assert_eq!(node(&posted[0], "DgxPixelsBatchKSampler").len(), 1);
+}
+
+/// The instance running a batch dies and the only other one lacks the batch nodes: the batch
+/// is not retried there but goes out one prompt per job, and every job completes once.
+#[tokio::test]
+async fn a_batch_falls_back_to_one_prompt_per_job_when_no_instance_with_the_nodes_is_left() {
+    let dying = Play::new("sheet", Fault::DieAt(3, Duration::from_secs(60)));
+    let with = StandIn::start_with(vec![dying], true).await;
+    let without = StandIn::start((0..4).map(|_| Play::new("txt2img", Fault::None)).collect()).await;
+    let (_dir, base) = serve_with(&[&with, &without], |config| config.batch_window = Duration::from_secs(3)).await;
+    let http = reqwest::Client::new();
+    let prompts = ["knight", "slime", "bat", "chest"];
+    tokio::time::timeout(LIMIT, complete_together(&http, &base, &prompts)).await.unwrap();
+    let batched = posted(&with);
+    assert_eq!(batched.len(), 1);
+    assert_eq!(node(&batched[0], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
+    let singles = posted(&without);
+    let mut sent: Vec<String> = singles
+        .iter()
+        .map(|body| {
+            assert!(node(body, "DgxPixelsBatchKSampler").is_empty() && node(body, "DgxPixelsTextBatch").is_empty());
+            assert_eq!(node(body, "EmptyLatentImage")[0]["inputs"]["batch_size"], 1);
+            let positive = body["prompt"][node(body, "KSampler")[0]["inputs"]["positive"][0].as_str().unwrap()].clone();
+            positive["inputs"]["text"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    sent.sort();
+    let mut wanted = prompts.map(String::from).to_vec();
+    wanted.sort();
+    assert_eq!(sent, wanted, "one prompt per job, each job once");
+}
+
+/// Submits `prompts` as single-frame jobs one after another and waits until each has completed
+/// with its raw frame.
+async fn complete_together(http: &reqwest::Client, base: &str, prompts: &[&str]) {
+    let mut jobs = Vec::new();
+    for prompt in prompts {
+        jobs.push(submit(http, base, prompt, 256, 3).await);
+    }
+    for job in jobs {
+        let done = wait_for(http, job.clone(), &["completed", "failed", "cancelled"]).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        assert!(http.get(format!("{job}/raw/0.png")).send().await.unwrap().status().is_success());
+    }
+}
+
+/// The bodies of the prompts `standin` was sent, in order.
+fn posted(standin: &StandIn) -> Vec<Value> {
+    standin.log().into_iter().filter(|(route, _)| route == "POST /prompt").map(|(_, body)| body).collect()
 }
 
 /// Submits a single-frame job in the recordings' style; the job's URL.

@@ -8,9 +8,11 @@
 //! time is "least busy" known. `run` is [`execute::run`].
 //!
 //! `prepare_batch` puts compatible single-frame jobs into one prompt (the `txt2img` template
-//! with a batch of them, each with its own prompt and seed) when the least busy instance has
-//! our batch nodes ([`TEXT_BATCH`], [`BATCH_SAMPLER`]); without them it falls back to one
-//! prompt per job, all queued at once.
+//! with a batch of them, each with its own prompt and seed) when a healthy instance has our
+//! batch nodes ([`BATCH_NODES`](super::workflow::BATCH_NODES)), and prepares the same jobs one
+//! prompt each beside it ([`BatchedJobs`]): the batch runs only where the nodes are, and when no
+//! such instance is free at run time the jobs go out one prompt each, all queued at once. With
+//! no healthy instance that has the nodes, only the one-prompt-per-job form is prepared.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,10 +23,11 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use image::RgbaImage;
 
+use super::batched::BatchedJobs;
 use super::error::ComfyError;
 use super::execute::{self, JobPlan, RunLimits};
 use super::pool::{Pool, keep_probing};
-use super::workflow::{BATCH_SAMPLER, TEXT_BATCH, Templates, WorkflowKind, WorkflowParams};
+use super::workflow::{Templates, WorkflowKind, WorkflowParams};
 use crate::backend::batch::Concurrent;
 use crate::backend::{Backend, BackendError, GenerationSpec, PreparedJob, Progress};
 use crate::config::Config;
@@ -214,8 +217,15 @@ impl ComfyuiBackend {
     }
 
     fn job(&self, plan: JobPlan) -> ComfyuiJob {
-        let limits = RunLimits { max_attempts: self.settings.max_attempts, idle_poll: self.settings.idle_poll };
-        ComfyuiJob { pool: Arc::clone(&self.pool), plan, limits }
+        ComfyuiJob { pool: Arc::clone(&self.pool), plan, limits: self.run_limits() }
+    }
+
+    fn run_limits(&self) -> RunLimits {
+        RunLimits {
+            max_attempts: self.settings.max_attempts,
+            idle_poll: self.settings.idle_poll,
+            jobs_per_instance: self.settings.jobs_per_instance.max(1),
+        }
     }
 }
 
@@ -282,18 +292,15 @@ impl Backend for ComfyuiBackend {
         let one_by_one = Concurrent::prepare(specs.into_iter().map(|spec| self.prepare(spec)).collect());
         let pool = Arc::clone(&self.pool);
         async move {
-            let job = batched.map_err(BackendError::from)?;
-            if !pool.any_healthy() {
-                pool.probe_all().await;
-            }
-            let Some(instance) = pool.least_busy(None) else { return one_by_one.await };
-            let catalog = instance.catalog(&job.plan.workflow, false).await.map_err(BackendError::from)?;
-            if !(catalog.has_node(TEXT_BATCH) && catalog.has_node(BATCH_SAMPLER)) {
-                tracing::debug!(url = instance.url(), "no dgx_pixels batch nodes: one prompt per job");
-                return one_by_one.await;
-            }
-            execute::for_instance(&instance, &job.plan).await.map_err(BackendError::from)?;
-            Ok(Box::new(job) as Box<dyn PreparedJob>)
+            let batched = batched.map_err(BackendError::from)?;
+            // Preparing one by one probes the pool when no instance is healthy.
+            let singles = one_by_one.await?;
+            let Some(instance) = pool.least_busy_with_batch_nodes(None) else {
+                tracing::debug!("no healthy ComfyUI has the dgx_pixels batch nodes: one prompt per job");
+                return Ok(singles);
+            };
+            execute::for_instance(&instance, &batched.plan).await.map_err(BackendError::from)?;
+            Ok(Box::new(BatchedJobs { batched, singles }) as Box<dyn PreparedJob>)
         }
         .boxed()
     }

@@ -31,7 +31,16 @@ impl Catalog {
 
     /// Asks `client` about every class of `workflow` not asked before.
     pub async fn learn(&mut self, client: &ComfyClient, workflow: &Workflow) -> Result<(), ComfyError> {
-        for class in workflow.class_types() {
+        self.learn_classes(client, workflow.class_types()).await
+    }
+
+    /// Asks `client` about every class in `classes` not asked before.
+    pub async fn learn_classes(
+        &mut self,
+        client: &ComfyClient,
+        classes: impl IntoIterator<Item = String>,
+    ) -> Result<(), ComfyError> {
+        for class in classes {
             if let std::collections::btree_map::Entry::Vacant(entry) = self.nodes.entry(class) {
                 let info = client.object_info(entry.key()).await?;
                 entry.insert(info);

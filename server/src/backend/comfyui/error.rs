@@ -102,6 +102,10 @@ pub enum ComfyError {
         /// How long we waited.
         waited_s: u64,
     },
+    /// A prompt that batches several jobs has no healthy, free instance with our batch nodes
+    /// to run on; its jobs should go out one prompt each.
+    #[error("no healthy ComfyUI with the dgx_pixels batch nodes is free")]
+    NoBatchInstance,
     /// The job was retried as often as allowed and every attempt lost its instance.
     #[error("gave up after {attempts} attempts: {last}")]
     Exhausted {
@@ -123,7 +127,9 @@ impl ComfyError {
 impl From<ComfyError> for BackendError {
     fn from(err: ComfyError) -> Self {
         match err {
-            ComfyError::NoInstance { .. } | ComfyError::Missing(_) => BackendError::Unavailable(err.to_string()),
+            ComfyError::NoInstance { .. } | ComfyError::NoBatchInstance | ComfyError::Missing(_) => {
+                BackendError::Unavailable(err.to_string())
+            }
             other => BackendError::Generation(other.to_string()),
         }
     }

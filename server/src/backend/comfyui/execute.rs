@@ -7,7 +7,9 @@
 //! knows (it restarted) is [`ComfyError::Lost`]. Instance failures are retried (see
 //! [`ComfyError::is_instance_failure`]); a job's frames come from exactly one attempt, so they
 //! are never delivered twice. Dropping the future (the job was cancelled) removes the prompt
-//! from ComfyUI's queue and interrupts it if it runs.
+//! from ComfyUI's queue and interrupts it if it runs. A prompt that batches several jobs through
+//! our nodes runs only on an instance that has them, and never waits for one:
+//! [`ComfyError::NoBatchInstance`] tells the caller to send the jobs one prompt each.
 
 use std::time::Duration;
 
@@ -33,6 +35,9 @@ pub struct RunLimits {
     pub max_attempts: u32,
     /// With no WebSocket event for this long, ask `/history` and `/queue` directly.
     pub idle_poll: Duration,
+    /// Jobs in flight on an instance from which on it is no longer free for a batch (see
+    /// `Pool::batch_instance`).
+    pub jobs_per_instance: usize,
 }
 
 /// A job ready to send: the filled workflow and what it should produce.
@@ -61,7 +66,11 @@ pub async fn run(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let lease = pool.acquire(avoid.as_deref()).await?;
+        let lease = if plan.workflow.uses_batch_nodes() {
+            pool.lease_for_batch(avoid.as_deref(), limits.jobs_per_instance).ok_or(ComfyError::NoBatchInstance)?
+        } else {
+            pool.acquire(avoid.as_deref()).await?
+        };
         let instance = lease.instance();
         info!(url = instance.url(), attempt, "running on ComfyUI");
         match attempt_on(instance, plan, limits, progress).await {

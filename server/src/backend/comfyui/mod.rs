@@ -8,9 +8,11 @@
 //!   `/queue`, `/system_stats`, `/upload/image`).
 //! - [`ws`] — the WebSocket's JSON messages as events; binary previews ignored.
 //! - [`check`] — `/object_info` says whether nodes, checkpoint and LoRA exist.
-//! - [`pool`] — several instances: health, least-busy dispatch, failover.
+//! - [`pool`] — several instances: health, least-busy dispatch, failover, which have our batch
+//!   nodes.
 //! - [`execute`] — one job's attempts: submit, follow, collect; retry when an instance dies.
 //! - [`backend`] — [`ComfyuiBackend`], the [`crate::backend::Backend`] implementation.
+//! - [`batched`] — several jobs in one prompt, falling back to one prompt each.
 //! - [`error`] — [`ComfyError`] and ComfyUI's own error reports as data.
 //!
 //! Recorded exchanges with a real ComfyUI (0.3.64) live in `server/tests/fixtures/comfyui/`;
@@ -18,6 +20,7 @@
 
 pub mod api;
 pub mod backend;
+pub mod batched;
 pub mod check;
 pub mod error;
 pub mod execute;

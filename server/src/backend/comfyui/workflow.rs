@@ -32,6 +32,8 @@ const IMG2IMG: &str = include_str!("../../../workflows/img2img.json");
 pub const TEXT_BATCH: &str = "DgxPixelsTextBatch";
 /// Our ComfyUI node: `KSampler` with a JSON list of `seeds`, one per batch item.
 pub const BATCH_SAMPLER: &str = "DgxPixelsBatchKSampler";
+/// Our batch nodes: a prompt that uses either can run only where both are installed.
+pub const BATCH_NODES: [&str; 2] = [TEXT_BATCH, BATCH_SAMPLER];
 
 /// Which template a job uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +231,12 @@ impl Workflow {
     /// Every `class_type` used, for the `/object_info` check.
     pub fn class_types(&self) -> BTreeSet<String> {
         self.nodes.values().filter_map(|node| node.get("class_type")?.as_str().map(str::to_owned)).collect()
+    }
+
+    /// Whether it uses our batch nodes ([`Workflow::batch_items`]), so that only an instance
+    /// that has them can run it.
+    pub fn uses_batch_nodes(&self) -> bool {
+        self.class_types().iter().any(|class| BATCH_NODES.contains(&class.as_str()))
     }
 
     /// The value of `input` on the node playing `role`, if both exist.
@@ -446,6 +454,8 @@ mod tests {
         assert!(wf.input(Role::Sampler, "seed").is_none());
         assert!(wf.class_types().contains(TEXT_BATCH) && wf.class_types().contains(BATCH_SAMPLER));
         assert!(!wf.class_types().contains("CLIPTextEncode"));
+        assert!(wf.uses_batch_nodes());
+        assert!(!Templates::default().load(WorkflowKind::Txt2img).unwrap().uses_batch_nodes());
     }
 
     #[test]
