@@ -25,7 +25,8 @@
 //! # Layout
 //! - [`config`]: [`Config`], its defaults, the TOML file and the rules checked before starting.
 //! - `routes/`: one module per route group, `router()` with the layers; `error`: [`ApiError`].
-//! - `queue/`: the durable job queue (`store`: SQLite), the worker loop and the output files.
+//! - `queue/`: the durable job queue (`store`: SQLite), the worker loop, the output files and
+//!   the source image of img2img jobs.
 //! - `backend/`: the [`backend::Backend`] trait and the `procedural` backend.
 //! - `models/`: the styles registry and its folder watcher.
 //! - `auth`, `shutdown`, `state`: bearer tokens, stopping, what handlers share.
@@ -46,6 +47,7 @@ mod error;
 mod job_files;
 mod mcp;
 mod models;
+mod png;
 mod queue;
 mod routes;
 mod shutdown;

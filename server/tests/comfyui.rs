@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use dgx_pixels_protocol::SpriteSize;
 use dgx_pixels_server::backend::comfyui::{ComfyuiBackend, ComfyuiSettings};
-use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress};
+use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress, SourceFrame};
 use dgx_pixels_server::config::{Config, ConfigFile};
 use serde_json::{Value, json};
 use support::comfyui_standin::{Fault, Play, StandIn};
@@ -40,6 +40,7 @@ fn spec(frames: u32, lora: &str) -> GenerationSpec {
         steps: 3,
         guidance_scale: 7.5,
         lora: Some(LoraChoice { file: format!("styles/{lora}"), strength: 0.8 }),
+        source: None,
     }
 }
 
@@ -229,26 +230,53 @@ async fn cancelling_interrupts_and_dequeues_the_prompt() {
     .unwrap();
 }
 
-/// img2img uploads the source through `/upload/image` and varies it in one batch.
+/// A spec with a source image is img2img: the source goes up through `/upload/image` and is
+/// varied into one image per frame, redrawn as much as the source's denoise says.
 #[tokio::test]
 async fn img2img_uploads_the_source_and_varies_it() {
     let standin = StandIn::start(vec![Play::new("img2img", Fault::None)]).await;
     let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
-    backend.pool().probe_all().await;
-    let job = backend.prepare_img2img(spec(2, LORA), tiny_png()).await.unwrap();
-    let frames = tokio::time::timeout(LIMIT, job.run_typed(&Progress::new(|_| {}))).await.unwrap().unwrap();
+    let source = SourceFrame { image: Arc::new(image::RgbaImage::new(8, 8)), denoise: Some(0.4) };
+    let spec = GenerationSpec { source: Some(source), ..spec(2, LORA) };
+    let frames = tokio::time::timeout(LIMIT, generate(&backend, spec)).await.unwrap().unwrap();
     assert_eq!(frames.len(), 2);
-    let log = standin.log();
-    assert_eq!(log[0].0, "POST /upload/image");
-    let workflow = log[1].1["prompt"].as_object().unwrap();
-    let load = workflow.values().find(|n| n["class_type"] == "LoadImage").unwrap();
-    assert_eq!(load["inputs"]["image"], "dgx-pixels-source.png");
+    assert_img2img_prompt(&standin.log(), 0.4, 2);
 }
 
-fn tiny_png() -> Vec<u8> {
-    let mut bytes = Vec::new();
-    image::RgbaImage::new(8, 8).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
-    bytes
+/// The whole server: a job whose `source` is a frame of a completed job uploads that frame,
+/// then sends the img2img workflow with the requested denoise and one image per frame.
+#[tokio::test]
+async fn the_server_runs_an_img2img_job_from_an_earlier_job() {
+    let standin = StandIn::start(vec![Play::new("txt2img", Fault::None), Play::new("img2img", Fault::None)]).await;
+    let (_dir, base) = serve(&standin, None).await;
+    let http = reqwest::Client::new();
+    let first = json!({ "prompt": "knight", "style": "lora_random_r64", "width": 256, "height": 256, "steps": 3 });
+    let source = tokio::time::timeout(LIMIT, run_job(&http, &base, &first)).await.unwrap();
+    assert_eq!(source["status"], "completed", "{source}");
+    let mut variation = first.clone();
+    variation["frames"] = json!(2);
+    variation["source"] = json!({ "job": source["id"] });
+    variation["denoise"] = json!(0.35);
+    let job = tokio::time::timeout(LIMIT, run_job(&http, &base, &variation)).await.unwrap();
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["result"]["frames"], 2);
+    assert_eq!(standin.prompts(), 2);
+    assert_img2img_prompt(&standin.log(), 0.35, 2);
+}
+
+/// `log` shows the source uploaded, then an img2img prompt that loads it by the name ComfyUI
+/// answered, redraws `denoise` of it and makes `frames` images.
+fn assert_img2img_prompt(log: &[(String, Value)], denoise: f64, frames: u64) {
+    let upload = log.iter().position(|(route, _)| route == "POST /upload/image").expect("an upload");
+    let uploaded = log[upload].1["name"].as_str().unwrap();
+    assert!(uploaded.starts_with("dgx-pixels-") && uploaded.ends_with(".png"), "{uploaded}");
+    let (route, body) = &log[upload + 1];
+    assert_eq!(route, "POST /prompt");
+    let node = |class: &str| body["prompt"].as_object().unwrap().values().find(|n| n["class_type"] == class).unwrap();
+    assert_eq!(node("LoadImage")["inputs"]["image"], uploaded);
+    let sent = node("KSampler")["inputs"]["denoise"].as_f64().unwrap();
+    assert!((sent - denoise).abs() < 1e-6, "denoise {sent}, asked {denoise}");
+    assert_eq!(node("RepeatLatentBatch")["inputs"]["amount"], frames);
 }
 
 /// Submits `request` and polls the job until it stops; the job.

@@ -31,6 +31,7 @@ fn spec(prompt: &str, seed: u64) -> GenerationSpec {
         steps: 3,
         guidance_scale: 7.5,
         lora: Some(LoraChoice { file: format!("styles/{LORA}"), strength: 0.8 }),
+        source: None,
     }
 }
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::JobId;
 use crate::limits::{self, FieldError, check_len, check_name, check_range};
 use crate::palette::PaletteSpec;
 
@@ -62,6 +63,25 @@ pub struct GenerateRequest {
     /// Asset name, `[a-z0-9_-]{1,64}`; derived from the prompt when absent (see [`Self::asset_name`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A frame of an earlier, completed job to edit or vary (img2img) instead of drawing from
+    /// the prompt alone; whether the job exists and has that frame is the server's business.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceImage>,
+    /// How much of `source` is redrawn, 0.05..=1.0 (1.0 ignores it); only with `source`. The
+    /// server's default (0.6) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denoise: Option<f32>,
+}
+
+/// The image an img2img request starts from: frame `frame` of job `job`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceImage {
+    /// A completed job.
+    pub job: JobId,
+    /// Which of its frames, from 0; default 0.
+    #[serde(default)]
+    pub frame: u32,
 }
 
 /// Width and height in pixels.
@@ -156,6 +176,8 @@ impl GenerateRequest {
             height: default_canvas(),
             backend: None,
             name: None,
+            source: None,
+            denoise: None,
         }
     }
 
@@ -214,6 +236,12 @@ impl GenerateRequest {
         }
         if let Some(name) = &self.name {
             check_name("name", name)?;
+        }
+        if let Some(denoise) = self.denoise {
+            if self.source.is_none() {
+                return Err(FieldError::Requires { field: "denoise", needs: "source" });
+            }
+            check_range("denoise", denoise, &limits::DENOISE)?;
         }
         Ok(())
     }
@@ -295,6 +323,9 @@ mod tests {
             (r#"{"prompt":"x","width":4096}"#, "width"),
             (r#"{"prompt":"x","name":"../etc"}"#, "name"),
             (r#"{"prompt":"x","style":""}"#, "style"),
+            (r#"{"prompt":"x","source":{"job":"a"},"denoise":0.0}"#, "denoise"),
+            (r#"{"prompt":"x","source":{"job":"a"},"denoise":1.5}"#, "denoise"),
+            (r#"{"prompt":"x","denoise":0.5}"#, "denoise"),
         ];
         for (json, field) in cases {
             let err = request(json).validate().unwrap_err();
@@ -307,6 +338,20 @@ mod tests {
     #[test]
     fn unknown_fields_are_rejected() {
         assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","frame":4}"#).is_err());
+        assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","source":{"job":"a","x":1}}"#).is_err());
+    }
+
+    #[test]
+    fn a_source_defaults_to_its_first_frame_and_the_server_denoise() {
+        let r = request(r#"{"prompt":"x","source":{"job":"abc"}}"#);
+        assert_eq!(r.source, Some(SourceImage { job: JobId("abc".into()), frame: 0 }));
+        assert_eq!(r.denoise, None);
+        r.validate().unwrap();
+        let edge = request(r#"{"prompt":"x","source":{"job":"abc","frame":3},"denoise":0.05}"#);
+        edge.validate().unwrap();
+        assert_eq!(request(r#"{"prompt":"x","source":{"job":"a"},"denoise":1}"#).denoise, Some(1.0));
+        let text = serde_json::to_string(&GenerateRequest::new("x")).unwrap();
+        assert!(!text.contains("source") && !text.contains("denoise"), "{text}");
     }
 
     #[test]
@@ -327,5 +372,13 @@ mod tests {
         b.frames = 2;
         assert_ne!(a.content_hash(), b.content_hash());
         assert!(a.content_hash().starts_with("fnv1a64:"));
+        let varied = GenerateRequest { source: Some(SourceImage { job: JobId("j".into()), frame: 0 }), ..a.clone() };
+        let other_frame =
+            GenerateRequest { source: Some(SourceImage { job: JobId("j".into()), frame: 1 }), ..a.clone() };
+        let stronger = GenerateRequest { denoise: Some(0.9), ..varied.clone() };
+        let hashes = [&a, &varied, &other_frame, &stronger].map(GenerateRequest::content_hash);
+        for (i, hash) in hashes.iter().enumerate() {
+            assert!(!hashes[i + 1..].contains(hash), "{hashes:?}");
+        }
     }
 }

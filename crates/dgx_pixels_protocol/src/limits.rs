@@ -32,6 +32,9 @@ pub const CANVAS_MULTIPLE: u32 = 8;
 pub const NAME_CHARS: RangeInclusive<usize> = 1..=64;
 /// Length of a style name.
 pub const STYLE_MAX_CHARS: usize = 128;
+/// How much of a source image an img2img job redraws: above 0, since nothing redrawn is a copy,
+/// up to 1, where the source is ignored.
+pub const DENOISE: RangeInclusive<f32> = 0.05..=1.0;
 
 /// A request field that is out of its range or malformed.
 ///
@@ -94,6 +97,14 @@ pub enum FieldError {
         /// The value sent.
         value: String,
     },
+    /// A field that means something only beside another one, sent without it.
+    #[error("`{field}` is only allowed together with `{needs}`")]
+    Requires {
+        /// JSON path of the field.
+        field: &'static str,
+        /// The field it needs.
+        needs: &'static str,
+    },
 }
 
 impl FieldError {
@@ -104,7 +115,8 @@ impl FieldError {
             | FieldError::BadLength { field, .. }
             | FieldError::NotMultiple { field, .. }
             | FieldError::Unknown { field, .. }
-            | FieldError::BadCharacters { field, .. } => field,
+            | FieldError::BadCharacters { field, .. }
+            | FieldError::Requires { field, .. } => field,
         }
     }
 }

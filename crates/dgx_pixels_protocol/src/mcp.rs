@@ -250,6 +250,13 @@ mod schema {
             "width": canvas, "height": canvas,
             "backend": {"type": "string", "enum": ["comfyui", "procedural"], "description": "Default: the server's."},
             "name": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$", "description": "Asset name; derived from the prompt by default."},
+            "source": {"type": "object", "properties": {
+                    "job": {"type": "string", "description": "The id of a completed job."},
+                    "frame": {"type": "integer", "minimum": 0, "default": 0, "description": "Which of its frames, from 0."}},
+                "required": ["job"], "additionalProperties": false,
+                "description": "Edit or vary a frame of an earlier job (img2img) instead of drawing from the prompt alone."},
+            "denoise": {"type": "number", "minimum": limits::DENOISE.start(), "maximum": limits::DENOISE.end(),
+                "description": "Only with `source`: how much of it is redrawn, 1 ignoring it; default 0.6."},
         });
         match properties {
             Value::Object(map) => map,
@@ -313,7 +320,7 @@ mod tests {
     #[cfg(feature = "schemars")]
     #[test]
     fn the_request_schema_names_every_field() {
-        use crate::{BackendKind, PaletteSpec};
+        use crate::{BackendKind, JobId, PaletteSpec, SourceImage};
         let full = GenerateRequest {
             style: Some("s".into()),
             lora_strength: Some(1.0),
@@ -322,6 +329,8 @@ mod tests {
             seed: Some(1),
             backend: Some(BackendKind::Procedural),
             name: Some("n".into()),
+            source: Some(SourceImage { job: JobId("j".into()), frame: 1 }),
+            denoise: Some(0.5),
             ..GenerateRequest::new("p")
         };
         let serde_json::Value::Object(fields) = serde_json::to_value(&full).unwrap() else { panic!("not an object") };

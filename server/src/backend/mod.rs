@@ -6,6 +6,9 @@
 //! frames. The frames then go through the sprite pipeline in `queue::worker`, whatever backend
 //! made them.
 //!
+//! A spec with a [`SourceFrame`] is img2img: the backend edits or varies that image (a frame of
+//! an earlier job, which the worker loads) instead of drawing from the prompt alone.
+//!
 //! - [`procedural`]: built-in placeholder art, offline and deterministic; the default.
 //! - [`comfyui`]: SDXL + LoRAs on one or more ComfyUI instances.
 
@@ -13,12 +16,17 @@ pub mod batch;
 pub mod comfyui;
 pub mod procedural;
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use dgx_pixels_protocol::{BackendKind, SpriteSize};
 use futures_util::future::BoxFuture;
 use image::RgbaImage;
+
+/// How much of a source image an img2img job redraws when its request does not say: enough to
+/// give a visible variation that keeps the source's layout and colours.
+pub const DEFAULT_DENOISE: f32 = 0.6;
 
 /// What a backend is asked to draw: the request with the style applied and the seed chosen.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +49,25 @@ pub struct GenerationSpec {
     pub guidance_scale: f32,
     /// The LoRA of the chosen style, if any.
     pub lora: Option<LoraChoice>,
+    /// For img2img: the image to edit or vary; `None` draws from the prompt alone.
+    pub source: Option<SourceFrame>,
+}
+
+/// The image an img2img job starts from, and how much of it to redraw.
+#[derive(Clone, PartialEq)]
+pub struct SourceFrame {
+    /// The image at the job's generation canvas size, RGBA8; shared, as it can be large.
+    pub image: Arc<RgbaImage>,
+    /// 0.05..=1.0, from the request; `None`: the backend's default ([`DEFAULT_DENOISE`] unless
+    /// its settings say otherwise).
+    pub denoise: Option<f32>,
+}
+
+impl fmt::Debug for SourceFrame {
+    /// The size, not the pixels, which would flood a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceFrame").field("size", &self.image.dimensions()).field("denoise", &self.denoise).finish()
+    }
 }
 
 /// A LoRA to apply, from the styles registry.

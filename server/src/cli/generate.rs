@@ -1,5 +1,6 @@
 //! `dgx-pixels generate`: queue a sprite on a server, follow it, and write `NAME.png`,
-//! `NAME.atlas.ron` and `NAME.sprite.ron` into `--out`.
+//! `NAME.atlas.ron` and `NAME.sprite.ron` into `--out`. With `--from JOB[:FRAME]` the sprite is
+//! an edit or variation of a frame of an earlier job (img2img), changed as much as `--denoise`.
 //!
 //! A progress bar is drawn only when stderr is a terminal; otherwise progress is silent and the
 //! written paths are the only output, so scripts can use it.
@@ -11,7 +12,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use dgx_pixels_client::{Client, ClientError, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN, JobEvent};
 use dgx_pixels_protocol::events::ProgressEvent;
-use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, SpriteSize};
+use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, SourceImage, SpriteSize};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -32,6 +33,14 @@ pub struct GenerateArgs {
     /// Style name from the server's models (`GET /api/v1/models`).
     #[arg(long)]
     style: Option<String>,
+    /// Edit or vary frame FRAME (default 0) of the completed job JOB_ID instead of drawing from
+    /// the prompt alone.
+    #[arg(long, value_name = "JOB_ID[:FRAME]", value_parser = parse_source)]
+    from: Option<SourceImage>,
+    /// With --from: how much of the source is redrawn, 0.05..=1 (1 ignores it) [default: the
+    /// server's, 0.6].
+    #[arg(long)]
+    denoise: Option<f32>,
     /// Folder to write the three files into (created if missing).
     #[arg(long, default_value = ".")]
     out: PathBuf,
@@ -39,6 +48,20 @@ pub struct GenerateArgs {
     /// comes from $DGX_PIXELS_TOKEN.
     #[arg(long, env = ENV_SERVER)]
     server: Option<String>,
+}
+
+/// `JOB_ID` or `JOB_ID:FRAME`.
+fn parse_source(text: &str) -> Result<SourceImage, String> {
+    let (job, frame) = match text.rsplit_once(':') {
+        Some((job, frame)) => {
+            (job, frame.parse().map_err(|_| format!("expected JOB_ID[:FRAME] with a frame number, got `{text}`"))?)
+        }
+        None => (text, 0),
+    };
+    if job.is_empty() {
+        return Err(format!("expected JOB_ID[:FRAME], got `{text}`"));
+    }
+    Ok(SourceImage { job: JobId(job.to_owned()), frame })
 }
 
 fn parse_size(text: &str) -> Result<SpriteSize, String> {
@@ -55,11 +78,12 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
 }
 
 async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
-    let GenerateArgs { prompt, frames, size, colors, style, out, server } = args;
+    let GenerateArgs { prompt, frames, size, colors, style, from, denoise, out, server } = args;
     let token = std::env::var(ENV_TOKEN).unwrap_or_default();
     let url = server.unwrap_or_else(|| DEFAULT_SERVER.to_owned());
     let client = Client::builder().base_url(url).token(token).build()?;
-    let request = GenerateRequest { frames, sprite: size, colors, style, ..GenerateRequest::new(prompt) };
+    let request =
+        GenerateRequest { frames, sprite: size, colors, style, source: from, denoise, ..GenerateRequest::new(prompt) };
     request.validate().map_err(|err| anyhow::anyhow!("{err}"))?;
     let name = request.asset_name();
     // One key per invocation: a retried submit inside the client cannot queue the job twice.
@@ -117,5 +141,20 @@ fn explain(err: ClientError) -> anyhow::Error {
             anyhow::anyhow!("{err}; is `dgx-pixels serve` running? (--server or DGX_PIXELS_SERVER)")
         }
         _ => err.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_is_a_job_and_an_optional_frame() {
+        let source = |job: &str, frame| SourceImage { job: JobId(job.into()), frame };
+        assert_eq!(parse_source("abc123"), Ok(source("abc123", 0)));
+        assert_eq!(parse_source("abc123:3"), Ok(source("abc123", 3)));
+        for bad in ["", ":2", "abc:", "abc:x", "abc:-1"] {
+            assert!(parse_source(bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

@@ -42,6 +42,7 @@ pub(crate) fn wait_duration(seconds: Option<u32>, default: u32) -> Result<Durati
 
 #[cfg(test)]
 mod tests {
+    use dgx_pixels_protocol::GenerateRequest;
     use dgx_pixels_protocol::mcp::DeployToBevyArgs;
     use serde_json::json;
 
@@ -65,6 +66,8 @@ mod tests {
         assert_eq!(field_of(parse_args::<DeployToBevyArgs>(typo).unwrap_err()), "overwrit");
         let missing = object(json!({"job_id": "a", "bevy_project": "g"}));
         assert_eq!(field_of(parse_args::<DeployToBevyArgs>(missing).unwrap_err()), "category");
+        let sourceless = object(json!({"prompt": "x", "source": {"frame": 1}, "denoise": 0.5}));
+        assert_eq!(field_of(parse_args::<GenerateRequest>(sourceless).unwrap_err()), "source.job");
         let wrong = object(json!({"job_id": 7, "bevy_project": "g", "category": "c"}));
         match parse_args::<DeployToBevyArgs>(wrong).unwrap_err() {
             ApiError::Invalid { field, message } => {

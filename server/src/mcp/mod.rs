@@ -107,9 +107,10 @@ impl PixelsMcp {
         name = "generate_sprite",
         description = "Generate one pixel-art sprite or animated sprite sheet from a text prompt. Use it when the \
 user wants new art. Only `prompt` is required; set `frames` for an animation, `sprite` for the frame size, \
-`style` for a style from list_styles. Waits up to `wait_seconds` (default 50) and returns the job, absolute \
-URLs of its PNG sheet, .atlas.ron and .sprite.ron, and a small preview image. If the job is still running, \
-follow it with get_job; when it has completed, put it into a game with deploy_to_bevy.",
+`style` for a style from list_styles. To edit or vary a sprite made before, set `source` to `{\"job\": its id}` \
+(and `denoise`, 0.05 to 1, for how much changes; default 0.6). Waits up to `wait_seconds` (default 50) and \
+returns the job, absolute URLs of its PNG sheet, .atlas.ron and .sprite.ron, and a small preview image. If the \
+job is still running, follow it with get_job; when it has completed, put it into a game with deploy_to_bevy.",
         input_schema = input_schema::<GenerateSpriteArgs>()
     )]
     async fn generate_sprite(&self, args: JsonObject, request: RequestContext<RoleServer>) -> CallToolResult {

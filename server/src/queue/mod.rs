@@ -9,6 +9,7 @@
 
 mod memory;
 mod output;
+mod source;
 pub(crate) mod store;
 pub(crate) mod worker;
 

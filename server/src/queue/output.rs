@@ -10,9 +10,7 @@ use dgx_pixels_protocol::{
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
 use dgx_pixels_sprite::write::{WriteError, write_atomic, write_sprite_files};
 use dgx_pixels_sprite::{PipelineBuilder, PipelineError, TargetSize};
-use image::ImageEncoder;
 use image::RgbaImage;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 
 use crate::job_files::{STEM, raw_dir};
 
@@ -87,22 +85,9 @@ fn write_raw_frames(frames: &[RgbaImage], dir: &Path) -> Result<(), WriteError> 
     remove_stale_temp_files(&raw);
     for (index, frame) in frames.iter().enumerate() {
         let path = raw.join(format!("{index}.png"));
-        write_atomic(&path, &encode_fast_png(frame)?).map_err(|source| WriteError::Io { path, source })?;
+        write_atomic(&path, &crate::png::encode_fast(frame)?).map_err(|source| WriteError::Io { path, source })?;
     }
     Ok(())
-}
-
-/// A PNG with fast compression: a raw 1024² frame is big and written once per job, while
-/// the GPU's next batch waits on nothing here; size matters less than time.
-fn encode_fast_png(image: &RgbaImage) -> Result<Vec<u8>, WriteError> {
-    let mut bytes = Vec::new();
-    PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Adaptive).write_image(
-        image.as_raw(),
-        image.width(),
-        image.height(),
-        image::ExtendedColorType::Rgba8,
-    )?;
-    Ok(bytes)
 }
 
 /// Removes temporary files a killed run of this job left behind (`write_atomic` names them

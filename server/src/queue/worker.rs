@@ -18,15 +18,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dgx_pixels_protocol::{GenerateRequest, JobStatus};
+use dgx_pixels_protocol::{GenerateRequest, JobStatus, SpriteSize};
 use image::RgbaImage;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::output::{OutputJob, write_result};
+use super::source::load_source;
 use super::{Claim, JobQueue, Outcome};
-use crate::backend::{Backend, GenerationSpec, LoraChoice, PreparedJob, Progress};
+use crate::backend::{Backend, GenerationSpec, LoraChoice, PreparedJob, Progress, SourceFrame};
 use crate::job_files::JobFilesDir;
 use crate::models::StyleRegistry;
 use crate::shutdown::Shutdown;
@@ -130,12 +131,15 @@ async fn fill_batch(
     }
 }
 
-/// Whether `other` may share `leader`'s batch: one frame each (a sheet is a batch already) and
-/// the same style, LoRA strength, canvas, steps and guidance. Prompts, negative prompts, seeds
-/// and the pixel pipeline's settings may differ.
+/// Whether `other` may share `leader`'s batch: one frame each (a sheet is a batch already), no
+/// source image (img2img runs another workflow) and the same style, LoRA strength, canvas,
+/// steps and guidance. Prompts, negative prompts, seeds and the pixel pipeline's settings may
+/// differ.
 fn batchable(leader: &GenerateRequest, other: &GenerateRequest) -> bool {
     leader.frames == 1
         && other.frames == 1
+        && leader.source.is_none()
+        && other.source.is_none()
         && leader.style == other.style
         && leader.lora_strength == other.lora_strength
         && (leader.width, leader.height) == (other.width, other.height)
@@ -143,18 +147,19 @@ fn batchable(leader: &GenerateRequest, other: &GenerateRequest) -> bool {
         && leader.guidance_scale == other.guidance_scale
 }
 
-/// Resolves the styles and lets the backend prepare (one job alone, several as a batch); a
-/// failure fails every job of the batch.
+/// Resolves the styles and source images and lets the backend prepare (one job alone, several
+/// as a batch); a failure fails every job of the batch.
 async fn prepare(context: &WorkerContext, backend: &dyn Backend, claims: &[Claim]) -> Option<Box<dyn PreparedJob>> {
-    let specs: Result<Vec<GenerationSpec>, String> =
-        claims.iter().map(|claim| generation_spec(&context.styles, claim)).collect();
-    let specs = match specs {
-        Ok(specs) => specs,
-        Err(message) => {
-            record_all(&context.queue, claims, &message).await;
-            return None;
+    let mut specs = Vec::with_capacity(claims.len());
+    for claim in claims {
+        match generation_spec(context, claim).await {
+            Ok(spec) => specs.push(spec),
+            Err(message) => {
+                record_all(&context.queue, claims, &message).await;
+                return None;
+            }
         }
-    };
+    }
     let prepared = match <[GenerationSpec; 1]>::try_from(specs) {
         Ok([spec]) => backend.prepare(spec).await,
         Err(specs) => backend.prepare_batch(specs).await,
@@ -168,29 +173,40 @@ async fn prepare(context: &WorkerContext, backend: &dyn Backend, claims: &[Claim
     }
 }
 
-/// The request with the style's trigger words in front of the prompt and the seed chosen.
-fn generation_spec(styles: &StyleRegistry, claim: &Claim) -> Result<GenerationSpec, String> {
+/// The request with the style's trigger words in front of the prompt, the seed chosen and the
+/// source image (for img2img) loaded at the canvas size.
+async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<GenerationSpec, String> {
     let request = &claim.request;
+    let canvas = SpriteSize::new(request.width, request.height);
     let mut prompt = request.prompt.clone();
     let mut lora = None;
     if let Some(name) = &request.style {
-        let style = styles.find(name).ok_or_else(|| format!("style `{name}` is no longer in the models folder"))?;
+        let style =
+            context.styles.find(name).ok_or_else(|| format!("style `{name}` is no longer in the models folder"))?;
         if !style.trigger_words.is_empty() {
             prompt = format!("{}, {prompt}", style.trigger_words.join(", "));
         }
         let strength = request.lora_strength.unwrap_or(style.recommended_strength);
         lora = Some(LoraChoice { file: style.file, strength });
     }
+    let source = match &request.source {
+        Some(source) => {
+            let image = load_source(&context.files, source, canvas).await?;
+            Some(SourceFrame { image: Arc::new(image), denoise: request.denoise })
+        }
+        None => None,
+    };
     Ok(GenerationSpec {
         prompt,
         negative_prompt: request.negative_prompt.clone(),
         seed: claim.seed,
         frames: request.frames,
         sprite: request.sprite,
-        canvas: dgx_pixels_protocol::SpriteSize::new(request.width, request.height),
+        canvas,
         steps: request.steps,
         guidance_scale: request.guidance_scale,
         lora,
+        source,
     })
 }
 

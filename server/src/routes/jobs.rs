@@ -5,11 +5,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobAccepted, JobId, JobStatus};
+use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobAccepted, JobId, JobStatus, SourceImage};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiJson};
-use crate::queue::Submission;
+use crate::queue::{QueueError, Submission};
 use crate::state::AppState;
 
 /// Header that makes a submission safe to retry.
@@ -49,7 +49,7 @@ pub(crate) async fn submit(
     request: GenerateRequest,
     idempotency_key: Option<String>,
 ) -> Result<Job, ApiError> {
-    let backend = check(state, &request)?;
+    let backend = check(state, &request).await?;
     let submission = Submission {
         backend,
         seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
@@ -60,9 +60,10 @@ pub(crate) async fn submit(
     Ok(job)
 }
 
-/// Checks `request` against the limits and this server (its styles and backends) and returns
-/// the backend that will run it; `submit` calls it, and a batch calls it on every request first.
-pub(crate) fn check(state: &AppState, request: &GenerateRequest) -> Result<BackendKind, ApiError> {
+/// Checks `request` against the limits and this server (its styles, backends and jobs) and
+/// returns the backend that will run it; `submit` calls it, and a batch calls it on every
+/// request first.
+pub(crate) async fn check(state: &AppState, request: &GenerateRequest) -> Result<BackendKind, ApiError> {
     request.validate()?;
     if let Some(style) = &request.style
         && state.styles.find(style).is_none()
@@ -73,7 +74,31 @@ pub(crate) fn check(state: &AppState, request: &GenerateRequest) -> Result<Backe
         let name = request.backend.map_or("default", |kind| kind.as_str());
         ApiError::invalid("backend", format!("backend `{name}` is not available on this server"))
     })?;
+    if let Some(source) = &request.source {
+        check_source(state, source).await?;
+    }
     Ok(backend.kind())
+}
+
+/// An img2img source must be a frame of a completed job of this server: its files are what the
+/// worker starts from. Once completed a job never changes, so what passes here holds when the
+/// job runs.
+async fn check_source(state: &AppState, source: &SourceImage) -> Result<(), ApiError> {
+    let job = state.queue.get(&source.job).await.map_err(|err| match err {
+        QueueError::NotFound(id) => ApiError::invalid("source.job", format!("no job `{id}`")),
+        other => other.into(),
+    })?;
+    let frames = job.request.frames;
+    if source.frame >= frames {
+        let message =
+            format!("job `{}` has {frames} frames, numbered from 0; there is no frame {}", job.id, source.frame);
+        return Err(ApiError::invalid("source.frame", message));
+    }
+    if job.status != JobStatus::Completed {
+        let message = format!("job `{}` is {}; only a completed job can be a source", job.id, job.status.as_str());
+        return Err(ApiError::invalid("source.job", message));
+    }
+    Ok(())
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

@@ -57,6 +57,16 @@ async fn invalid_inputs_are_answered_with_their_field() {
         generate(r#"{"prompt":"x","backend":"comfyui"}"#, "backend"),
         generate(r#"{"prompt":"x","backend":"dall-e"}"#, "backend"),
         generate(r#"{"prompt":"x","colour":3}"#, "colour"),
+        generate(r#"{"prompt":"x","source":{"job":"nope"}}"#, "source.job"),
+        generate(&format!(r#"{{"prompt":"x","source":{{"job":"{queued}"}}}}"#), "source.job"),
+        generate(&format!(r#"{{"prompt":"x","source":{{"job":"{queued}","frame":1}}}}"#), "source.frame"),
+        generate(r#"{"prompt":"x","source":{"job":"nope","frame":-1}}"#, "source.frame"),
+        generate(r#"{"prompt":"x","source":{"frame":0}}"#, "source.job"),
+        generate(r#"{"prompt":"x","source":"nope"}"#, "source"),
+        generate(&format!(r#"{{"prompt":"x","source":{{"job":"{queued}"}},"denoise":0.0}}"#), "denoise"),
+        generate(&format!(r#"{{"prompt":"x","source":{{"job":"{queued}"}},"denoise":1.5}}"#), "denoise"),
+        generate(&format!(r#"{{"prompt":"x","source":{{"job":"{queued}"}},"denoise":"NaN"}}"#), "denoise"),
+        generate(r#"{"prompt":"x","denoise":0.5}"#, "denoise"),
         Case {
             header: Some(("Idempotency-Key", "")),
             ..case(Method::POST, "/api/v1/generate", r#"{"prompt":"x"}"#, 422, Some("Idempotency-Key"))

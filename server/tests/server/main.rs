@@ -8,6 +8,7 @@
 //! - `invalid`: a table of bad requests, each a 4xx naming its field; never a 5xx.
 //! - `security`: the token rules.
 //! - `models`: the models folder watched live.
+//! - `variation`: img2img on the procedural backend, a variation of a finished sprite.
 
 mod crash;
 mod events;
@@ -17,3 +18,4 @@ mod load;
 mod models;
 mod security;
 mod util;
+mod variation;

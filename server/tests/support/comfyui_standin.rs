@@ -246,9 +246,13 @@ async fn view(State(s): State<Arc<Shared>>, Query(q): Query<HashMap<String, Stri
     }
 }
 
+/// As ComfyUI does with `overwrite=true` (the recording: `dgx-pixels-source.png` in, the same
+/// name out): the file keeps its name, and the answer gives it for `LoadImage`.
 async fn upload(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> axum::Json<Value> {
-    s.log.lock().unwrap().push(("POST /upload/image".to_owned(), json!({ "bytes": body.len() })));
-    axum::Json(json!({ "name": "dgx-pixels-source.png", "subfolder": "", "type": "input" }))
+    let form = String::from_utf8_lossy(&body);
+    let name = form.split("filename=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned();
+    s.log.lock().unwrap().push(("POST /upload/image".to_owned(), json!({ "bytes": body.len(), "name": name })));
+    axum::Json(json!({ "name": name, "subfolder": "", "type": "input" }))
 }
 
 async fn prompt(State(s): State<Arc<Shared>>, axum::Json(body): axum::Json<Value>) -> Response {

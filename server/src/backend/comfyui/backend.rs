@@ -1,11 +1,12 @@
 //! [`ComfyuiBackend`]: the [`Backend`] that draws with SDXL + LoRAs on one or more ComfyUIs.
 //!
 //! `prepare` picks the template (one frame: `txt2img`; several: `sheet`, all frames in one
-//! batch), fills it from the [`GenerationSpec`] and checks it against a healthy instance's
-//! `/object_info`, so a job naming a LoRA that ComfyUI lacks fails before it waits for the GPU,
-//! with a message naming what is missing. The instance is chosen when the job runs, not when it
-//! is prepared: the worker prepares the next job while the current one runs, and only at run
-//! time is "least busy" known. `run` is [`execute::run`].
+//! batch; a source image: `img2img`, see [`ComfyuiBackend::prepare_img2img`]), fills it from
+//! the [`GenerationSpec`] and checks it against a healthy instance's `/object_info`, so a job
+//! naming a LoRA that ComfyUI lacks fails before it waits for the GPU, with a message naming
+//! what is missing. The instance is chosen when the job runs, not when it is prepared: the
+//! worker prepares the next job while the current one runs, and only at run time is "least
+//! busy" known. `run` is [`execute::run`].
 //!
 //! `prepare_batch` puts compatible single-frame jobs into one prompt (the `txt2img` template
 //! with a batch of them, each with its own prompt and seed) when a healthy instance has our
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use dgx_pixels_protocol::BackendKind;
 use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
+use futures_util::future::{self, BoxFuture};
 use image::RgbaImage;
 
 use super::batched::BatchedJobs;
@@ -29,7 +30,7 @@ use super::execute::{self, JobPlan, RunLimits};
 use super::pool::{Pool, keep_probing};
 use super::workflow::{Templates, WorkflowKind, WorkflowParams};
 use crate::backend::batch::Concurrent;
-use crate::backend::{Backend, BackendError, GenerationSpec, PreparedJob, Progress};
+use crate::backend::{Backend, BackendError, GenerationSpec, PreparedJob, Progress, SourceFrame};
 use crate::config::Config;
 
 /// Settings of the `comfyui` backend. Build with `ComfyuiSettings { urls, ..Default::default() }`.
@@ -52,7 +53,8 @@ pub struct ComfyuiSettings {
     pub instance_wait: Duration,
     /// Without WebSocket events for this long, poll `/history`; default 10 s.
     pub idle_poll: Duration,
-    /// Denoise strength for img2img jobs; default 0.6.
+    /// Denoise strength for img2img jobs whose request gives none; default
+    /// [`DEFAULT_DENOISE`](crate::backend::DEFAULT_DENOISE).
     pub img2img_denoise: f32,
     /// Most single-frame jobs put into one prompt when ComfyUI has our batch nodes
     /// (`comfyui_nodes/dgx_pixels`); default 8, the batch at which an H100 is near its
@@ -87,7 +89,7 @@ impl Default for ComfyuiSettings {
             max_attempts: 3,
             instance_wait: Duration::from_secs(120),
             idle_poll: Duration::from_secs(10),
-            img2img_denoise: 0.6,
+            img2img_denoise: crate::backend::DEFAULT_DENOISE,
             max_batch: 8,
             batch_window: crate::config::DEFAULT_BATCH_WINDOW,
         }
@@ -136,27 +138,42 @@ impl ComfyuiBackend {
         &self.pool
     }
 
-    /// Probes every instance now and checks the shipped workflows against the first healthy
-    /// one: the start-up (and on-demand) check that names missing nodes, checkpoint or LoRA.
+    /// Probes every instance now and checks the shipped workflows against the least busy
+    /// healthy one: the start-up (and on-demand) check that names missing nodes, checkpoint or
+    /// LoRA.
     pub async fn check_now(&self, lora: Option<(String, f32)>) -> Result<(), ComfyError> {
         self.pool.probe_all().await;
         let spec_params = self.params(&probe_spec(lora), 1);
-        for kind in [WorkflowKind::Txt2img, WorkflowKind::Sheet] {
+        for kind in [WorkflowKind::Txt2img, WorkflowKind::Sheet, WorkflowKind::Img2img] {
             let plan = self.plan(kind, &spec_params, 1, None)?;
-            self.check_plan(&plan).await?;
+            check_on_least_busy(&self.pool, &plan).await?;
         }
         Ok(())
     }
 
-    /// Prepares an img2img job: `source` (a PNG) is uploaded to the instance that runs it and
-    /// edited or varied by `spec`'s prompt into `spec.frames` images.
-    pub async fn prepare_img2img(&self, spec: GenerationSpec, source: Vec<u8>) -> Result<ComfyuiJob, ComfyError> {
-        let mut params = self.params(&spec, spec.frames);
-        params.denoise = Some(self.settings.img2img_denoise);
-        let name = format!("dgx-pixels-{}.png", uuid::Uuid::new_v4().simple());
-        let plan = self.plan(WorkflowKind::Img2img, &params, spec.frames, Some((name, source)))?;
-        self.check_plan(&plan).await?;
-        Ok(self.job(plan))
+    /// The plan of an img2img job: the `img2img` template with `spec`'s prompt, one image per
+    /// frame (the batch amount) and the source's denoise, else
+    /// [`ComfyuiSettings::img2img_denoise`]; the source image, as a PNG, is uploaded to the
+    /// instance that runs it, under a name of its own.
+    pub fn prepare_img2img(
+        &self,
+        spec: &GenerationSpec,
+        source: &SourceFrame,
+    ) -> BoxFuture<'static, Result<JobPlan, BackendError>> {
+        let mut params = self.params(spec, spec.frames);
+        params.denoise = Some(source.denoise.unwrap_or(self.settings.img2img_denoise));
+        let plan = self.plan(WorkflowKind::Img2img, &params, spec.frames, None);
+        let image = Arc::clone(&source.image);
+        async move {
+            let mut plan = plan?;
+            let png = tokio::task::spawn_blocking(move || crate::png::encode_fast(&image))
+                .await
+                .map_err(|err| BackendError::Generation(format!("source image task stopped: {err}")))?
+                .map_err(|err| BackendError::Generation(format!("cannot encode the source image: {err}")))?;
+            plan.source = Some((format!("dgx-pixels-{}.png", uuid::Uuid::new_v4().simple()), png));
+            Ok(plan)
+        }
+        .boxed()
     }
 
     fn params(&self, spec: &GenerationSpec, batch: u32) -> WorkflowParams {
@@ -195,15 +212,6 @@ impl ComfyuiBackend {
         Ok(JobPlan { workflow, checkpoint: self.settings.checkpoint.clone(), frames, source })
     }
 
-    /// Checks `plan` against the least busy healthy instance, if any is healthy now (if none
-    /// is, the job's run waits for one and checks there).
-    async fn check_plan(&self, plan: &JobPlan) -> Result<(), ComfyError> {
-        match self.pool.least_busy(None) {
-            Some(instance) => execute::for_instance(&instance, plan).await.map(drop),
-            None => Ok(()),
-        }
-    }
-
     /// The plan of one prompt that draws every spec (one frame each) as a batch item.
     fn batch_plan(&self, specs: &[GenerationSpec]) -> Result<JobPlan, ComfyError> {
         let first = specs.first().ok_or_else(|| ComfyError::ImageCount { expected: 1, got: 0 })?;
@@ -229,6 +237,18 @@ impl ComfyuiBackend {
     }
 }
 
+/// Checks `plan` against the least busy healthy instance, probing first when none is healthy;
+/// with none at all, the job's run waits for one and checks there.
+async fn check_on_least_busy(pool: &Pool, plan: &JobPlan) -> Result<(), ComfyError> {
+    if !pool.any_healthy() {
+        pool.probe_all().await;
+    }
+    match pool.least_busy(None) {
+        Some(instance) => execute::for_instance(&instance, plan).await.map(drop),
+        None => Ok(()),
+    }
+}
+
 /// A spec that exercises every node the templates use, for [`ComfyuiBackend::check_now`].
 fn probe_spec(lora: Option<(String, f32)>) -> GenerationSpec {
     GenerationSpec {
@@ -241,6 +261,7 @@ fn probe_spec(lora: Option<(String, f32)>) -> GenerationSpec {
         steps: 1,
         guidance_scale: 1.0,
         lora: lora.map(|(file, strength)| crate::backend::LoraChoice { file, strength }),
+        source: None,
     }
 }
 
@@ -258,21 +279,20 @@ impl Backend for ComfyuiBackend {
     }
 
     fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
-        let kind = if spec.frames > 1 { WorkflowKind::Sheet } else { WorkflowKind::Txt2img };
-        let plan = self.plan(kind, &self.params(&spec, spec.frames), spec.frames, None);
-        let pool = Arc::clone(&self.pool);
-        let job = plan.map(|plan| self.job(plan));
+        let plan = match &spec.source {
+            Some(source) => self.prepare_img2img(&spec, source),
+            None => {
+                let kind = if spec.frames > 1 { WorkflowKind::Sheet } else { WorkflowKind::Txt2img };
+                let plan = self.plan(kind, &self.params(&spec, spec.frames), spec.frames, None);
+                future::ready(plan.map_err(BackendError::from)).boxed()
+            }
+        };
+        let (pool, limits) = (Arc::clone(&self.pool), self.run_limits());
         async move {
-            let job = job?;
-            if !pool.any_healthy() {
-                pool.probe_all().await;
-            }
-            if let Some(instance) = pool.least_busy(None) {
-                execute::for_instance(&instance, &job.plan).await?;
-            }
-            Ok(Box::new(job) as Box<dyn PreparedJob>)
+            let plan = plan.await?;
+            check_on_least_busy(&pool, &plan).await?;
+            Ok(Box::new(ComfyuiJob { pool, plan, limits }) as Box<dyn PreparedJob>)
         }
-        .map(|result: Result<_, ComfyError>| result.map_err(BackendError::from))
         .boxed()
     }
 

@@ -4,15 +4,18 @@
 //! words, draws that subject at the exact sprite size with an outline and simple shading, and
 //! varies each frame a little (a bob, a step, a flap) so an animation visibly moves. The same
 //! prompt and seed always give the same pixels. It exists for placeholders and tests; it is not
-//! a generative model.
+//! a generative model. Given a source image (img2img) it redraws part of it, more the higher the
+//! denoise, from a fresh drawing of the prompt.
 //!
 //! - [`design`]: prompt and seed → subject, colours and proportions.
 //! - [`paint`]: a small canvas with shapes in 0..1 coordinates, outline and shading.
 //! - [`shapes`]: how each subject is drawn at a given animation phase.
+//! - [`variation`]: a source sprite redrawn in part from a fresh drawing.
 
 mod design;
 mod paint;
 mod shapes;
+mod variation;
 
 use std::time::Duration;
 
@@ -20,8 +23,13 @@ use dgx_pixels_protocol::BackendKind;
 use futures_util::future::BoxFuture;
 use image::RgbaImage;
 
-use super::{Backend, BackendError, GenerationSpec, PreparedJob, Progress};
+use super::{Backend, BackendError, DEFAULT_DENOISE, GenerationSpec, PreparedJob, Progress};
 use design::Design;
+use variation::Variation;
+
+/// Mixed into the seed of a variation's fresh drawing, so that a variation asked for with the
+/// source job's own prompt and seed still differs from the source.
+const VARIATION_SALT: u64 = 0xbb67_ae85_84ca_a73b;
 
 /// The procedural backend. `delay` is the test knob of `Config::procedural_delay`.
 #[derive(Clone, Debug, Default)]
@@ -50,43 +58,66 @@ impl Backend for Procedural {
     }
 
     fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
-        let job = PreparedSheet { design: Design::from_prompt(&spec.prompt, spec.seed), spec, delay: self.delay };
+        let job = PreparedSheet::new(spec, self.delay);
         Box::pin(async move { Ok(Box::new(job) as Box<dyn PreparedJob>) })
     }
 }
 
 struct PreparedSheet {
     design: Design,
+    variation: Option<Variation>,
     spec: GenerationSpec,
     delay: Duration,
+}
+
+impl PreparedSheet {
+    fn new(spec: GenerationSpec, delay: Duration) -> Self {
+        let (design, variation) = match &spec.source {
+            Some(source) => {
+                let denoise = source.denoise.unwrap_or(DEFAULT_DENOISE);
+                let variation = Variation::new(&source.image, spec.sprite, spec.seed, denoise);
+                (Design::from_prompt(&spec.prompt, spec.seed ^ VARIATION_SALT), Some(variation))
+            }
+            None => (Design::from_prompt(&spec.prompt, spec.seed), None),
+        };
+        Self { design, variation, spec, delay }
+    }
+
+    /// Frame `index`: the drawing, or for img2img the source redrawn in part from it.
+    fn frame(&self, index: u32) -> RgbaImage {
+        let drawn = shapes::render(&self.design, self.spec.sprite, index, self.spec.frames);
+        match &self.variation {
+            Some(variation) => variation.apply(&drawn),
+            None => drawn,
+        }
+    }
 }
 
 impl PreparedJob for PreparedSheet {
     fn run(self: Box<Self>, progress: Progress) -> BoxFuture<'static, Result<Vec<RgbaImage>, BackendError>> {
         Box::pin(async move {
-            let PreparedSheet { design, spec, delay } = *self;
-            if delay.is_zero() {
-                let frames =
-                    tokio::task::spawn_blocking(move || render_all(&design, &spec, &progress)).await.map_err(join)?;
-                return Ok(frames);
+            let frames = self.spec.frames;
+            if self.delay.is_zero() {
+                return tokio::task::spawn_blocking(move || render_all(&self, &progress)).await.map_err(join);
             }
             // Slowed down for tests: one sleep per frame so progress is visible between frames.
-            let mut frames = Vec::new();
-            for index in 0..spec.frames {
-                tokio::time::sleep(delay / spec.frames).await;
-                frames.push(shapes::render(&design, spec.sprite, index, spec.frames));
-                progress.report((index + 1) as f32 / spec.frames as f32);
+            let mut rendered = Vec::new();
+            for index in 0..frames {
+                tokio::time::sleep(self.delay / frames).await;
+                rendered.push(self.frame(index));
+                progress.report((index + 1) as f32 / frames as f32);
             }
-            Ok(frames)
+            Ok(rendered)
         })
     }
 }
 
-fn render_all(design: &Design, spec: &GenerationSpec, progress: &Progress) -> Vec<RgbaImage> {
-    (0..spec.frames)
+fn render_all(sheet: &PreparedSheet, progress: &Progress) -> Vec<RgbaImage> {
+    let frames = sheet.spec.frames;
+    (0..frames)
         .map(|index| {
-            let frame = shapes::render(design, spec.sprite, index, spec.frames);
-            progress.report((index + 1) as f32 / spec.frames as f32);
+            let frame = sheet.frame(index);
+            progress.report((index + 1) as f32 / frames as f32);
             frame
         })
         .collect()
@@ -113,12 +144,12 @@ mod tests {
             steps: 30,
             guidance_scale: 7.5,
             lora: None,
+            source: None,
         }
     }
 
     fn frames(prompt: &str, seed: u64) -> Vec<RgbaImage> {
-        let spec = spec(prompt, seed);
-        render_all(&Design::from_prompt(&spec.prompt, seed), &spec, &Progress::new(|_| {}))
+        render_all(&PreparedSheet::new(spec(prompt, seed), Duration::ZERO), &Progress::new(|_| {}))
     }
 
     #[test]
@@ -137,6 +168,25 @@ mod tests {
             let opaque = frames[0].pixels().filter(|p| p.0[3] == 255).count();
             assert!(opaque > 32 * 32 / 10, "{prompt}: only {opaque} opaque pixels");
         }
+    }
+
+    /// A variation asked for with the source's own prompt and seed is still not a copy; it is
+    /// the same for the same seed.
+    #[test]
+    fn a_variation_with_the_source_prompt_and_seed_differs_from_the_source() {
+        let source = frames("red knight", 7).swap_remove(0);
+        let image = std::sync::Arc::new(source.clone());
+        let vary = |seed| {
+            let source = Some(crate::backend::SourceFrame { image: image.clone(), denoise: Some(0.3) });
+            render_all(
+                &PreparedSheet::new(GenerationSpec { source, ..spec("red knight", seed) }, Duration::ZERO),
+                &Progress::new(|_| {}),
+            )
+        };
+        let varied = vary(7);
+        assert_eq!(varied.len(), 4);
+        assert_ne!(varied[0], source);
+        assert_eq!(varied, vary(7));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub(crate) async fn run(ctx: &CallContext, args: JsonObject) -> Result<CallToolR
     limits::check_len("requests", requests.len(), BATCH_REQUESTS).map_err(ApiError::from)?;
     let deadline = Instant::now() + wait_duration(wait_seconds, DEFAULT_WAIT_SECONDS)?;
     for (index, request) in requests.iter().enumerate() {
-        check(&ctx.state, request).map_err(|err| in_request(index, err))?;
+        check(&ctx.state, request).await.map_err(|err| in_request(index, err))?;
     }
     let mut ids = Vec::with_capacity(requests.len());
     for request in requests {
