@@ -47,7 +47,6 @@ mod error;
 mod job_files;
 mod mcp;
 mod models;
-mod png;
 mod queue;
 mod routes;
 mod shutdown;

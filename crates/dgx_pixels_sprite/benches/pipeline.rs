@@ -11,7 +11,7 @@ use std::io::Cursor;
 use criterion::{Criterion, criterion_group, criterion_main};
 use dgx_pixels_protocol::SpriteSize;
 use dgx_pixels_sprite::grid::detect_grid;
-use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, TargetSize, decode_bounded};
+use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, TargetSize, decode_bounded, decode_frame, view};
 use image::{Rgb, RgbImage};
 
 /// A 1024×1024 fake: a 32×32 sprite of 12 colours in blocks of 31.7 px on an off-white
@@ -49,7 +49,8 @@ fn benches(c: &mut Criterion) {
     let auto = PipelineBuilder::new().colors(16).build().expect("settings");
 
     c.bench_function("decode 1024x1024 RGB PNG", |b| b.iter(|| decode_bounded(black_box(&png), &limits)));
-    c.bench_function("detect grid auto 1024x1024", |b| b.iter(|| detect_grid(black_box(&decoded), None)));
+    c.bench_function("decode 1024x1024 RGB PNG into huge pages", |b| b.iter(|| decode_frame(black_box(&png), &limits)));
+    c.bench_function("detect grid auto 1024x1024", |b| b.iter(|| detect_grid(&view(black_box(&decoded)), None)));
     c.bench_function("process 1024x1024 -> 32x32 given", |b| {
         b.iter(|| pipeline.process(std::slice::from_ref(black_box(&decoded))))
     });
@@ -58,7 +59,7 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("png bytes -> 32x32 png bytes", |b| {
         b.iter(|| {
-            let image = decode_bounded(black_box(&png), &limits).expect("decoding");
+            let image = decode_frame(black_box(&png), &limits).expect("decoding");
             let result = pipeline.process(&[image]).expect("processing");
             let mut out = Vec::new();
             result.frames[0].write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).expect("encoding");

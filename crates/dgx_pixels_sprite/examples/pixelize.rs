@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use dgx_pixels_protocol::{Background, SpriteSize};
-use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, TargetSize, decode_bounded};
+use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, TargetSize, decode_frame};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let start = Instant::now();
     let bytes = std::fs::read(input)?;
-    let image = decode_bounded(&bytes, &DecodeLimits::default())?;
+    let image = decode_frame(&bytes, &DecodeLimits::default())?;
     let decoded = start.elapsed();
     let result = PipelineBuilder::new().size(size).colors(colors).background(background).build()?.process(&[image])?;
     let processed = start.elapsed();

@@ -8,10 +8,9 @@
 //! same size, so noise weighs the same in both): about 1 for a smooth fill, clearly more for
 //! drifting fake pixels.
 
-use image::RgbaImage;
-
 use crate::downsample::CENTRE_SHARE;
 use crate::grid::PixelGrid;
+use crate::view::RgbaView;
 
 /// Above this drift ratio a backdrop candidate is taken to be part of the sprite: a smooth fill
 /// (gradient and codec blocks included) stays within a few times, drifting fake pixels reach
@@ -21,7 +20,7 @@ pub const MAX_BACKDROP_DRIFT: f32 = 5.0;
 /// The drift ratio (median squared difference between neighbouring cells over that between the
 /// halves of one cell) of the cells of `grid` selected by `mask` (one entry per cell, row by
 /// row), or `None` when fewer than a handful of neighbouring cell pairs are selected.
-pub fn backdrop_drift(image: &RgbaImage, grid: &PixelGrid, mask: &[bool]) -> Option<f32> {
+pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> Option<f32> {
     let columns = grid.x.edges();
     let rows = grid.y.edges();
     let cells_x = grid.x.cells() as usize;

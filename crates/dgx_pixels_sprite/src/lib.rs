@@ -15,6 +15,7 @@
 //! - [`dither`]: ordered (Bayer) dithering onto a palette.
 //! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
 //! - [`color`]: the Oklab colour space all colour decisions use.
+//! - [`view`]: the borrowed form in which stages read frames, whatever memory holds them.
 //!
 //! # Example
 //! ```
@@ -47,6 +48,8 @@ pub mod pipeline;
 pub mod quantize;
 pub mod trim;
 pub mod upscale;
+pub mod view;
 
-pub use decode::{DecodeError, DecodeLimits, decode_bounded};
+pub use decode::{DecodeError, DecodeLimits, DecodedImage, decode_bounded, decode_frame};
 pub use pipeline::{Pipeline, PipelineBuilder, PipelineError, PixelFrames, TargetSize};
+pub use view::{RgbaView, view};

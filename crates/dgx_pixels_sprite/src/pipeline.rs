@@ -5,8 +5,10 @@
 //! [`Pipeline::process`] then runs the stages, each of which is a public function of its own
 //! module for callers who need only one.
 
+use std::ops::Deref;
+
 use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize, limits};
-use image::RgbaImage;
+use image::{ImageBuffer, Rgba, RgbaImage};
 
 use crate::background::{BackgroundOptions, apply_mask, find_backdrop};
 use crate::dither::dither_to_palette;
@@ -16,6 +18,7 @@ use crate::grid::{GridError, detect_grid};
 use crate::outline::add_outline;
 use crate::quantize::{KMeansOptions, fit_palette, map_to_palette, opaque_colors, to_palette};
 use crate::trim::{crop, shared_bounds};
+use crate::view::{RgbaView, view};
 
 /// The sprite size to produce.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -200,7 +203,15 @@ impl Pipeline {
     /// All frames share ONE palette (fitted over all frames together, or the given one). With
     /// [`TargetSize::Auto`] the grid is detected on the first frame and that size is used for
     /// the others, so an animation's frames always match.
-    pub fn process(&self, frames: &[RgbaImage]) -> Result<PixelFrames, PipelineError> {
+    pub fn process<C: Deref<Target = [u8]>>(
+        &self,
+        frames: &[ImageBuffer<Rgba<u8>, C>],
+    ) -> Result<PixelFrames, PipelineError> {
+        self.process_views(&frames.iter().map(view).collect::<Vec<_>>())
+    }
+
+    /// [`Pipeline::process`] on views, compiled once whatever the callers' containers.
+    fn process_views(&self, frames: &[RgbaView<'_>]) -> Result<PixelFrames, PipelineError> {
         let settings = &self.settings;
         let first = frames.first().ok_or(PipelineError::NoFrames)?;
         let first_grid =
@@ -405,6 +416,6 @@ mod tests {
         ));
         let pipeline = PipelineBuilder::new().size(TargetSize::Exact(SpriteSize::new(64, 64))).build().unwrap();
         assert!(matches!(pipeline.process(&[RgbaImage::new(32, 32)]), Err(PipelineError::Grid { frame: 0, .. })));
-        assert!(matches!(pipeline.process(&[]), Err(PipelineError::NoFrames)));
+        assert!(matches!(pipeline.process::<Vec<u8>>(&[]), Err(PipelineError::NoFrames)));
     }
 }

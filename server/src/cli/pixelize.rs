@@ -11,7 +11,7 @@ use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize};
 use dgx_pixels_sprite::quantize::palette_from_image;
 use dgx_pixels_sprite::upscale::upscale_nearest;
 use dgx_pixels_sprite::write::{encode_png, write_atomic};
-use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, TargetSize, decode_bounded};
+use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, TargetSize, decode_bounded, decode_frame};
 
 /// Flags of `dgx-pixels pixelize`.
 #[derive(clap::Args)]
@@ -98,7 +98,7 @@ pub fn run(args: PixelizeArgs) -> anyhow::Result<()> {
         .build()?;
     let input = &args.input;
     let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let image = decode_bounded(&bytes, &limits).with_context(|| format!("{}", input.display()))?;
+    let image = decode_frame(&bytes, &limits).with_context(|| format!("{}", input.display()))?;
     let result = pipeline.process(&[image]).with_context(|| format!("{}", input.display()))?;
     let Some(sprite) = result.frames.first() else {
         bail!("{}: the pipeline returned no frame", input.display());

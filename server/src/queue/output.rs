@@ -8,7 +8,7 @@ use dgx_pixels_protocol::{
     SpriteMeta, SpriteSize, files::SPRITE_META_FORMAT,
 };
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
-use dgx_pixels_sprite::write::{WriteError, write_atomic, write_sprite_files};
+use dgx_pixels_sprite::write::{WriteError, encode_png, write_atomic, write_sprite_files};
 use dgx_pixels_sprite::{PipelineBuilder, PipelineError, TargetSize};
 use image::RgbaImage;
 
@@ -85,7 +85,7 @@ fn write_raw_frames(frames: &[RgbaImage], dir: &Path) -> Result<(), WriteError> 
     remove_stale_temp_files(&raw);
     for (index, frame) in frames.iter().enumerate() {
         let path = raw.join(format!("{index}.png"));
-        write_atomic(&path, &crate::png::encode_fast(frame)?).map_err(|source| WriteError::Io { path, source })?;
+        write_atomic(&path, &encode_png(frame)?).map_err(|source| WriteError::Io { path, source })?;
     }
     Ok(())
 }

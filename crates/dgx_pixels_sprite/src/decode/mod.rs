@@ -4,10 +4,16 @@
 //! be 100000×100000 pixels (40 GB as RGBA); [`decode_bounded`] refuses it from the header alone,
 //! and also hands the same limits to the decoder as an allocation cap.
 //!
-//! Colour and palette PNGs, what generators write, take a shorter path ([`png_rgba`]) straight to
+//! 8-bit RGB and RGBA PNGs, what generators write, take a faster path ([`png_rgba`]) straight to
 //! RGBA; every other image, and any damaged one, goes through the `image` crate's decoder.
+//! [`decode_frame`] also puts large images in huge pages ([`memory`]), for one-shot work such as
+//! the `pixelize` command where page faults are a large share of the run.
 
+mod memory;
 mod png_rgba;
+mod unfilter;
+
+pub use memory::{DecodedImage, PixelMemory, heap_image};
 
 use std::io::Cursor;
 
@@ -71,7 +77,23 @@ pub enum DecodeError {
 ///
 /// Use this, not `image::load_from_memory`, for any bytes that come from outside the process.
 pub fn decode_bounded(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbaImage, DecodeError> {
-    if let Some(decoded) = png_rgba::decode(bytes, limits) {
+    let image = decode_into(bytes, limits, false)?;
+    let (width, height) = image.dimensions();
+    Ok(RgbaImage::from_raw(width, height, image.into_raw().into_vec())
+        .expect("a decoded image's buffer holds its width x height pixels"))
+}
+
+/// [`decode_bounded`] for images that the pipeline reads once and drops: a large one is decoded
+/// into huge pages where the system offers them ([`PixelMemory`]), saving most of the page
+/// faults of a fresh buffer.
+pub fn decode_frame(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
+    decode_into(bytes, limits, true)
+}
+
+/// Decodes with the fast path when it applies, else the general decoder; `huge` as in
+/// [`PixelMemory::zeroed`].
+fn decode_into(bytes: &[u8], limits: &DecodeLimits, huge: bool) -> Result<DecodedImage, DecodeError> {
+    if let Some(decoded) = png_rgba::decode(bytes, limits, huge) {
         return decoded;
     }
     let reader = ImageReader::new(Cursor::new(bytes))
@@ -89,7 +111,7 @@ pub fn decode_bounded(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbaImage, 
     caps.max_alloc = Some(limits.max_pixels.saturating_mul(8));
     decoder.set_limits(caps).map_err(DecodeError::Malformed)?;
     let image = DynamicImage::from_decoder(decoder).map_err(DecodeError::Malformed)?;
-    Ok(image.into_rgba8())
+    Ok(heap_image(image.into_rgba8()))
 }
 
 /// Checks a declared size against `limits`; public so that callers holding only a header (or a

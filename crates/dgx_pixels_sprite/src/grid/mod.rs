@@ -12,7 +12,8 @@ pub mod profile;
 pub mod split;
 
 use dgx_pixels_protocol::SpriteSize;
-use image::RgbaImage;
+
+use crate::view::RgbaView;
 
 pub use period::AxisFit;
 pub use profile::EdgePeak;
@@ -124,7 +125,7 @@ pub enum GridError {
 ///
 /// An image with no regular grid (flat, or already true pixel art) gets one cell per pixel in
 /// auto mode, and equal cells with a given size.
-pub fn detect_grid(image: &RgbaImage, target: Option<SpriteSize>) -> Result<PixelGrid, GridError> {
+pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<PixelGrid, GridError> {
     let (width, height) = image.dimensions();
     if let Some(size) = target
         && (size.width == 0 || size.height == 0 || size.width > width || size.height > height)
@@ -154,7 +155,7 @@ pub fn detect_grid(image: &RgbaImage, target: Option<SpriteSize>) -> Result<Pixe
 
 /// One axis of [`detect_grid`], from its edge profile: `None` when the profile shows no grid
 /// (auto) or no edge to place the given count on.
-pub fn fit_axis_grid(image: &RgbaImage, axis: Axis, profile: &[f32], count: Option<u32>) -> Option<AxisGrid> {
+pub fn fit_axis_grid(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: Option<u32>) -> Option<AxisGrid> {
     let len = match axis {
         Axis::X => image.width(),
         Axis::Y => image.height(),
@@ -202,7 +203,10 @@ fn cell_count(fit: AxisFit, len: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use image::RgbaImage;
+
     use super::*;
+    use crate::view::view;
 
     #[test]
     fn counts_cells_with_cut_and_stretched_edges() {
@@ -216,7 +220,7 @@ mod tests {
     fn rejects_a_target_larger_than_the_image() {
         let image = RgbaImage::new(10, 10);
         assert!(matches!(
-            detect_grid(&image, Some(SpriteSize::new(11, 4))),
+            detect_grid(&view(&image), Some(SpriteSize::new(11, 4))),
             Err(GridError::SizeOutOfRange { target_width: 11, .. })
         ));
     }

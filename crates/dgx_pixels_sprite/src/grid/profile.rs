@@ -6,7 +6,7 @@
 //! boundaries while noise averages out. Only a bounded number of lines is read, so the cost
 //! stays near one pass over a sample of the image whatever its size.
 
-use image::RgbaImage;
+use crate::view::RgbaView;
 
 /// Lines (rows for the column profile, columns for the row profile) read at most per profile.
 const MAX_LINES: u32 = 384;
@@ -48,10 +48,10 @@ pub struct EdgeProfiles {
 /// a JPEG round trip leaves faint steps at, and next to, every block edge, which over a large
 /// image add up to a perfect 8-pixel comb that would outvote the real, sparser fake-pixel edges.
 /// Real edges at a non-integer period fall evenly on all positions and keep their shape.
-pub fn edge_profiles(image: &RgbaImage, suppress_codec_grid: bool) -> EdgeProfiles {
+pub fn edge_profiles(image: &RgbaView<'_>, suppress_codec_grid: bool) -> EdgeProfiles {
     let (width, height) = image.dimensions();
     let (w, h) = (width as usize, height as usize);
-    let raw = image.as_raw();
+    let raw: &[u8] = image.as_raw();
     let stride = w * 4;
     let mut columns = vec![0u32; w.saturating_sub(1)];
     let mut rows = vec![0u32; h.saturating_sub(1)];
@@ -162,7 +162,10 @@ fn subpixel_offset(profile: &[f32], i: usize) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use image::RgbaImage;
+
     use super::*;
+    use crate::view::view;
 
     #[test]
     fn finds_the_boundaries_of_stripes() {
@@ -173,7 +176,7 @@ mod tests {
                 4,
                 |x, _| if (x / 5) % 2 == 0 { [0, 0, 0, 255].into() } else { [200, 90, 40, 255].into() },
             );
-        let EdgeProfiles { columns, rows } = edge_profiles(&image, false);
+        let EdgeProfiles { columns, rows } = edge_profiles(&view(&image), false);
         assert!(rows.iter().all(|&v| v == 0.0));
         let positions: Vec<f32> = find_peaks(&columns).iter().map(|p| p.position).collect();
         assert_eq!(positions, vec![5.0, 10.0, 15.0]);

@@ -6,9 +6,8 @@
 //! consistently more than two equally sized patches inside one half do, the halves are separate
 //! pixels and the true period is half the detected one.
 
-use image::RgbaImage;
-
 use super::period::AxisFit;
+use crate::view::RgbaView;
 
 /// Lines (rows or columns) read at most.
 const MAX_LINES: u32 = 192;
@@ -32,7 +31,7 @@ pub enum Axis {
 /// The mean colour difference between the two halves of the cells of `fit`, over the mean
 /// difference between two patches inside the first half (patches of equal size, so noise
 /// weighs the same in both). About 1 for whole cells; clearly above for cells that are two.
-pub fn half_contrast(image: &RgbaImage, axis: Axis, fit: AxisFit) -> f32 {
+pub fn half_contrast(image: &RgbaView<'_>, axis: Axis, fit: AxisFit) -> f32 {
     let (width, height) = image.dimensions();
     let (len, lines) = match axis {
         Axis::X => (width, height),

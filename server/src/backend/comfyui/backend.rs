@@ -166,7 +166,7 @@ impl ComfyuiBackend {
         let image = Arc::clone(&source.image);
         async move {
             let mut plan = plan?;
-            let png = tokio::task::spawn_blocking(move || crate::png::encode_fast(&image))
+            let png = tokio::task::spawn_blocking(move || dgx_pixels_sprite::write::encode_png(&image))
                 .await
                 .map_err(|err| BackendError::Generation(format!("source image task stopped: {err}")))?
                 .map_err(|err| BackendError::Generation(format!("cannot encode the source image: {err}")))?;
