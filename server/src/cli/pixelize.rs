@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize};
+use dgx_pixels_sprite::decode::PixelMemory;
 use dgx_pixels_sprite::quantize::palette_from_image;
 use dgx_pixels_sprite::upscale::upscale_nearest;
 use dgx_pixels_sprite::write::{encode_png, write_atomic};
@@ -97,7 +98,7 @@ pub fn run(args: PixelizeArgs) -> anyhow::Result<()> {
         .trim(args.trim)
         .build()?;
     let input = &args.input;
-    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let bytes = PixelMemory::read_file(input).with_context(|| format!("cannot read {}", input.display()))?;
     let image = decode_frame(&bytes, &limits).with_context(|| format!("{}", input.display()))?;
     let result = pipeline.process(&[image]).with_context(|| format!("{}", input.display()))?;
     let Some(sprite) = result.frames.first() else {
