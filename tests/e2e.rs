@@ -1,17 +1,20 @@
 //! End-to-end tests of the Bevy plugin: headless Bevy apps (no window, no GPU) against the real
 //! server running in-process on a loopback port, with real files in a temporary project.
 //!
-//! - `util`: the server on port 0, a temporary project, a headless app, waiting helpers.
+//! - `util`: the server on port 0, a temporary project, headless apps (with or without the
+//!   panel), waiting helpers.
 //! - `loader`: `.pixels.ron` generation, the cache with the server stopped, edited requests,
 //!   a server that is down.
 //! - `hot_reload`: rewritten png + atlas pairs reach the game, image and layout in one frame.
 //! - `frames`: frames keep coming while the server hangs.
 //! - `deploy`: what `deploy_to_bevy` writes into a running game is hot-reloaded.
+//! - `remake`: the panel's Re-process (no new job) and Vary (an img2img job).
 
 mod e2e {
     mod deploy;
     mod frames;
     mod hot_reload;
     mod loader;
+    mod remake;
     pub mod util;
 }

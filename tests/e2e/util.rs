@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use bevy::asset::AssetPlugin;
 use bevy::image::{ImagePlugin, TextureAtlasPlugin};
+use bevy::input::InputPlugin;
 use bevy::prelude::*;
+use bevy::shader::Shader;
+use bevy::window::ExitCondition;
 use bevy_dgx_pixels::prelude::*;
 use dgx_pixels_server::{Config, Server};
 use tokio::sync::oneshot;
@@ -92,6 +95,29 @@ impl Project {
 /// A headless app (no window, no renderer) on `project`'s assets with the file watcher on and
 /// the plugin talking to `server`, without the panel.
 pub fn headless_app(project: &Project, server: PixelsServer) -> App {
+    let mut app = base_app(project);
+    app.add_plugins(DgxPixelsPlugin { server, panel: false, ..default() });
+    app
+}
+
+/// [`headless_app`] with the panel: nothing is drawn without a window, but its systems run
+/// the actions pushed onto `PanelState` and fill its queue and gallery as in the editor.
+pub fn headless_panel_app(project: &Project, server: PixelsServer) -> App {
+    let mut app = base_app(project);
+    // What the panel's egui plugin reads besides: keys, window and pointer messages (with no
+    // window opened), and its shader, registered as an asset whose collection the absent
+    // renderer would otherwise add.
+    app.add_plugins((
+        InputPlugin,
+        WindowPlugin { primary_window: None, exit_condition: ExitCondition::DontExit, ..default() },
+    ))
+    .init_asset::<Shader>()
+    .add_plugins(DgxPixelsPlugin { server, ..default() });
+    app
+}
+
+/// The headless app without the plugin.
+fn base_app(project: &Project) -> App {
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,
@@ -102,7 +128,6 @@ pub fn headless_app(project: &Project, server: PixelsServer) -> App {
         },
         ImagePlugin::default(),
         TextureAtlasPlugin,
-        DgxPixelsPlugin { server, panel: false, ..default() },
     ));
     app
 }

@@ -19,6 +19,7 @@ use dgx_pixels_sprite::write::{SpriteFiles, WriteError, write_atomic};
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 
+use crate::reprocess::{ReprocessError, reprocess};
 use crate::settings::PixelsServer;
 use crate::{DecodedSheet, SheetError, SheetFiles};
 
@@ -40,6 +41,17 @@ pub enum ConnectionCommand {
     },
     /// Cancel a queued or running job; its `Finished` event reports the cancellation.
     Cancel(JobId),
+    /// Make a finished job's sheet again from its raw frames with other sheet settings, without
+    /// generating (see [`crate::reprocess`]); answered with one [`ConnectionEvent::Finished`].
+    Reprocess {
+        /// The caller's number for this work, echoed in its event.
+        ticket: u64,
+        /// The job whose raw frames are used.
+        job: JobId,
+        /// Its sprite size, colours, palette, background and columns are applied; nothing else
+        /// of it is used.
+        request: GenerateRequest,
+    },
     /// Write a finished sheet as `dir/NAME.{png,atlas.ron,sprite.ron}`; answered with
     /// [`ConnectionEvent::Saved`].
     Save {
@@ -82,11 +94,12 @@ pub enum ConnectionEvent {
         /// Status, progress and queue position.
         progress: ProgressEvent,
     },
-    /// The job of `ticket` ended: its files, or why there are none.
+    /// The job (or re-processing) of `ticket` ended: its files, or why there are none.
     Finished {
         /// The caller's number.
         ticket: u64,
-        /// The completed job, its three files, and the files decoded (off the main thread).
+        /// The completed job whose frames the sheet holds (for a re-processing, the job whose
+        /// raw frames were used), its three files, and the files decoded (off the main thread).
         result: Result<(Box<Job>, SheetFiles, Box<DecodedSheet>), ConnectionError>,
     },
     /// A [`ConnectionCommand::Save`] ended.
@@ -120,6 +133,9 @@ pub enum ConnectionError {
     /// Writing the files failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// A job's raw frames did not become a sheet again.
+    #[error(transparent)]
+    Reprocess(#[from] ReprocessError),
     /// The connection thread is gone (the app is shutting down).
     #[error("the connection thread stopped")]
     Stopped,
@@ -261,7 +277,9 @@ async fn run_command(
             return send(match command {
                 ConnectionCommand::CheckHealth => ConnectionEvent::Health(Err(err)),
                 ConnectionCommand::ListStyles => ConnectionEvent::Styles(Err(err)),
-                ConnectionCommand::Generate { ticket, .. } => ConnectionEvent::Finished { ticket, result: Err(err) },
+                ConnectionCommand::Generate { ticket, .. } | ConnectionCommand::Reprocess { ticket, .. } => {
+                    ConnectionEvent::Finished { ticket, result: Err(err) }
+                }
                 _ => return,
             });
         }
@@ -275,6 +293,11 @@ async fn run_command(
                 let sheet = files.decode()?;
                 Ok((Box::new(job), files, Box::new(sheet)))
             });
+            send(ConnectionEvent::Finished { ticket, result });
+        }
+        ConnectionCommand::Reprocess { ticket, job, request } => {
+            let result = reprocess(&client, &job, request).await;
+            let result = result.map(|(job, files, sheet)| (Box::new(job), files, Box::new(sheet)));
             send(ConnectionEvent::Finished { ticket, result });
         }
         ConnectionCommand::Cancel(job_id) => {

@@ -13,7 +13,8 @@
 //! - **Display and animation**: [`PixelsSprite`] shows a sheet on an entity's `Sprite`;
 //!   [`PixelsAnimation`] plays it by its `.sprite.ron` tags and durations.
 //! - **Panel** (`panel` feature, on by default): an egui window to generate, preview, apply and
-//!   save sprites while the game runs; toggled with [`DgxPixelsPlugin::panel_key`].
+//!   save sprites while the game runs, vary one (img2img) or re-process it at another size or
+//!   palette without generating again; toggled with [`DgxPixelsPlugin::panel_key`].
 //! - **Embedded server** (`embedded-server` feature): [`PixelsServer::Embedded`] runs the server
 //!   in-process on loopback with the procedural backend, so everything works offline.
 //!
@@ -38,8 +39,9 @@
 //!
 //! # Layout
 //! [`settings`] (server choice, runtime settings), [`connection`] (the background thread),
-//! `loader/` (the four loaders), `sheet` (the asset types and file decoding), `display`,
-//! `animation`, `hot_reload`, `panel/` and `embedded_server`.
+//! [`reprocess`] (a job's sheet made again from its raw frames), `loader/` (the four loaders),
+//! `sheet` (the asset types and file decoding), `display`, `animation`, `hot_reload`, `panel/`
+//! and `embedded_server`.
 
 mod animation;
 pub mod connection;
@@ -52,6 +54,7 @@ mod loader;
 #[cfg(feature = "panel")]
 pub mod panel;
 mod plugin;
+pub mod reprocess;
 pub mod settings;
 mod sheet;
 

@@ -1,11 +1,14 @@
 //! The editor panel (bevy_egui): generate a sheet, follow it in the queue, preview it, Apply it
-//! onto a sprite entity while the game runs, Save it under a name.
+//! onto a sprite entity while the game runs, Save it under a name, Vary it (a new job redrawing
+//! one of its frames) or Re-process it (its job's raw frames at other sheet settings, no
+//! generation).
 //!
 //! The sections are plain structs over [`PanelState`] (testable without a window); the Bevy
 //! systems here only draw them, poll the [`Connection`] and carry out the recorded actions.
 
 mod preview;
 mod queue;
+mod remake;
 mod request_form;
 mod state;
 mod widgets;
@@ -18,13 +21,16 @@ use bevy_image::{Image, TextureAtlasLayout};
 use bevy_input::{ButtonInput, keyboard::KeyCode};
 use bevy_sprite::Sprite;
 use bevy_time::{Time, Timer, TimerMode};
-use dgx_pixels_protocol::{AtlasRect, JobStatus};
+use dgx_pixels_protocol::{AtlasRect, GenerateRequest, JobStatus};
 
 pub use preview::Gallery;
 pub use queue::JobQueue;
+pub use remake::Remake;
 pub use request_form::RequestForm;
-pub use state::{GalleryItem, JobState, PanelAction, PanelInputs, PanelState, QueuedJob, ServerStatus};
-pub use widgets::{next_seed, pixel_image_ui, seed_ui};
+pub use state::{
+    DEFAULT_DENOISE, GalleryItem, JobState, PanelAction, PanelInputs, PanelState, QueuedJob, ServerStatus,
+};
+pub use widgets::{frame_picker_ui, next_seed, pixel_image_ui, seed_ui};
 
 use crate::connection::{Connection, ConnectionCommand, ConnectionEvent};
 use crate::{DecodedSheet, DgxPixelsSettings, DgxPixelsSystems, GeneratedSprite, PixelsSprite, SpriteMetadata};
@@ -148,7 +154,7 @@ pub fn poll_connection(
                     };
                 }
             }
-            ConnectionEvent::Finished { ticket, result: Ok((_, files, sheet)) } => {
+            ConnectionEvent::Finished { ticket, result: Ok((job, files, sheet)) } => {
                 let DecodedSheet { image, layout, meta } = *sheet;
                 let frames = layout
                     .textures
@@ -166,6 +172,7 @@ pub fn poll_connection(
                 let sprite = sprites.add(sprite);
                 state.gallery.push(GalleryItem {
                     ticket,
+                    job_id: job.id,
                     sprite,
                     files,
                     meta,
@@ -222,10 +229,11 @@ pub fn show_panel(ctx: &egui::Context, state: &mut PanelState) {
             Gallery {
                 items: &state.gallery,
                 selected: &mut state.selected,
+                paused_frame: &mut state.paused_frame,
                 targets: &state.targets,
                 target: &mut state.target,
                 zoom: &mut state.zoom,
-                save_name: &mut state.inputs.save_name,
+                inputs: &mut state.inputs,
                 actions: &mut state.actions,
             }
             .ui(ui);
@@ -236,8 +244,8 @@ pub fn show_panel(ctx: &egui::Context, state: &mut PanelState) {
     });
 }
 
-/// Carries out the recorded actions: sends jobs and cancels, applies sheets to the target entity
-/// (image and layout in one component), asks for saves.
+/// Carries out the recorded actions: sends jobs, re-processings and cancels, applies sheets to
+/// the target entity (image and layout in one component), asks for saves.
 pub fn run_panel_actions(
     mut commands: Commands,
     mut state: ResMut<PanelState>,
@@ -247,22 +255,22 @@ pub fn run_panel_actions(
     for action in std::mem::take(&mut state.actions) {
         match action {
             PanelAction::Generate => {
-                state.last_ticket += 1;
-                let ticket = state.last_ticket;
                 let request = state.inputs.to_request();
-                if let Err(err) = request.validate() {
-                    state.tell(format!("not sent: {err}"));
-                    continue;
-                }
-                state.jobs.push(QueuedJob {
-                    ticket,
-                    job_id: None,
-                    prompt: request.prompt.clone(),
-                    state: JobState::Sending,
-                });
-                connection.send(ConnectionCommand::Generate { ticket, request });
-                let path = settings.output_folder.join(PANEL_INPUTS_FILE);
-                connection.send(ConnectionCommand::WriteFile { path, bytes: state.inputs.to_ron().into_bytes() });
+                send_job(&mut state, &connection, &settings, request);
+            }
+            PanelAction::Vary(source) => {
+                let request = state.inputs.vary_request(source);
+                send_job(&mut state, &connection, &settings, request);
+            }
+            PanelAction::Reprocess(ticket) => {
+                let Some(item) = state.item(ticket) else { continue };
+                let (job, request) = (item.job_id.clone(), state.inputs.sheet_request(item.meta.frames));
+                let prompt = item.meta.provenance.as_ref().map_or_else(|| format!("#{ticket}"), |p| p.prompt.clone());
+                let ticket = state.next_ticket();
+                let label = format!("re-process: {prompt}");
+                state.jobs.push(QueuedJob { ticket, job_id: None, prompt: label, state: JobState::Processing });
+                connection.send(ConnectionCommand::Reprocess { ticket, job, request });
+                remember_inputs(&state, &connection, &settings);
             }
             PanelAction::Cancel(ticket) => match state.job_mut(ticket).and_then(|job| job.job_id.clone()) {
                 Some(job_id) => connection.send(ConnectionCommand::Cancel(job_id)),
@@ -287,6 +295,23 @@ pub fn run_panel_actions(
             }
         }
     }
+}
+
+/// Queues `request` as a new job, or tells why it cannot be sent.
+fn send_job(state: &mut PanelState, connection: &Connection, settings: &DgxPixelsSettings, request: GenerateRequest) {
+    if let Err(err) = request.validate() {
+        return state.tell(format!("not sent: {err}"));
+    }
+    let ticket = state.next_ticket();
+    state.jobs.push(QueuedJob { ticket, job_id: None, prompt: request.prompt.clone(), state: JobState::Sending });
+    connection.send(ConnectionCommand::Generate { ticket, request });
+    remember_inputs(state, connection, settings);
+}
+
+/// Writes the inputs beside the saved sprites, so the next run starts from them.
+fn remember_inputs(state: &PanelState, connection: &Connection, settings: &DgxPixelsSettings) {
+    let path = settings.output_folder.join(PANEL_INPUTS_FILE);
+    connection.send(ConnectionCommand::WriteFile { path, bytes: state.inputs.to_ron().into_bytes() });
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! The gallery: thumbnails of finished sheets, an animated preview of the selected one at a
-//! whole-number zoom, and Apply (onto a sprite entity) and Save (under a name).
+//! whole-number zoom (paused on a frame when asked), Apply (onto a sprite entity) and Save
+//! (under a name), and the [`Remake`] buttons.
 
 use bevy_ecs::entity::Entity;
 use bevy_egui::egui::{self, ComboBox, Slider, TextEdit};
 use dgx_pixels_protocol::AtlasRect;
 
-use super::state::{GalleryItem, PanelAction};
-use super::widgets::pixel_image_ui;
+use super::remake::Remake;
+use super::state::{GalleryItem, PanelAction, PanelInputs};
+use super::widgets::{frame_picker_ui, pixel_image_ui};
 use crate::frame_at;
 
 /// The gallery section.
@@ -15,22 +17,24 @@ pub struct Gallery<'a> {
     pub items: &'a [GalleryItem],
     /// The ticket shown in the preview.
     pub selected: &'a mut Option<u64>,
+    /// The frame the preview is paused on; `None` while it plays.
+    pub paused_frame: &'a mut Option<u32>,
     /// Entities Apply can target, with labels.
     pub targets: &'a [(Entity, String)],
     /// The entity Apply targets.
     pub target: &'a mut Option<Entity>,
     /// Preview zoom.
     pub zoom: &'a mut u32,
-    /// Name Save writes under.
-    pub save_name: &'a mut String,
-    /// Where Apply and Save are recorded.
+    /// The form's inputs: Save's name, Vary's request and denoise, Re-process's settings.
+    pub inputs: &'a mut PanelInputs,
+    /// Where Apply, Save, Vary and Re-process are recorded.
     pub actions: &'a mut Vec<PanelAction>,
 }
 
 impl Gallery<'_> {
     /// Draws thumbnails, then the preview and its buttons.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        let Self { items, selected, targets, target, zoom, save_name, actions } = self;
+        let Self { items, selected, paused_frame, targets, target, zoom, inputs, actions } = self;
         if items.is_empty() {
             ui.weak("Finished sheets appear here.");
             return;
@@ -55,14 +59,20 @@ impl Gallery<'_> {
         });
         let Some(item) = selected.and_then(|ticket| items.iter().find(|item| item.ticket == ticket)) else { return };
         ui.add(Slider::new(*zoom, 1..=8).text("zoom"));
+        let last = u32::try_from(item.frames.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        let elapsed_ms = (ui.input(|input| input.time) * 1000.0) as u64;
+        let shown = paused_frame.unwrap_or_else(|| frame_at(&item.meta, None, elapsed_ms)).min(last);
         if let Some(texture) = item.texture {
-            let elapsed_ms = (ui.input(|input| input.time) * 1000.0) as u64;
-            let index = frame_at(&item.meta, None, elapsed_ms) as usize;
-            if let Some(frame) = item.frames.get(index) {
+            if let Some(frame) = item.frames.get(shown as usize) {
                 let (size, uv) = frame_uv(item.sheet_size, frame);
                 pixel_image_ui(ui, texture, size, **zoom, uv);
             }
-            ui.ctx().request_repaint();
+            if paused_frame.is_none() {
+                ui.ctx().request_repaint();
+            }
+        }
+        if last > 0 {
+            frame_picker_ui(ui, paused_frame, shown, last);
         }
         let seed = item.meta.provenance.as_ref().map(|p| p.seed.to_string()).unwrap_or_default();
         ui.weak(format!(
@@ -81,12 +91,13 @@ impl Gallery<'_> {
             }
         });
         ui.horizontal(|ui| {
-            ui.add(TextEdit::singleline(*save_name).desired_width(120.0));
-            let valid = dgx_pixels_protocol::limits::check_name("name", save_name).is_ok();
+            ui.add(TextEdit::singleline(&mut inputs.save_name).desired_width(120.0));
+            let valid = dgx_pixels_protocol::limits::check_name("name", &inputs.save_name).is_ok();
             if ui.add_enabled(valid, egui::Button::new("Save")).clicked() {
                 actions.push(PanelAction::Save(item.ticket));
             }
         });
+        Remake { item, frame: shown, inputs, actions }.ui(ui);
     }
 }
 

@@ -1,4 +1,5 @@
-//! The job queue: each job's prompt, live progress and a Cancel button.
+//! The job queue: each job's prompt, live progress and a Cancel button; re-processings (local
+//! work, nothing to cancel) show there too.
 
 use bevy_egui::egui::{self, ProgressBar};
 
@@ -25,11 +26,13 @@ impl JobQueue<'_> {
                     JobState::Sending => (0.0, "sending".to_owned()),
                     JobState::Queued(ahead) => (0.0, format!("queued, {ahead} ahead")),
                     JobState::Running(progress) => (*progress, format!("{:.0} %", progress * 100.0)),
+                    JobState::Processing => (0.0, "re-processing".to_owned()),
                     JobState::Done => (1.0, "done".to_owned()),
                     JobState::Failed(why) => (0.0, why.clone()),
                 };
                 ui.label(truncate(&job.prompt, 24));
-                ui.add(ProgressBar::new(fraction).text(text).desired_width(160.0));
+                let busy = job.state == JobState::Processing;
+                ui.add(ProgressBar::new(fraction).text(text).desired_width(160.0).animate(busy));
                 let live = matches!(job.state, JobState::Sending | JobState::Queued(_) | JobState::Running(_));
                 if live && ui.button("Cancel").clicked() {
                     actions.push(PanelAction::Cancel(job.ticket));

@@ -33,6 +33,7 @@ impl RequestForm<'_> {
             seed_locked,
             seed,
             background,
+            denoise: _,
             save_name: _,
         } = inputs;
         ui.label("Prompt");

@@ -2,13 +2,18 @@
 
 use bevy_asset::Handle;
 use bevy_ecs::prelude::*;
-use dgx_pixels_protocol::{AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, SpriteMeta, SpriteSize};
+use dgx_pixels_protocol::{
+    AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, SourceImage, SpriteMeta, SpriteSize,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{GeneratedSprite, SheetFiles};
 
+/// Vary's denoise until the user moves the slider: the server's own default for img2img.
+pub const DEFAULT_DENOISE: f32 = 0.6;
+
 /// What the user typed and picked: remembered across runs (written as RON beside the saved
-/// sprites whenever Generate is pressed, read back when the panel starts).
+/// sprites whenever Generate, Vary or Re-process is pressed, read back when the panel starts).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PanelInputs {
@@ -34,6 +39,8 @@ pub struct PanelInputs {
     pub seed: u64,
     /// Remove (`Transparent`) or keep the backdrop.
     pub background: Background,
+    /// How much of the source frame Vary redraws, 0.05..=1.0 (1.0 ignores it).
+    pub denoise: f32,
     /// Asset name the Save button writes.
     pub save_name: String,
 }
@@ -52,6 +59,7 @@ impl Default for PanelInputs {
             seed_locked: false,
             seed: 1,
             background: Background::Transparent,
+            denoise: DEFAULT_DENOISE,
             save_name: "sprite".to_owned(),
         }
     }
@@ -71,6 +79,18 @@ impl PanelInputs {
         request.seed = self.seed_locked.then_some(self.seed);
         request.background = self.background;
         request
+    }
+
+    /// The request of Vary: these inputs' request, redrawing `source` by [`Self::denoise`].
+    pub fn vary_request(&self, source: SourceImage) -> GenerateRequest {
+        GenerateRequest { source: Some(source), denoise: Some(self.denoise), ..self.to_request() }
+    }
+
+    /// The request whose sheet settings (size, colours, palette, background, columns) Re-process
+    /// applies to a sheet of `frames` frames: the columns are clamped to its frames, not to the
+    /// form's.
+    pub fn sheet_request(&self, frames: u32) -> GenerateRequest {
+        Self { frames, ..self.clone() }.to_request()
     }
 
     /// Reads inputs written by [`Self::to_ron`]; defaults for anything missing or unreadable.
@@ -107,6 +127,8 @@ pub enum JobState {
     Running(f32),
     /// Ended well; its sheet is in the gallery.
     Done,
+    /// Being re-processed from its job's raw frames, on this machine (nothing to cancel).
+    Processing,
     /// Failed or cancelled: why.
     Failed(String),
 }
@@ -129,6 +151,9 @@ pub struct QueuedJob {
 pub struct GalleryItem {
     /// The job's ticket.
     pub ticket: u64,
+    /// The server's job whose frames the sheet holds (for a re-processed sheet, the job whose
+    /// raw frames it was made from): Vary's source and Re-process's input.
+    pub job_id: JobId,
     /// The sprite, as assets (Apply puts this handle on the target).
     pub sprite: Handle<GeneratedSprite>,
     /// The raw files, for Save.
@@ -154,6 +179,11 @@ pub enum PanelAction {
     Apply(u64),
     /// Write gallery item `ticket` under the save name.
     Save(u64),
+    /// Send the current inputs as a new job that redraws this frame of a finished job.
+    Vary(SourceImage),
+    /// Make gallery item `ticket`'s sheet again from its job's raw frames with the current
+    /// size, colours, palette, background and columns, without generating.
+    Reprocess(u64),
     /// Ask the server's health and styles again.
     Refresh,
 }
@@ -173,6 +203,8 @@ pub struct PanelState {
     pub gallery: Vec<GalleryItem>,
     /// The gallery item shown in the preview.
     pub selected: Option<u64>,
+    /// The frame the preview is paused on; `None` while it plays the animation.
+    pub paused_frame: Option<u32>,
     /// Sprite entities Apply can target, with a label each.
     pub targets: Vec<(Entity, String)>,
     /// The entity Apply targets.
@@ -198,6 +230,12 @@ impl PanelState {
     /// The gallery item of `ticket`.
     pub fn item(&self, ticket: u64) -> Option<&GalleryItem> {
         self.gallery.iter().find(|item| item.ticket == ticket)
+    }
+
+    /// A new ticket for a job or a re-processing.
+    pub fn next_ticket(&mut self) -> u64 {
+        self.last_ticket += 1;
+        self.last_ticket
     }
 
     /// The job of `ticket`.
@@ -227,5 +265,21 @@ mod tests {
         assert_eq!(request.columns, Some(4));
         assert_eq!(PanelInputs::from_ron(&inputs.to_ron()), inputs);
         assert_eq!(PanelInputs::from_ron("not ron"), PanelInputs::default());
+    }
+
+    /// Vary's request is the form's with a source and the slider's denoise; Re-process's takes
+    /// the sheet's frame count, so the columns are clamped to it; older input files, without a
+    /// denoise, get the server's default.
+    #[test]
+    fn vary_and_reprocess_requests_follow_the_form() {
+        let inputs = PanelInputs { prompt: "slime".into(), denoise: 0.35, columns: 3, frames: 2, ..Default::default() };
+        let source = SourceImage { job: JobId("abc".into()), frame: 2 };
+        let vary = inputs.vary_request(source.clone());
+        vary.validate().unwrap();
+        assert_eq!((vary.source, vary.denoise), (Some(source), Some(0.35)));
+        assert_eq!(GenerateRequest { source: None, denoise: None, ..vary }, inputs.to_request());
+        let sheet = inputs.sheet_request(4);
+        assert_eq!((sheet.frames, sheet.columns, sheet.sprite), (4, Some(3), inputs.to_request().sprite));
+        assert_eq!(PanelInputs::from_ron("(prompt: \"x\")").denoise, DEFAULT_DENOISE);
     }
 }

@@ -2,8 +2,9 @@
 
 use bevy_asset::Handle;
 use bevy_ecs::entity::Entity;
+use bevy_egui::egui::Key;
 use bevy_egui::egui::accesskit::Role;
-use dgx_pixels_protocol::{AtlasRect, JobId, SpriteMeta};
+use dgx_pixels_protocol::{AtlasRect, JobId, SourceImage, SpriteMeta};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
@@ -56,60 +57,131 @@ fn queue_shows_progress_and_cancels_live_jobs() {
     assert_eq!(harness.state(), &vec![PanelAction::Cancel(2)]);
 }
 
-/// A gallery item can be applied to the chosen sprite and saved under a valid name; Save is
-/// refused for a name that could be a path.
-#[test]
-fn gallery_records_apply_and_save() {
-    let meta = SpriteMeta::from_ron(
-        "(format: 1, name: \"x\", frame_size: (width: 8, height: 8), frames: 1, columns: 1, \
-         frame_durations_ms: [100], tags: [], pivot: (0.5, 0.5), palette: [], provenance: None)",
-    )
+/// A finished item of `frames` 8×8 frames in one row, of job `job-TICKET`.
+fn gallery_item(ticket: u64, frames: u32) -> GalleryItem {
+    let meta = SpriteMeta::from_ron(&format!(
+        "(format: 1, name: \"x\", frame_size: (width: 8, height: 8), frames: {frames}, columns: {frames}, \
+         frame_durations_ms: {:?}, tags: [], pivot: (0.5, 0.5), palette: [], provenance: None)",
+        vec![100; frames as usize]
+    ))
     .unwrap();
-    let items = vec![GalleryItem {
-        ticket: 7,
+    GalleryItem {
+        ticket,
+        job_id: JobId(format!("job-{ticket}")),
         sprite: Handle::default(),
         files: Default::default(),
         meta,
-        sheet_size: (8, 8),
-        frames: vec![AtlasRect { min: (0, 0), max: (8, 8) }],
+        sheet_size: (8 * frames, 8),
+        frames: (0..frames).map(|i| AtlasRect { min: (i * 8, 0), max: (i * 8 + 8, 8) }).collect(),
         texture: None,
-    }];
-    let hero = Entity::PLACEHOLDER;
-    let targets = vec![(hero, "hero".to_owned())];
-    struct Ui {
-        selected: Option<u64>,
-        target: Option<Entity>,
-        zoom: u32,
-        name: String,
-        actions: Vec<PanelAction>,
     }
-    let state = Ui { selected: Some(7), target: Some(hero), zoom: 4, name: "knight".into(), actions: vec![] };
-    let mut harness = Harness::new_ui_state(
-        move |ui, state: &mut Ui| {
+}
+
+/// What the gallery edits, outside it.
+struct GalleryUi {
+    selected: Option<u64>,
+    paused_frame: Option<u32>,
+    target: Option<Entity>,
+    zoom: u32,
+    inputs: PanelInputs,
+    actions: Vec<PanelAction>,
+}
+
+/// The gallery over `items` with `state`, targeting one sprite called "hero".
+fn gallery_harness(items: Vec<GalleryItem>, state: GalleryUi) -> Harness<'static, GalleryUi> {
+    let targets = vec![(Entity::PLACEHOLDER, "hero".to_owned())];
+    Harness::new_ui_state(
+        move |ui, state: &mut GalleryUi| {
             Gallery {
                 items: &items,
                 selected: &mut state.selected,
+                paused_frame: &mut state.paused_frame,
                 targets: &targets,
                 target: &mut state.target,
                 zoom: &mut state.zoom,
-                save_name: &mut state.name,
+                inputs: &mut state.inputs,
                 actions: &mut state.actions,
             }
             .ui(ui);
         },
         state,
-    );
+    )
+}
+
+/// A gallery item can be applied to the chosen sprite and saved under a valid name; Save is
+/// refused for a name that could be a path.
+#[test]
+fn gallery_records_apply_and_save() {
+    let inputs = PanelInputs { save_name: "knight".into(), ..PanelInputs::default() };
+    let state = GalleryUi {
+        selected: Some(7),
+        paused_frame: None,
+        target: Some(Entity::PLACEHOLDER),
+        zoom: 4,
+        inputs,
+        actions: vec![],
+    };
+    let mut harness = gallery_harness(vec![gallery_item(7, 1)], state);
     harness.get_by_label("Apply").click();
     harness.run();
     harness.get_by_label("Save").click();
     harness.run();
     assert_eq!(harness.state().actions, vec![PanelAction::Apply(7), PanelAction::Save(7)]);
 
-    harness.state_mut().name = "../escape".into();
+    harness.state_mut().inputs.save_name = "../escape".into();
     harness.run();
     harness.get_by_label("Save").click();
     harness.run();
     assert_eq!(harness.state().actions.len(), 2, "Save is disabled for a bad name");
+}
+
+/// Vary records the selected item's job and the frame the preview shows (picked on the frame
+/// slider), and the request it sends carries them and the denoise slider's value; Re-process
+/// records the item. Vary waits for a prompt; with nothing selected neither button is there.
+#[test]
+fn gallery_records_vary_and_reprocess() {
+    let state = GalleryUi {
+        selected: Some(3),
+        paused_frame: Some(1),
+        target: None,
+        zoom: 4,
+        inputs: PanelInputs::default(),
+        actions: vec![],
+    };
+    let mut harness = gallery_harness(vec![gallery_item(2, 1), gallery_item(3, 4)], state);
+    harness.get_by_label("Vary").click();
+    harness.run();
+    assert!(harness.state().actions.is_empty(), "Vary is disabled without a prompt");
+    harness.state_mut().inputs.prompt = "slime, bouncing".into();
+    harness.run();
+
+    harness.get_by_role_and_label(Role::Slider, "frame").focus();
+    harness.run();
+    harness.key_press(Key::ArrowRight);
+    harness.run();
+    harness.get_by_role_and_label(Role::Slider, "denoise").focus();
+    harness.run();
+    for _ in 0..3 {
+        harness.key_press(Key::ArrowLeft);
+        harness.run();
+    }
+    harness.get_by_label("Vary").click();
+    harness.run();
+    harness.get_by_label("Re-process").click();
+    harness.run();
+
+    let GalleryUi { inputs, actions, paused_frame, .. } = harness.state();
+    assert_eq!(*paused_frame, Some(2), "moving the frame slider pauses on that frame");
+    assert!((inputs.denoise - 0.45).abs() < 1e-4, "denoise {}", inputs.denoise);
+    let source = SourceImage { job: JobId("job-3".into()), frame: 2 };
+    assert_eq!(actions, &vec![PanelAction::Vary(source.clone()), PanelAction::Reprocess(3)]);
+    let request = inputs.vary_request(source.clone());
+    request.validate().unwrap();
+    assert_eq!((request.source, request.denoise), (Some(source), Some(inputs.denoise)));
+
+    harness.state_mut().selected = None;
+    harness.run();
+    assert!(harness.query_by_label("Vary").is_none() && harness.query_by_label("Re-process").is_none());
 }
 
 /// Benchmark, run by `scripts/bench_plugin.sh`: the CPU cost of one panel frame (layout, shapes
@@ -130,6 +202,7 @@ fn bench_panel_frame() {
     for ticket in 1..=12 {
         state.gallery.push(GalleryItem {
             ticket,
+            job_id: JobId(format!("job-{ticket}")),
             sprite: Handle::default(),
             files: Default::default(),
             meta: meta.clone(),

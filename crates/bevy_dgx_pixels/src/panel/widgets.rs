@@ -1,6 +1,6 @@
 //! Small widgets of the panel.
 
-use bevy_egui::egui::{self, DragValue, Response, Ui};
+use bevy_egui::egui::{self, DragValue, Response, Slider, Ui};
 
 /// The seed control: a lock toggle and the value, editable only while locked (an unlocked seed
 /// is the server's pick, new each time).
@@ -10,6 +10,23 @@ pub fn seed_ui(ui: &mut Ui, locked: &mut bool, seed: &mut u64) -> Response {
         ui.add_enabled(*locked, DragValue::new(seed));
         if ui.add_enabled(*locked, egui::Button::new("🎲")).on_hover_text("new seed").clicked() {
             *seed = next_seed(*seed);
+        }
+    })
+    .response
+}
+
+/// The preview's frame control: Pause (on the frame `shown` now) or Play, and a slider over the
+/// frames `0..=last` that pauses on the frame it is moved to, so a frame can be looked at, and
+/// picked for Vary, however fast the animation runs.
+pub fn frame_picker_ui(ui: &mut Ui, paused: &mut Option<u32>, shown: u32, last: u32) -> Response {
+    ui.horizontal(|ui| {
+        let toggle = if paused.is_some() { "Play" } else { "Pause" };
+        if ui.button(toggle).clicked() {
+            *paused = if paused.is_some() { None } else { Some(shown) };
+        }
+        let mut frame = shown;
+        if ui.add(Slider::new(&mut frame, 0..=last).text("frame")).changed() {
+            *paused = Some(frame);
         }
     })
     .response
