@@ -9,6 +9,7 @@
 //! [`decode_frame`] also puts large images in huge pages ([`memory`]), for one-shot work such as
 //! the `pixelize` command where page faults are a large share of the run.
 
+mod inflate;
 mod memory;
 mod png_rgba;
 mod unfilter;
