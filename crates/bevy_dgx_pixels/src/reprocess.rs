@@ -12,7 +12,7 @@ use dgx_pixels_client::{Client, ClientError};
 use dgx_pixels_protocol::{GenerateRequest, Job, JobId, Palette, PaletteSpec, SpriteMeta};
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
 use dgx_pixels_sprite::write::{WriteError, encode_png};
-use dgx_pixels_sprite::{DecodeError, DecodeLimits, PipelineBuilder, PipelineError, TargetSize, decode_bounded};
+use dgx_pixels_sprite::{DecodeError, DecodeLimits, PipelineBuilder, PipelineError, decode_bounded};
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::connection::ConnectionError;
@@ -102,25 +102,17 @@ pub fn rebuild(
     meta: SpriteMeta,
     seed: u64,
 ) -> Result<SheetFiles, ReprocessError> {
-    let palette = match &request.palette {
-        Some(PaletteSpec::Preset(name)) => {
-            Some(Palette::preset(name).ok_or_else(|| ReprocessError::UnknownPalette(name.clone()))?)
-        }
-        Some(spec @ PaletteSpec::Colors(_)) => spec.resolve(),
-        None => None,
-    };
+    if let Some(PaletteSpec::Preset(name)) = &request.palette
+        && Palette::preset(name).is_none()
+    {
+        return Err(ReprocessError::UnknownPalette(name.clone()));
+    }
     let limits = DecodeLimits::default();
     let frames = (0..)
         .zip(raw)
         .map(|(frame, bytes)| decode_bounded(bytes, &limits).map_err(|source| ReprocessError::Decode { frame, source }))
         .collect::<Result<Vec<_>, _>>()?;
-    let pipeline = PipelineBuilder::new()
-        .size(TargetSize::Exact(request.sprite))
-        .colors(request.colors)
-        .palette(palette)
-        .background(request.background)
-        .seed(seed)
-        .build()?;
+    let pipeline = PipelineBuilder::for_request(request, seed).build()?;
     let pixels = pipeline.process(&frames)?;
     let count = u32::try_from(frames.len()).unwrap_or(u32::MAX);
     let columns = GenerateRequest { frames: count, ..request.clone() }.sheet_columns().clamp(1, count.max(1));

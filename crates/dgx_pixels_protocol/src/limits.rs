@@ -35,6 +35,9 @@ pub const STYLE_MAX_CHARS: usize = 128;
 /// How much of a source image an img2img job redraws: above 0, since nothing redrawn is a copy,
 /// up to 1, where the source is ignored.
 pub const DENOISE: RangeInclusive<f32> = 0.05..=1.0;
+/// The denoise of an img2img job whose request does not say: enough to give a visible variation
+/// that keeps the source's layout and colours. Clients show it as their starting value.
+pub const DEFAULT_DENOISE: f32 = 0.6;
 
 /// A request field that is out of its range or malformed.
 ///

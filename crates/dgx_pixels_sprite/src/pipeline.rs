@@ -7,7 +7,7 @@
 
 use std::ops::Deref;
 
-use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize, limits};
+use dgx_pixels_protocol::{Background, GenerateRequest, Palette, PaletteSpec, Rgb, SpriteSize, limits};
 use image::{ImageBuffer, Rgba, RgbaImage};
 
 use crate::background::{BackgroundOptions, apply_mask, find_backdrop};
@@ -157,6 +157,21 @@ impl PipelineBuilder {
     pub fn seed(&mut self, seed: u64) -> &mut Self {
         self.seed = seed;
         self
+    }
+
+    /// The settings a generate request asks for (sprite size, colours, palette, background),
+    /// with `seed` for the palette fit: what the server runs on a job's frames, and what a client
+    /// re-processing those frames must run to match it. A palette preset this build does not
+    /// know is left out; `GenerateRequest::validate` refuses those.
+    pub fn for_request(request: &GenerateRequest, seed: u64) -> Self {
+        let mut builder = Self::new();
+        builder
+            .size(TargetSize::Exact(request.sprite))
+            .colors(request.colors)
+            .palette(request.palette.as_ref().and_then(PaletteSpec::resolve))
+            .background(request.background)
+            .seed(seed);
+        builder
     }
 
     /// Checks the settings and builds the pipeline.

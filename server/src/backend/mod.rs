@@ -24,9 +24,7 @@ use dgx_pixels_protocol::{BackendKind, SpriteSize};
 use futures_util::future::BoxFuture;
 use image::RgbaImage;
 
-/// How much of a source image an img2img job redraws when its request does not say: enough to
-/// give a visible variation that keeps the source's layout and colours.
-pub const DEFAULT_DENOISE: f32 = 0.6;
+pub use dgx_pixels_protocol::limits::DEFAULT_DENOISE;
 
 /// What a backend is asked to draw: the request with the style applied and the seed chosen.
 #[derive(Clone, Debug, PartialEq)]

@@ -9,7 +9,7 @@ use dgx_pixels_protocol::{
 };
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
 use dgx_pixels_sprite::write::{WriteError, encode_png, write_atomic, write_sprite_files};
-use dgx_pixels_sprite::{PipelineBuilder, PipelineError, TargetSize};
+use dgx_pixels_sprite::{PipelineBuilder, PipelineError};
 use image::RgbaImage;
 
 use crate::job_files::{STEM, raw_dir};
@@ -110,14 +110,7 @@ fn pixelize_frames(
     seed: u64,
     frames: &[RgbaImage],
 ) -> Result<(Vec<RgbaImage>, Palette), PipelineError> {
-    let palette = request.palette.as_ref().and_then(|spec| spec.resolve());
-    let pipeline = PipelineBuilder::new()
-        .size(TargetSize::Exact(request.sprite))
-        .colors(request.colors)
-        .palette(palette)
-        .background(request.background)
-        .seed(seed)
-        .build()?;
+    let pipeline = PipelineBuilder::for_request(request, seed).build()?;
     let pixels = pipeline.process(frames)?;
     Ok((pixels.frames, pixels.palette))
 }

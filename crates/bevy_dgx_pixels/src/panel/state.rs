@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::{GeneratedSprite, SheetFiles};
 
 /// Vary's denoise until the user moves the slider: the server's own default for img2img.
-pub const DEFAULT_DENOISE: f32 = 0.6;
+pub use dgx_pixels_protocol::limits::DEFAULT_DENOISE;
 
 /// What the user typed and picked: remembered across runs (written as RON beside the saved
 /// sprites whenever Generate, Vary or Re-process is pressed, read back when the panel starts).
