@@ -8,12 +8,13 @@
 # PLAN=matrix (default): direct and server at 1024², 768², 512² (singles and 8-frame sheets).
 # PLAN=stream: single-frame jobs with different prompts, ComfyUI with our batch nodes
 #   (comfyui_nodes/dgx_pixels): direct one-prompt-per-image (16 queued) vs our server batching
-#   24 jobs, at 1024² and 512².
+#   24 jobs, at 1024² and 512² (STREAM_SIZES=768 for other canvas sides).
 # PLAN=interleave: first records the CI fixtures (previews on), then at 1024² only: direct,
 #   server (shipped PreviewImage templates), server with SaveImage templates (as the direct
 #   driver's workflow), direct again: so drift over the run shows.
 source scripts/gpu/common.sh
 PLAN=${PLAN:-matrix}
+STREAM_SIZES=${STREAM_SIZES:-1024,512}
 setup_python
 make_weights
 echo "== weights ready (t=$(el)s)"
@@ -46,7 +47,7 @@ if [ "$PLAN" = stream ]; then
 fi
 echo "== ComfyUI up (t=$(el)s); ComfyUI-direct driver ($DIRECT_PLAN)"
 timeout 280 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct.json" \
-  --plan $DIRECT_PLAN --label direct --budget-s 250
+  --plan $DIRECT_PLAN --label direct --budget-s 250 --sizes "$STREAM_SIZES"
 
 # serve DATA_DIR: our server on the ComfyUI above, with a style named like ComfyUI's LoRA (the
 # server only reads the file's name and sidecar).
@@ -83,7 +84,7 @@ PY
   timeout 60 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct_again.json" \
     --plan b1024_again --label direct_again --budget-s 60
 elif [ "$PLAN" = stream ]; then
-  timeout $(( 570 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_server.json" --sizes 1024,512 \
+  timeout $(( 570 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_server.json" --sizes "$STREAM_SIZES" \
     --singles 24 --sheets 0 --no-latency
   kill $SERVER
 else

@@ -28,6 +28,7 @@ P.add_argument("--ckpt", default="sdxl_random_fp16.safetensors")
 P.add_argument("--lora", default="lora_random_r64.safetensors")
 P.add_argument("--steps", type=int, default=30)
 P.add_argument("--budget-s", type=float, default=400.0, help="skip optional phases past this")
+P.add_argument("--sizes", default="1024,512", help="canvas sides of the stream plan")
 A = P.parse_args()
 CLIENT = str(uuid.uuid4())
 T_START = time.time()
@@ -369,8 +370,8 @@ def main():
         phase("b_1024_b8", sequential(1024, 1024, 8, 1, 3))
     elif A.plan == "stream":
         phase("cold_first_prompt", sequential(1024, 1024, 1, 0, 1))
-        phase("c_1024_16x_b1_queued", queued(1024, 1024, 1, 16))
-        phase("c_512_16x_b1_queued", queued(512, 512, 1, 16))
+        for size in map(int, A.sizes.split(",")):
+            phase("c_%d_16x_b1_queued" % size, queued(size, size, 1, 16))
     elif A.plan == "b1024_again":
         phase("b_1024_b8_again", sequential(1024, 1024, 8, 0, 3))
     elif A.plan == "full2":
