@@ -29,6 +29,9 @@ pub enum ApiError {
     /// 401: the bearer token is missing or wrong.
     #[error("missing or wrong bearer token")]
     Unauthorized,
+    /// 403: the request is refused whoever sends it (a browser page of another site).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such job, file or route.
     #[error("{0}")]
     NotFound(String),
@@ -76,6 +79,7 @@ impl ApiError {
         match self {
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,

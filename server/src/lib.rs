@@ -45,6 +45,7 @@ pub mod config;
 pub mod deploy;
 mod error;
 mod job_files;
+mod local_caller;
 mod mcp;
 mod models;
 mod queue;

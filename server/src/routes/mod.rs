@@ -1,8 +1,9 @@
 //! The HTTP API: [`router`] puts every route and layer together.
 //!
 //! Layers, outermost first: a `request` span per request (method, URI, matched route), the
-//! request timeout, logging of internal errors, the body size limit; the bearer-token check
-//! wraps every route but `/health`, MCP's `/mcp` included.
+//! request timeout, logging of internal errors, the body size limit, and without a token the
+//! refusal of web pages (`local_caller`); the bearer-token check wraps every route but
+//! `/health`, MCP's `/mcp` included.
 
 mod events;
 pub(crate) mod files;
@@ -50,6 +51,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .merge(api)
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(state.clone(), crate::local_caller::require_local_caller))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::map_response(log_internal_errors))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))

@@ -36,3 +36,35 @@ async fn token_required_off_loopback() {
     let server = Server::bind(Config { token: Some("t".into()), ..config }).await.unwrap();
     assert!(server.local_addr().ip().is_unspecified());
 }
+
+/// Without a token, web pages are refused (foreign `Origin`, or a rebound `Host` name) while
+/// local programs pass; with a token the same requests pass.
+#[tokio::test(flavor = "multi_thread")]
+async fn web_pages_are_refused_without_a_token() {
+    let http = reqwest::Client::new();
+    let send = |url: String, host: Option<&'static str>, origin: Option<&'static str>| {
+        let mut request = http
+            .post(format!("{url}/api/v1/generate"))
+            .header("content-type", "application/json")
+            .body(r#"{"prompt":"x"}"#);
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    let open = TestServer::start(|_| {}).await;
+    let page = send(open.url.clone(), None, Some("https://evil.example")).await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page.text().await.unwrap().contains("evil.example"));
+    assert_eq!(send(open.url.clone(), Some("evil.example:8787"), None).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(send(open.url.clone(), None, Some("http://localhost:5173")).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(send(open.url.clone(), None, None).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(open.client.jobs(None, None).await.unwrap().len(), 2, "refused requests queued nothing");
+
+    let guarded = TestServer::start(|config| config.token = Some("s3cret".into())).await;
+    let page = send(guarded.url.clone(), Some("evil.example:8787"), Some("https://evil.example")).await;
+    assert_eq!(page.status(), StatusCode::UNAUTHORIZED, "with a token the token decides");
+}
