@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole-process speed of `dgx-pixels pixelize` beside the seed pipeline and ImageMagick, on the
-# same 1024x1024 RGB fakes (-> 32x32, 16 colours, backdrop removed), one core each, in one run.
+# same 1024x1024 RGB fakes (-> 32x32, 16 colours, backdrop removed), all on one core (CORE, default 1),
+# in one run.
 #
 #   scripts/bench_pixelize.sh            # needs: hyperfine, ImageMagick, the fidelity bench venv
 #   RUNS=50 BIN=path/to/dgx-pixels scripts/bench_pixelize.sh
@@ -44,13 +45,15 @@ PYEOF
 IMAGES="$(ls "$WORK"/in*.png | paste -sd, -)"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THREADS=1 MAGICK_THREAD_LIMIT=1
 BASELINE_CMD=()
-[ -n "${BASELINE:-}" ] && BASELINE_CMD=("taskset -c $CORE $BASELINE pixelize {img} $WORK/out-base.png --size 32x32 --colors 16")
-hyperfine -N --warmup 3 --runs "$RUNS" -L img "$IMAGES" \
+[ -n "${BASELINE:-}" ] && BASELINE_CMD=("$BASELINE pixelize {img} $WORK/out-base.png --size 32x32 --colors 16")
+# hyperfine itself is pinned and the tools inherit its core: a `taskset` per run would add its
+# own start (0.6 ms) to every tool's time.
+taskset -c "$CORE" hyperfine -N --warmup 3 --runs "$RUNS" -L img "$IMAGES" \
   --export-json "$WORK/speed.json" \
   "${BASELINE_CMD[@]}" \
-  "taskset -c $CORE $BIN pixelize {img} $WORK/out-dgx.png --size 32x32 --colors 16" \
-  "taskset -c $CORE convert {img} -filter point -resize 32x32! -colors 16 PNG32:$WORK/out-im.png" \
-  "taskset -c $CORE $PY $BENCH/tools/seed_pipeline.py {img} $WORK/out-seed.png 32 32 16" \
+  "$BIN pixelize {img} $WORK/out-dgx.png --size 32x32 --colors 16" \
+  "convert {img} -filter point -resize 32x32! -colors 16 PNG32:$WORK/out-im.png" \
+  "$PY $BENCH/tools/seed_pipeline.py {img} $WORK/out-seed.png 32 32 16" \
   >&2
 
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -60,7 +63,8 @@ runs = json.load(open(sys.argv[1]))["results"]
 tools = {}
 for r in runs:
     cmd = r["command"]
-    name = "baseline" if "out-base.png" in cmd else "dgx-pixels" if " pixelize " in cmd else "imagemagick" if " convert " in cmd else "seed"
+    name = {"out-base.png": "baseline", "out-dgx.png": "dgx-pixels", "out-im.png": "imagemagick"}.get(
+        next((o for o in ("out-base.png", "out-dgx.png", "out-im.png") if o in cmd), ""), "seed")
     tool = tools.setdefault(name, {"wall": [], "cpu": []})
     tool["wall"].extend(r["times"])
     # hyperfine keeps only the mean CPU time of a command (user + system, all its threads).
