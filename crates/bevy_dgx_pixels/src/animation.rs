@@ -96,22 +96,16 @@ pub fn advance_animations(
 
 #[cfg(test)]
 mod tests {
-    use dgx_pixels_protocol::{AnimationTag, Palette, SpriteSize, files::SPRITE_META_FORMAT};
+    use dgx_pixels_protocol::{AnimationTag, SpriteSize};
 
     use super::*;
 
     fn meta(durations: Vec<u32>, tags: Vec<AnimationTag>) -> SpriteMeta {
+        let frames = durations.len() as u32;
         SpriteMeta {
-            format: SPRITE_META_FORMAT,
-            name: "t".into(),
-            frame_size: SpriteSize::new(8, 8),
-            frames: durations.len() as u32,
-            columns: durations.len() as u32,
             frame_durations_ms: durations,
             tags,
-            pivot: (0.5, 0.5),
-            palette: Palette::default(),
-            provenance: None,
+            ..SpriteMeta::grid("t", SpriteSize::new(8, 8), frames, frames, 0)
         }
     }
 

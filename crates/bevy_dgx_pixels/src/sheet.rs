@@ -131,7 +131,7 @@ pub fn decode_png(bytes: &[u8]) -> Result<Image, image::ImageError> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use dgx_pixels_protocol::{Palette, SpriteSize, files::SPRITE_META_FORMAT};
+    use dgx_pixels_protocol::SpriteSize;
     use image::RgbaImage;
 
     use super::*;
@@ -142,18 +142,7 @@ pub(crate) mod tests {
         let image = RgbaImage::from_pixel(layout.size.0, layout.size.1, image::Rgba([200, 40, 40, 255]));
         let mut png = Vec::new();
         image.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
-        let meta = SpriteMeta {
-            format: SPRITE_META_FORMAT,
-            name: "test".into(),
-            frame_size: SpriteSize::new(side, side),
-            frames,
-            columns: frames,
-            frame_durations_ms: vec![100; frames as usize],
-            tags: vec![],
-            pivot: (0.5, 0.5),
-            palette: Palette::default(),
-            provenance: None,
-        };
+        let meta = SpriteMeta::grid("test", SpriteSize::new(side, side), frames, frames, 100);
         SheetFiles { png, atlas: layout.to_ron().into_bytes(), sprite: meta.to_ron().into_bytes() }
     }
 

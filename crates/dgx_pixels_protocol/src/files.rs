@@ -132,6 +132,24 @@ pub struct SpriteMeta {
 }
 
 impl SpriteMeta {
+    /// A grid sheet's metadata: `frames` frames of `frame_size` in `columns` columns, each shown
+    /// `frame_ms` milliseconds, pivot at the centre, no tags, no palette, no provenance. The
+    /// starting point that writers fill in (`SpriteMeta { tags, .. SpriteMeta::grid(..) }`).
+    pub fn grid(name: impl Into<String>, frame_size: SpriteSize, frames: u32, columns: u32, frame_ms: u32) -> Self {
+        Self {
+            format: SPRITE_META_FORMAT,
+            name: name.into(),
+            frame_size,
+            frames,
+            columns,
+            frame_durations_ms: vec![frame_ms; frames as usize],
+            tags: Vec::new(),
+            pivot: (0.5, 0.5),
+            palette: Palette::default(),
+            provenance: None,
+        }
+    }
+
     /// Frames per second when all frames last equally long, else `None`.
     pub fn uniform_fps(&self) -> Option<f32> {
         let first = *self.frame_durations_ms.first()?;

@@ -155,24 +155,13 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, WriteError> {
 
 #[cfg(test)]
 mod tests {
-    use dgx_pixels_protocol::{AtlasLayout, Palette, SpriteSize};
+    use dgx_pixels_protocol::{AtlasLayout, SpriteSize};
 
     use super::*;
     use crate::atlas::grid_sheet;
 
     fn meta(name: &str, frames: u32) -> SpriteMeta {
-        SpriteMeta {
-            format: dgx_pixels_protocol::files::SPRITE_META_FORMAT,
-            name: name.into(),
-            frame_size: SpriteSize::new(2, 2),
-            frames,
-            columns: frames,
-            frame_durations_ms: vec![100; frames as usize],
-            tags: vec![],
-            pivot: (0.5, 0.5),
-            palette: Palette::default(),
-            provenance: None,
-        }
+        SpriteMeta::grid(name, SpriteSize::new(2, 2), frames, frames, 100)
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use dgx_pixels_protocol::files::SPRITE_META_FORMAT;
 use dgx_pixels_protocol::{AnimationDirection, AnimationTag, Palette, Rgb, SpriteMeta, SpriteSize};
 use dgx_pixels_sprite::aseprite::aseprite_json;
 use dgx_pixels_sprite::atlas::{Sheet, grid_sheet, packed_sheet};
@@ -94,21 +93,15 @@ fn sheet_meta(output: &Path, frames: &[RgbaImage], sheet: &Sheet, columns: u32, 
         }
     }
     let palette = if colours.len() <= 256 { Palette(colours.into_iter().collect()) } else { Palette::default() };
+    let name = output.file_stem().unwrap_or_default().to_string_lossy().into_owned();
     SpriteMeta {
-        format: SPRITE_META_FORMAT,
-        name: output.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
-        frame_size: largest,
-        frames: count,
-        columns,
-        frame_durations_ms: vec![(1000.0 / fps).round() as u32; frames.len()],
         tags: vec![AnimationTag {
             name: "all".into(),
             first: 0,
             last: count - 1,
             direction: AnimationDirection::Forward,
         }],
-        pivot: (0.5, 0.5),
         palette,
-        provenance: None,
+        ..SpriteMeta::grid(name, largest, count, columns, (1000.0 / fps).round() as u32)
     }
 }

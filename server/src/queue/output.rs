@@ -5,7 +5,7 @@ use std::path::Path;
 
 use dgx_pixels_protocol::{
     AnimationDirection, AnimationTag, BackendKind, GenerateRequest, JobFiles, JobId, JobResult, Palette, Provenance,
-    SpriteMeta, SpriteSize, files::SPRITE_META_FORMAT,
+    SpriteMeta, SpriteSize,
 };
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
 use dgx_pixels_sprite::write::{WriteError, encode_png, write_atomic, write_sprite_files};
@@ -128,14 +128,7 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette) -> SpriteMet
         Vec::new()
     };
     SpriteMeta {
-        format: SPRITE_META_FORMAT,
-        name: request.asset_name(),
-        frame_size: request.sprite,
-        frames: request.frames,
-        columns,
-        frame_durations_ms: vec![FRAME_MS; request.frames as usize],
         tags,
-        pivot: (0.5, 0.5),
         palette,
         provenance: Some(Provenance {
             prompt: request.prompt.clone(),
@@ -146,6 +139,7 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette) -> SpriteMet
             request_hash: request.content_hash(),
             generator: concat!("dgx-pixels ", env!("CARGO_PKG_VERSION")).to_owned(),
         }),
+        ..SpriteMeta::grid(request.asset_name(), request.sprite, request.frames, columns, FRAME_MS)
     }
 }
 
