@@ -27,8 +27,14 @@ pub(super) fn unfilter_row<const BPP: usize>(filter: u8, row: &mut [u8], prev: &
     match filter {
         NONE => {}
         SUB => {
-            for x in BPP..row.len() {
-                row[x] = row[x].wrapping_add(row[x - BPP]);
+            // The left pixel is carried in registers, as for AVERAGE, rather than read back from
+            // the row just written.
+            let mut left = [0u8; BPP];
+            for x in row.chunks_exact_mut(BPP) {
+                for i in 0..BPP {
+                    x[i] = x[i].wrapping_add(left[i]);
+                }
+                left.copy_from_slice(x);
             }
         }
         UP => row.iter_mut().zip(prev).for_each(|(x, &up)| *x = x.wrapping_add(up)),
