@@ -11,6 +11,8 @@
 
 mod inflate;
 mod memory;
+#[cfg(target_arch = "x86_64")]
+mod paeth_sse2;
 mod png_rgba;
 mod unfilter;
 

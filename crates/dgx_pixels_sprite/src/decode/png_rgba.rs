@@ -6,8 +6,8 @@
 //! - the IDAT stream is inflated in one call ([`super::inflate`]) straight into the *tail* of the RGBA
 //!   buffer, so no second buffer of filtered rows exists (split IDAT chunks are joined in its
 //!   head);
-//! - Paeth rows, nearly all rows of such images, are restored two or four at a time
-//!   ([`super::unfilter::paeth_rows`]);
+//! - runs of Paeth rows, nearly all rows of such images, are restored several rows at a time
+//!   ([`super::unfilter::paeth_group`]);
 //! - each restored row is then spread to RGBA in place, ahead of rows not yet read.
 //!
 //! Anything else (grey, palette, 16-bit, interlacing, colour keys, unknown critical chunks) and
@@ -17,7 +17,7 @@
 
 use super::inflate::inflate_exact;
 use super::memory::{DecodedImage, PixelMemory};
-use super::unfilter::{PAETH, paeth_rows, unfilter_row};
+use super::unfilter::{MAX_GROUP, PAETH, paeth_group, unfilter_row};
 use super::{DecodeError, DecodeLimits, check_dimensions};
 
 /// The eight bytes every PNG starts with.
@@ -89,8 +89,8 @@ pub(super) fn decode(bytes: &[u8], limits: &DecodeLimits, huge: bool) -> Option<
     };
     inflate_exact(stream, raw)?;
     let restored = match channels {
-        3 => restore::<3, 2, 8>(&mut buffer, raw_start, w, h),
-        _ => restore::<4, 4, 16>(&mut buffer, raw_start, w, h),
+        3 => restore::<3>(&mut buffer, raw_start, w, h),
+        _ => restore::<4>(&mut buffer, raw_start, w, h),
     };
     if !restored {
         return None;
@@ -124,28 +124,23 @@ fn image_data(mut rest: &[u8]) -> Option<Vec<&[u8]>> {
 
 /// Restores the filtered rows that start at `raw_start` (a filter byte, then `width * BPP`
 /// bytes, per row) and moves each one to its RGBA place at the start of `buffer`; `false` if a
-/// row has an undefined filter. Runs of `K` Paeth rows are restored together (`L = 4 K`).
+/// row has an undefined filter. Runs of Paeth rows are restored in groups ([`paeth_group`]).
 ///
 /// Moving row `y` to RGBA writes `buffer[4 w y .. 4 w (y + 1)]`, which ends at or before row
 /// `y + 1`'s filter byte, so no row is overwritten before it is read; the row above the next
 /// one is kept in `prev`.
-fn restore<const BPP: usize, const K: usize, const L: usize>(
-    buffer: &mut [u8],
-    raw_start: usize,
-    width: usize,
-    height: usize,
-) -> bool {
+fn restore<const BPP: usize>(buffer: &mut [u8], raw_start: usize, width: usize, height: usize) -> bool {
     let stride = width * BPP;
     let line = stride + 1;
     let mut prev = vec![0u8; stride];
     let mut y = 0;
     while y < height {
         let lines = &mut buffer[raw_start + y * line..];
-        let rows = if y + K <= height && lines.chunks_exact(line).take(K).all(|l| l[0] == PAETH) {
-            let mut rows = lines.chunks_exact_mut(line).map(|l| &mut l[1..]);
-            let group = std::array::from_fn(|_| rows.next().unwrap_or_default());
-            paeth_rows::<K, BPP, L>(&prev, group);
-            K
+        let paeth_run = lines.chunks_exact(line).take(MAX_GROUP).take_while(|l| l[0] == PAETH).count();
+        let rows = if paeth_run > 0 {
+            let mut run = lines.chunks_exact_mut(line).map(|l| &mut l[1..]);
+            let mut group: [&mut [u8]; MAX_GROUP] = std::array::from_fn(|_| run.next().unwrap_or_default());
+            paeth_group::<BPP>(&prev, &mut group[..paeth_run])
         } else {
             let (filter, row) = lines[..line].split_at_mut(1);
             if !unfilter_row::<BPP>(filter[0], row, &prev) {
