@@ -14,6 +14,7 @@ mod memory;
 #[cfg(target_arch = "x86_64")]
 mod paeth_sse2;
 mod png_rgba;
+mod spread;
 mod unfilter;
 
 pub use memory::{DecodedImage, PixelMemory, heap_image};

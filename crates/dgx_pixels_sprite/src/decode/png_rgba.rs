@@ -17,6 +17,7 @@
 
 use super::inflate::inflate_exact;
 use super::memory::{DecodedImage, PixelMemory};
+use super::spread::spread;
 use super::unfilter::{MAX_GROUP, PAETH, paeth_group, unfilter_row};
 use super::{DecodeError, DecodeLimits, check_dimensions};
 
@@ -178,13 +179,6 @@ fn place<const BPP: usize>(buffer: &mut [u8], from: usize, to: usize, width: usi
         let rgb = &mut block[..3 * n];
         rgb.copy_from_slice(&buffer[from + 3 * start..from + 3 * (start + n)]);
         spread(rgb, &mut buffer[to + 4 * start..to + 4 * (start + n)]);
-    }
-}
-
-/// Writes RGB pixels as opaque RGBA.
-fn spread(rgb: &[u8], rgba: &mut [u8]) {
-    for (pixel, &[r, g, b]) in rgba.as_chunks_mut::<4>().0.iter_mut().zip(rgb.as_chunks::<3>().0) {
-        *pixel = [r, g, b, 255];
     }
 }
 
