@@ -46,6 +46,8 @@ pub mod grid;
 pub mod outline;
 pub mod pipeline;
 pub mod quantize;
+#[cfg(target_arch = "x86_64")]
+mod sse2;
 pub mod trim;
 pub mod upscale;
 pub mod view;

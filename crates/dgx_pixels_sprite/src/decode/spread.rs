@@ -29,8 +29,9 @@ fn spread_plain(rgb: &[u8], rgba: &mut [u8]) {
 
 #[cfg(target_arch = "x86_64")]
 mod ssse3 {
-    use std::arch::x86_64::{__m128i, _mm_cvtsi128_si64, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi32};
-    use std::arch::x86_64::{_mm_setr_epi8, _mm_shuffle_epi8, _mm_unpackhi_epi64};
+    use std::arch::x86_64::{_mm_or_si128, _mm_set1_epi32, _mm_setr_epi8, _mm_shuffle_epi8};
+
+    use crate::sse2::{load, store};
 
     /// Four pixels per shuffle: 16 bytes read (12 used), 16 written. The last pixels, whose
     /// 16-byte read would run past `rgb`, go through the plain loop.
@@ -41,29 +42,9 @@ mod ssse3 {
         let (quads, _) = rgba.as_chunks_mut::<16>();
         let fours = quads.len().min(rgb.len().saturating_sub(4) / 12);
         for (i, quad) in quads[..fours].iter_mut().enumerate() {
-            let source = rgb[12 * i..12 * i + 16].first_chunk().expect("16 bytes, by the bound on `fours`");
-            *quad = to_bytes(_mm_or_si128(_mm_shuffle_epi8(from_bytes(source), order), opaque));
+            *quad = store(_mm_or_si128(_mm_shuffle_epi8(load(&rgb[12 * i..]), order), opaque));
         }
         super::spread_plain(&rgb[12 * fours..], &mut rgba[16 * fours..]);
-    }
-
-    /// Sixteen bytes into a register without a pointer (the compiler makes it one load).
-    #[inline]
-    #[target_feature(enable = "sse2")]
-    fn from_bytes(bytes: &[u8; 16]) -> __m128i {
-        let (low, high) = bytes.split_at(8);
-        let half = |b: &[u8]| i64::from_le_bytes(b.try_into().expect("8 bytes"));
-        _mm_set_epi64x(half(high), half(low))
-    }
-
-    /// A register as sixteen bytes.
-    #[inline]
-    #[target_feature(enable = "sse2")]
-    fn to_bytes(v: __m128i) -> [u8; 16] {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&_mm_cvtsi128_si64(v).to_le_bytes());
-        bytes[8..].copy_from_slice(&_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v)).to_le_bytes());
-        bytes
     }
 }
 

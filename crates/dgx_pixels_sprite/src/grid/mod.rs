@@ -6,6 +6,7 @@
 //! blocks of a generated image are followed rather than averaged. The result, a [`PixelGrid`],
 //! is what [`crate::downsample`] samples.
 
+mod edge_sums;
 mod fft;
 pub mod period;
 pub mod profile;

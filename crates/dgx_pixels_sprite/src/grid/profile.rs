@@ -6,6 +6,7 @@
 //! boundaries while noise averages out. Only a bounded number of lines is read, so the cost
 //! stays near one pass over a sample of the image whatever its size.
 
+use super::edge_sums::{add_column_edges, row_edge};
 use crate::view::RgbaView;
 
 /// Lines (rows for the column profile, columns for the row profile) read at most per profile.
@@ -56,22 +57,15 @@ pub fn edge_profiles(image: &RgbaView<'_>, suppress_codec_grid: bool) -> EdgePro
     let mut columns = vec![0u32; w.saturating_sub(1)];
     let mut rows = vec![0u32; h.saturating_sub(1)];
     let row_step = (height / MAX_LINES).max(1) as usize;
-    let line = |y: usize| raw[y * stride..(y + 1) * stride].as_chunks::<4>().0;
+    let line = |y: usize| &raw[y * stride..(y + 1) * stride];
     for y in (0..h).step_by(row_step) {
-        let pixels = line(y);
-        for ((total, left), right) in columns.iter_mut().zip(pixels).zip(pixels.get(1..).unwrap_or_default()) {
-            *total += pixel_difference(left, right);
-        }
+        add_column_edges(line(y), &mut columns);
     }
+    // Every `col_step`-th column is read: all four bytes of its pixels kept by the mask.
     let col_step = (width / MAX_LINES).max(1) as usize;
+    let read: Vec<u8> = (0..stride).map(|i| if (i / 4) % col_step == 0 { 0xff } else { 0 }).collect();
     for (y, total) in rows.iter_mut().enumerate() {
-        let (above, below) = (line(y), line(y + 1));
-        *total = above
-            .iter()
-            .step_by(col_step)
-            .zip(below.iter().step_by(col_step))
-            .map(|(a, b)| pixel_difference(a, b))
-            .sum();
+        *total = row_edge(line(y), line(y + 1), &read);
     }
     let mut columns: Vec<f32> = columns.into_iter().map(|v| v as f32).collect();
     let mut rows: Vec<f32> = rows.into_iter().map(|v| v as f32).collect();
@@ -100,12 +94,6 @@ fn flatten_block_grid(values: &mut [f32]) {
     for (i, v) in values.iter_mut().enumerate() {
         *v *= scale[i % CODEC_BLOCK];
     }
-}
-
-/// Sum of the channel differences of two RGBA pixels; on fixed-size arrays, so that the
-/// loops above compile to vector code.
-fn pixel_difference(a: &[u8; 4], b: &[u8; 4]) -> u32 {
-    a.iter().zip(b).map(|(&p, &q)| u32::from(p.abs_diff(q))).sum()
 }
 
 /// A [1, 2, 1] / 4 smoothing: steadies peak positions without moving them.
