@@ -1,6 +1,6 @@
 //! Sixteen bytes into and out of an SSE2 register without raw pointers, for the x86_64 kernels
-//! (Paeth rows, RGB spreading, edge sums): the compiler makes each one a single unaligned load
-//! or store, and the kernels stay free of `unsafe` but for their one call.
+//! that work sixteen bytes at a time (RGB spreading, edge sums): the compiler makes each one a
+//! single unaligned load or store, and the kernels stay free of `unsafe` but for their one call.
 
 use std::arch::x86_64::{__m128i, _mm_cvtsi128_si64, _mm_set_epi64x, _mm_unpackhi_epi64};
 

@@ -18,7 +18,7 @@ const NONE: u8 = 0;
 const SUB: u8 = 1;
 const UP: u8 = 2;
 const AVERAGE: u8 = 3;
-/// The filter type that [`paeth_rows`] restores several rows at a time.
+/// The filter type that [`paeth_group`] restores several rows at a time.
 pub(super) const PAETH: u8 = 4;
 
 /// Reverses filter `filter` of one row in place. `prev` is the previous row, already restored
@@ -65,6 +65,12 @@ pub(super) fn paeth_group<const BPP: usize>(prev: &[u8], rows: &mut [&mut [u8]])
     let restored = super::paeth_sse2::paeth_group::<BPP>(prev, rows);
     #[cfg(not(target_arch = "x86_64"))]
     let restored = portable_group::<BPP>(prev, rows);
+    restored_or_one::<BPP>(prev, rows, restored)
+}
+
+/// `restored` when a group took rows; otherwise restores the first row alone and returns 1 (0
+/// when `rows` is empty).
+fn restored_or_one<const BPP: usize>(prev: &[u8], rows: &mut [&mut [u8]], restored: usize) -> usize {
     match rows.first_mut() {
         Some(row) if restored == 0 => {
             paeth_rows::<1, BPP, 4>(prev, [&mut **row]);
@@ -205,11 +211,17 @@ pub(super) mod tests {
         out
     }
 
-    /// A group restorer: [`paeth_group`] or [`portable_group`] for one pixel size.
+    /// A group restorer for one pixel size: [`paeth_group`], or [`portable_group`] with the same
+    /// one-row fallback.
     type Group = fn(&[u8], &mut [&mut [u8]]) -> usize;
 
+    fn portable_or_one<const BPP: usize>(prev: &[u8], rows: &mut [&mut [u8]]) -> usize {
+        let restored = portable_group::<BPP>(prev, rows);
+        restored_or_one::<BPP>(prev, rows, restored)
+    }
+
     /// Filters `image` with Paeth on every row, then restores it with `group` taking as many
-    /// rows as it will (one row at a time where it takes none).
+    /// rows as it will.
     fn restore_in_groups(image: &[u8], stride: usize, bpp: usize, group: Group) -> Vec<u8> {
         let filtered = filter_image(image, stride, bpp, &[PAETH]);
         let mut image: Vec<u8> = filtered.chunks_exact(stride + 1).flat_map(|line| &line[1..]).copied().collect();
@@ -220,11 +232,9 @@ pub(super) mod tests {
             let (done, rest) = image.split_at_mut(y * stride);
             let prev = if y == 0 { &zeros[..] } else { &done[(y - 1) * stride..] };
             let mut rows: Vec<&mut [u8]> = rest.chunks_exact_mut(stride).collect();
-            y += match group(prev, &mut rows) {
-                0 if bpp == 3 => usize::from(unfilter_row::<3>(PAETH, rows[0], prev)),
-                0 => usize::from(unfilter_row::<4>(PAETH, rows[0], prev)),
-                n => n,
-            };
+            let restored = group(prev, &mut rows);
+            assert!(restored > 0, "no row restored at row {y}");
+            y += restored;
         }
         image
     }
@@ -236,8 +246,8 @@ pub(super) mod tests {
         let groups: [(usize, Group, &str); 4] = [
             (3, paeth_group::<3>, "rgb"),
             (4, paeth_group::<4>, "rgba"),
-            (3, portable_group::<3>, "portable rgb"),
-            (4, portable_group::<4>, "portable rgba"),
+            (3, portable_or_one::<3>, "portable rgb"),
+            (4, portable_or_one::<4>, "portable rgba"),
         ];
         for width in [1usize, 2, 3, 5, 9, 33] {
             for height in [1usize, 2, 3, 7, 8, 9, 13, 23] {
