@@ -62,20 +62,19 @@ fn decode(bytes: &[u8]) -> Result<RgbaImage, String> {
     decode_bounded(bytes, &DecodeLimits::default()).map_err(|err| format!("unreadable image: {err}"))
 }
 
-/// Frame `frame` of the sheet, by the rectangle its atlas gives.
+/// Frame `frame` of the sheet, by the rectangle its atlas gives. `AtlasLayout::from_ron` has
+/// checked that the rectangle is not empty and lies inside the size the atlas declares; the
+/// image itself may still be smaller.
 fn cut_from_sheet(files: &SpriteFiles, frame: u32) -> Result<RgbaImage, String> {
     let atlas_text = String::from_utf8(read(&files.atlas)?).map_err(|err| format!("unreadable atlas: {err}"))?;
     let atlas = AtlasLayout::from_ron(&atlas_text).map_err(|err| format!("unreadable atlas: {err}"))?;
     let rect = atlas.textures.get(frame as usize).ok_or("the atlas has no such frame")?;
     let sheet = decode(&read(&files.sheet)?)?;
-    let (x, y) = rect.min;
-    let (width, height) = (rect.max.0.saturating_sub(x), rect.max.1.saturating_sub(y));
-    let inside = x.checked_add(width).is_some_and(|right| right <= sheet.width())
-        && y.checked_add(height).is_some_and(|bottom| bottom <= sheet.height());
-    if width == 0 || height == 0 || !inside {
+    if rect.max.0 > sheet.width() || rect.max.1 > sheet.height() {
         return Err("the atlas rectangle lies outside the sheet".to_owned());
     }
-    Ok(imageops::crop_imm(&sheet, x, y, width, height).to_image())
+    let size = rect.size();
+    Ok(imageops::crop_imm(&sheet, rect.min.0, rect.min.1, size.width, size.height).to_image())
 }
 
 /// `image` at the canvas size, scaled nearest-neighbour when its size differs.

@@ -58,7 +58,7 @@ pub(crate) async fn run_backend(
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running = JoinSet::new();
     let mut changes = context.queue.subscribe();
-    info!(backend = kind.as_str(), concurrency, max_batch = backend.max_batch(), "worker started");
+    info!(backend = kind.as_str(), concurrency, max_batch, "worker started");
     loop {
         let permit = tokio::select! {
             permit = Arc::clone(&slots).acquire_owned() => match permit {
