@@ -9,7 +9,7 @@ use dgx_pixels_protocol::{AtlasLayout, SpriteMeta, SpriteSize};
 use dgx_pixels_server::deploy::{AllowedRoots, DeployTarget, deploy};
 use dgx_pixels_sprite::write::{FileContents, encode_png};
 
-use super::util::{Project, headless_app, run_until, sprite_shape};
+use super::util::{Project, headless_app, no_server, run_until, sprite_shape};
 
 /// Deploys a `frames`-frame sheet as `heroes/knight` into `project`, as the MCP tool
 /// `deploy_to_bevy` does (same function, same checks).
@@ -38,7 +38,7 @@ fn deployed_sprite_hot_reloads_in_a_running_game() {
     let roots = AllowedRoots::new(std::slice::from_ref(&game)).unwrap();
     deploy_knight(&project, &roots, 3, false);
 
-    let mut app = headless_app(&project, PixelsServer::Url { url: "http://127.0.0.1:9".into(), token: None });
+    let mut app = headless_app(&project, no_server());
     let handle: Handle<GeneratedSprite> = app.world().resource::<AssetServer>().load("heroes/knight.sprite.ron");
     assert!(run_until(&mut app, Duration::from_secs(10), |app| sprite_shape(app, &handle).is_some()));
     assert_eq!(sprite_shape(&app, &handle), Some((UVec2::new(48, 16), 3)));

@@ -6,7 +6,7 @@ use bevy::prelude::*;
 use bevy_dgx_pixels::prelude::*;
 use dgx_pixels_protocol::{AtlasLayout, SpriteMeta, SpriteSize};
 
-use super::util::{Project, headless_app, run_until, sprite_shape};
+use super::util::{Project, headless_app, no_server, run_until, sprite_shape};
 
 /// Frame numbers at which the sprite's image and layout were last modified.
 #[derive(Resource, Default)]
@@ -38,7 +38,7 @@ fn record_modified(
 fn overwritten_pair_reloads_within_a_second_in_one_frame() {
     let project = Project::new();
     project.add_knight();
-    let mut app = headless_app(&project, PixelsServer::Url { url: "http://127.0.0.1:9".into(), token: None });
+    let mut app = headless_app(&project, no_server());
     app.init_resource::<Modified>().add_systems(Last, record_modified);
     let handle: Handle<GeneratedSprite> = app.world().resource::<AssetServer>().load("knight.sprite.ron");
     assert!(run_until(&mut app, Duration::from_secs(10), |app| sprite_shape(app, &handle).is_some()));
@@ -81,7 +81,7 @@ fn write_knight(project: &Project, frames: u32, colour: [u8; 4]) {
 fn bench_file_change_to_reload() {
     let project = Project::new();
     project.add_knight();
-    let mut app = headless_app(&project, PixelsServer::Url { url: "http://127.0.0.1:9".into(), token: None });
+    let mut app = headless_app(&project, no_server());
     let handle: Handle<GeneratedSprite> = app.world().resource::<AssetServer>().load("knight.sprite.ron");
     assert!(run_until(&mut app, Duration::from_secs(10), |app| sprite_shape(app, &handle).is_some()));
     let mut times = Vec::new();

@@ -6,7 +6,7 @@ use bevy::asset::LoadState;
 use bevy::prelude::*;
 use bevy_dgx_pixels::prelude::*;
 
-use super::util::{Project, TestServer, headless_app, request, run_until, sprite_shape};
+use super::util::{NO_SERVER_URL, Project, TestServer, headless_app, no_server, request, run_until, sprite_shape};
 
 const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -37,8 +37,7 @@ fn unchanged_request_loads_from_cache_with_the_server_stopped() {
         let handle: Handle<GeneratedSprite> = app.world().resource::<AssetServer>().load("hero.pixels.ron");
         assert!(run_until(&mut app, LOAD_TIMEOUT, |app| sprite_shape(app, &handle).is_some()), "generated");
     }
-    let dead = PixelsServer::Url { url: "http://127.0.0.1:9".into(), token: None };
-    let mut app = headless_app(&project, dead);
+    let mut app = headless_app(&project, no_server());
     let handle: Handle<GeneratedSprite> = app.world().resource::<AssetServer>().load("hero.pixels.ron");
     assert!(run_until(&mut app, LOAD_TIMEOUT, |app| sprite_shape(app, &handle).is_some()), "cache hit");
     assert_eq!(sprite_shape(&app, &handle), Some((UVec2::new(32, 16), 2)));
@@ -66,14 +65,13 @@ fn edited_request_is_regenerated_live() {
 fn server_down_without_cache_fails_naming_the_server() {
     let project = Project::new();
     project.write("hero.pixels.ron", &request("hero", 1));
-    let url = "http://127.0.0.1:9";
-    let mut app = headless_app(&project, PixelsServer::Url { url: url.into(), token: None });
+    let mut app = headless_app(&project, no_server());
     let handle: Handle<GeneratedSprite> = app.world().resource::<AssetServer>().load("hero.pixels.ron");
     let failed = run_until(&mut app, LOAD_TIMEOUT, |app| {
         matches!(app.world().resource::<AssetServer>().load_state(&handle), LoadState::Failed(_))
     });
     assert!(failed, "load fails");
     let LoadState::Failed(error) = app.world().resource::<AssetServer>().load_state(&handle) else { unreachable!() };
-    assert!(error.to_string().contains(url), "error names the server: {error}");
+    assert!(error.to_string().contains(NO_SERVER_URL), "error names the server: {error}");
     app.update();
 }

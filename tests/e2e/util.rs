@@ -92,6 +92,15 @@ impl Project {
     }
 }
 
+/// Where no server listens (the discard port, 9, on loopback): for loads that must come from
+/// the cache, and for failures that must name the server.
+pub const NO_SERVER_URL: &str = "http://127.0.0.1:9";
+
+/// [`NO_SERVER_URL`] as the plugin's server setting.
+pub fn no_server() -> PixelsServer {
+    PixelsServer::Url { url: NO_SERVER_URL.into(), token: None }
+}
+
 /// A headless app (no window, no renderer) on `project`'s assets with the file watcher on and
 /// the plugin talking to `server`, without the panel.
 pub fn headless_app(project: &Project, server: PixelsServer) -> App {
