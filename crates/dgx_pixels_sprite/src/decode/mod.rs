@@ -11,9 +11,9 @@
 
 mod inflate;
 mod memory;
-#[cfg(target_arch = "x86_64")]
-mod paeth_sse2;
 mod png_rgba;
+#[cfg(target_arch = "x86_64")]
+mod rows_avx2;
 mod spread;
 mod unfilter;
 

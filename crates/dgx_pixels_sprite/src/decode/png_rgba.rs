@@ -6,8 +6,7 @@
 //! - the IDAT stream is inflated in one call ([`super::inflate`]) straight into the *tail* of the RGBA
 //!   buffer, so no second buffer of filtered rows exists (split IDAT chunks are joined in its
 //!   head);
-//! - runs of Paeth rows, nearly all rows of such images, are restored several rows at a time
-//!   ([`super::unfilter::paeth_group`]);
+//! - rows are unfiltered several at a time ([`super::unfilter::restore_rows`]);
 //! - each restored row is then spread to RGBA in place, ahead of rows not yet read.
 //!
 //! Anything else (grey, palette, 16-bit, interlacing, colour keys, unknown critical chunks) and
@@ -18,7 +17,7 @@
 use super::inflate::inflate_exact;
 use super::memory::{DecodedImage, PixelMemory};
 use super::spread::spread;
-use super::unfilter::{MAX_GROUP, PAETH, paeth_group, unfilter_row};
+use super::unfilter::restore_rows;
 use super::{DecodeError, DecodeLimits, check_dimensions};
 
 /// The eight bytes every PNG starts with.
@@ -125,7 +124,7 @@ fn image_data(mut rest: &[u8]) -> Option<Vec<&[u8]>> {
 
 /// Restores the filtered rows that start at `raw_start` (a filter byte, then `width * BPP`
 /// bytes, per row) and moves each one to its RGBA place at the start of `buffer`; `false` if a
-/// row has an undefined filter. Runs of Paeth rows are restored in groups ([`paeth_group`]).
+/// row has an undefined filter. Rows are restored in groups ([`restore_rows`]).
 ///
 /// Moving row `y` to RGBA writes `buffer[4 w y .. 4 w (y + 1)]`, which ends at or before row
 /// `y + 1`'s filter byte, so no row is overwritten before it is read; the row above the next
@@ -136,18 +135,8 @@ fn restore<const BPP: usize>(buffer: &mut [u8], raw_start: usize, width: usize, 
     let mut prev = vec![0u8; stride];
     let mut y = 0;
     while y < height {
-        let lines = &mut buffer[raw_start + y * line..];
-        let paeth_run = lines.chunks_exact(line).take(MAX_GROUP).take_while(|l| l[0] == PAETH).count();
-        let rows = if paeth_run > 0 {
-            let mut run = lines.chunks_exact_mut(line).map(|l| &mut l[1..]);
-            let mut group: [&mut [u8]; MAX_GROUP] = std::array::from_fn(|_| run.next().unwrap_or_default());
-            paeth_group::<BPP>(&prev, &mut group[..paeth_run])
-        } else {
-            let (filter, row) = lines[..line].split_at_mut(1);
-            if !unfilter_row::<BPP>(filter[0], row, &prev) {
-                return false;
-            }
-            1
+        let Some(rows) = restore_rows::<BPP>(&prev, &mut buffer[raw_start + y * line..]) else {
+            return false;
         };
         let last = raw_start + (y + rows - 1) * line + 1;
         prev.copy_from_slice(&buffer[last..last + stride]);
