@@ -36,17 +36,19 @@ pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> 
         if xb <= xa || yb <= ya {
             return None;
         }
-        let mut sum = [0.0f32; 3];
+        // Summed as integers (exactly what summing them as floats gave: every partial sum is
+        // an integer far below 2^24), so the loop vectorises.
+        let mut sum = [0u32; 3];
         let step = ((yb - ya) / 8).max(1) as usize;
-        let mut n = 0.0;
-        for y in (ya..yb).step_by(step) {
-            for x in xa..xb {
-                let p = image.get_pixel(x, y).0;
-                (0..3).for_each(|c| sum[c] += f32::from(p[c]));
-                n += 1.0;
+        let mut n = 0u32;
+        let (width, raw) = (image.width() as usize, image.as_raw());
+        for y in (ya as usize..yb as usize).step_by(step) {
+            for p in raw[4 * (y * width + xa as usize)..4 * (y * width + xb as usize)].as_chunks::<4>().0 {
+                (0..3).for_each(|c| sum[c] += u32::from(p[c]));
             }
+            n += xb - xa;
         }
-        Some(sum.map(|v| v / n))
+        Some(sum.map(|v| v as f32 / n as f32))
     };
     let squared = |a: [f32; 3], b: [f32; 3]| -> f32 { (0..3).map(|c| (a[c] - b[c]).powi(2)).sum() };
     let (mut between, mut within) = (Vec::new(), Vec::new());
