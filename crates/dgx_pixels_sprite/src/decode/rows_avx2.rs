@@ -1,5 +1,5 @@
-//! PNG rows restored sixteen at a time with AVX2: [`super::unfilter`]'s wavefront, for every
-//! filter type.
+//! PNG rows restored sixteen at a time with AVX2: [`super::unfilter`]'s wavefront, for the
+//! filters that chain each pixel to its left neighbour.
 //!
 //! A pixel moves as one 4-byte load and one 4-byte store, four rows share a 256-bit register
 //! (a pixel's four bytes in four 16-bit lanes per row), and four registers run as one
@@ -8,9 +8,11 @@
 //! wavefront with a slice per row spent most of its time fetching sixteen slices' addresses
 //! and lengths, not computing.
 //!
-//! Each row keeps its own filter: lane masks pick none, left, up, their mean or Paeth's choice
-//! per row, so rows of any filter go in one group (generators mix filters: one image here has a
-//! non-Paeth row every few rows). A group of Paeth rows only, the usual case, skips the masks.
+//! Each row keeps its own filter: lane masks pick left, the mean of left and up, or Paeth's
+//! choice per row, so a run of such rows goes in one group (generators mix them: PIL puts a
+//! left-filtered row among every few Paeth rows). A group of Paeth rows only, the usual case,
+//! skips the masks. Rows filtered with up or none have no chain (one vector add, or nothing),
+//! so they are cheaper alone than in a wavefront and stay with [`super::unfilter`].
 //!
 //! RGB pixels are three bytes, but the loads and stores still move four: the fourth byte is the
 //! next pixel's first, not restored yet, and goes back unchanged because its lane's prediction
@@ -24,7 +26,7 @@ use std::arch::x86_64::{
     _mm256_setzero_si256, _mm256_srli_epi16, _mm256_sub_epi16,
 };
 
-use super::unfilter::{AVERAGE, PAETH, SUB, UP};
+use super::unfilter::{AVERAGE, PAETH, SUB};
 
 /// Rows in one register.
 const LANE_ROWS: usize = 4;
@@ -33,20 +35,19 @@ const LANE_ROWS: usize = 4;
 const MAX_ROWS: usize = 16;
 
 /// Restores the first rows of `lines` (each a filter byte, then as many bytes as `prev`, the
-/// restored row above the first) in a group of 16 rows, or of 4 when fewer remain; returns how
-/// many, 0 without AVX2, with fewer than four whole lines, or if one of them has a filter type
-/// PNG does not define (left to the caller to report).
+/// restored row above the first) in a group of 16, 8 or 4 rows, as many as lead `lines` with a
+/// filter that chains each pixel to its left neighbour (left, mean or Paeth); returns how many,
+/// 0 without AVX2 or with fewer such rows. Rows of the other filters (none, up: a plain vector
+/// add, no chain) and undefined filter types are left to the caller.
 pub(super) fn restore_group<const BPP: usize>(prev: &[u8], lines: &mut [u8]) -> usize {
     const { assert!(BPP == 3 || BPP == 4, "pixels of 3 or 4 bytes") };
     let line = prev.len() + 1;
-    let rows = if lines.len() >= MAX_ROWS * line { MAX_ROWS } else { LANE_ROWS };
-    if lines.len() < rows * line || !std::arch::is_x86_feature_detected!("avx2") {
+    let chained = lines.chunks_exact(line).take(MAX_ROWS).take_while(|l| matches!(l[0], SUB | AVERAGE | PAETH)).count();
+    let rows = [MAX_ROWS, 8, LANE_ROWS].into_iter().find(|&rows| rows <= chained).unwrap_or(0);
+    if rows == 0 || !std::arch::is_x86_feature_detected!("avx2") {
         return 0;
     }
     let filters: [u8; MAX_ROWS] = std::array::from_fn(|r| if r < rows { lines[r * line] } else { PAETH });
-    if filters.iter().any(|&f| f > PAETH) {
-        return 0;
-    }
     let block = &mut lines[..rows * line];
     let mixed = filters.iter().any(|&f| f != PAETH);
     #[expect(unsafe_code, reason = "calling an AVX2 function once the processor is known to have AVX2")]
@@ -55,6 +56,8 @@ pub(super) fn restore_group<const BPP: usize>(prev: &[u8], lines: &mut [u8]) -> 
         match (rows, mixed) {
             (MAX_ROWS, false) => wavefront::<4, BPP, false>(prev, block, &filters),
             (MAX_ROWS, true) => wavefront::<4, BPP, true>(prev, block, &filters),
+            (8, false) => wavefront::<2, BPP, false>(prev, block, &filters),
+            (8, true) => wavefront::<2, BPP, true>(prev, block, &filters),
             (_, false) => wavefront::<1, BPP, false>(prev, block, &filters),
             (_, true) => wavefront::<1, BPP, true>(prev, block, &filters),
         }
@@ -62,11 +65,10 @@ pub(super) fn restore_group<const BPP: usize>(prev: &[u8], lines: &mut [u8]) -> 
     rows
 }
 
-/// Which rows of each register take each filter: a mask per filter type (none is all the
-/// others' zeros) over each row's four lanes.
+/// Which rows of each register take each filter: a mask per filter type over each row's four
+/// lanes.
 struct FilterMasks<const R: usize> {
     sub: [__m256i; R],
-    up: [__m256i; R],
     average: [__m256i; R],
     paeth: [__m256i; R],
 }
@@ -81,7 +83,7 @@ impl<const R: usize> FilterMasks<R> {
                 _mm256_set_epi64x(row(3), row(2), row(1), row(0))
             })
         };
-        Self { sub: mask(SUB), up: mask(UP), average: mask(AVERAGE), paeth: mask(PAETH) }
+        Self { sub: mask(SUB), average: mask(AVERAGE), paeth: mask(PAETH) }
     }
 }
 
@@ -235,7 +237,7 @@ fn step<const R: usize, const BPP: usize, const MIXED: bool>(
         let predicted = if MIXED {
             let mean = _mm256_srli_epi16::<1>(_mm256_add_epi16(a, b));
             _mm256_or_si256(
-                _mm256_or_si256(_mm256_and_si256(masks.sub[p], a), _mm256_and_si256(masks.up[p], b)),
+                _mm256_and_si256(masks.sub[p], a),
                 _mm256_or_si256(
                     _mm256_and_si256(masks.average[p], mean),
                     _mm256_and_si256(masks.paeth[p], paeth(a, b, c)),

@@ -34,8 +34,8 @@ pub struct EdgePeak {
 /// Side of the block grid of JPEG (and of video codecs): its block edges sit at multiples of it.
 pub const CODEC_BLOCK: usize = 8;
 
-/// Edge profiles of an image, raw and with the codec block grid suppressed (see
-/// [`EdgeProfiles::without_codec_grid`]).
+/// Edge profiles of an image, raw or with the codec block grid suppressed (see
+/// [`edge_profiles`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EdgeProfiles {
     /// Colour change across every column boundary: entry `i` is the boundary at x = `i + 1`.
