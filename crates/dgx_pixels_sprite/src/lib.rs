@@ -15,7 +15,7 @@
 //! - [`dither`]: ordered (Bayer) dithering onto a palette.
 //! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
 //! - [`color`]: the Oklab colour space all colour decisions use.
-//! - [`view`]: the borrowed form in which stages read frames, whatever memory holds them.
+//! - [`view`](mod@view): the borrowed form in which stages read frames, whatever memory holds them.
 //!
 //! # Example
 //! ```

@@ -4,9 +4,9 @@
 //! be 100000×100000 pixels (40 GB as RGBA); [`decode_bounded`] refuses it from the header alone,
 //! and also hands the same limits to the decoder as an allocation cap.
 //!
-//! 8-bit RGB and RGBA PNGs, what generators write, take a faster path ([`png_rgba`]) straight to
+//! 8-bit RGB and RGBA PNGs, what generators write, take a faster path (`png_rgba`) straight to
 //! RGBA; every other image, and any damaged one, goes through the `image` crate's decoder.
-//! [`decode_frame`] also puts large images in huge pages ([`memory`]), for one-shot work such as
+//! [`decode_frame`] also puts large images in huge pages (`memory`), for one-shot work such as
 //! the `pixelize` command where page faults are a large share of the run.
 
 mod inflate;
