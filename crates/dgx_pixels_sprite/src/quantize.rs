@@ -72,8 +72,9 @@ pub fn fit_palette(colors: &[Oklab], k: usize, options: &KMeansOptions) -> Vec<O
         distinct
     } else {
         let mut rng = SplitMix64(options.seed);
+        let columns = SampleColumns::new(&samples);
         (0..options.restarts.max(1))
-            .map(|_| lloyd(&samples, kmeans_plus_plus(&samples, k, &mut rng), options.max_iterations))
+            .map(|_| lloyd(&samples, &columns, kmeans_plus_plus(&samples, k, &mut rng), options.max_iterations))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(centres, _)| centres)
             .unwrap_or_default()
@@ -110,9 +111,14 @@ fn kmeans_plus_plus(samples: &[Oklab], k: usize, rng: &mut SplitMix64) -> Vec<Ok
     centres
 }
 
-/// Lloyd iterations from `centres`; returns the centres and their summed squared error.
-fn lloyd(samples: &[Oklab], mut centres: Vec<Oklab>, max_iterations: u32) -> (Vec<Oklab>, f32) {
-    let columns = SampleColumns::new(samples);
+/// Lloyd iterations from `centres` over `samples` (also laid out as `columns`); returns the
+/// centres and their summed squared error.
+fn lloyd(
+    samples: &[Oklab],
+    columns: &SampleColumns,
+    mut centres: Vec<Oklab>,
+    max_iterations: u32,
+) -> (Vec<Oklab>, f32) {
     let mut labels = vec![u32::MAX; columns.padded_len()];
     let mut next = labels.clone();
     for _ in 0..max_iterations {
