@@ -90,8 +90,10 @@ fn restore_portable<const BPP: usize>(prev: &[u8], lines: &mut [u8]) -> Option<u
 /// At step `s`, lane group `k` restores pixel `s - k` of row `k`: its left neighbour is the
 /// group's own previous result, the pixel above is group `k - 1`'s previous result (or `prev`
 /// for group 0), and the upper-left one is what was "above" one step earlier. Groups outside
-/// their row (`s - k` before the start or past the end) compute values that are never stored,
-/// and are zeroed before the start so that the first pixel of each row sees zeros on its left.
+/// their row (`s - k` before the start or past the end) compute values that are never stored;
+/// before the start those are zeros (everything they read is zero: the state starts so, and the
+/// row above is still ahead or at its own zeros), so the first pixel of each row sees zeros on
+/// its left, as the filter defines.
 pub(super) fn paeth_rows<const K: usize, const BPP: usize, const L: usize>(prev: &[u8], mut rows: [&mut [u8]; K]) {
     debug_assert_eq!(L, 4 * K);
     let width = prev.len() / BPP;
@@ -117,15 +119,10 @@ pub(super) fn paeth_rows<const K: usize, const BPP: usize, const L: usize>(prev:
             out[i] = (filtered[i] + predicted[i]) & 0xff;
         }
         for (k, row) in rows.iter_mut().enumerate() {
-            match step.checked_sub(k) {
-                Some(x) => {
-                    if let Some(pixel) = row.get_mut(x * BPP..x * BPP + BPP) {
-                        for (byte, &lane) in pixel.iter_mut().zip(&out[4 * k..]) {
-                            *byte = lane as u8;
-                        }
-                    }
+            if let Some(pixel) = step.checked_sub(k).and_then(|x| row.get_mut(x * BPP..x * BPP + BPP)) {
+                for (byte, &lane) in pixel.iter_mut().zip(&out[4 * k..]) {
+                    *byte = lane as u8;
                 }
-                None => out[4 * k..4 * k + 4].fill(0),
             }
         }
         left = out;
