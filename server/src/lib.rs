@@ -37,7 +37,8 @@
 //! A job is committed to SQLite (WAL, `synchronous = FULL`) before `202 Accepted` is sent. Its
 //! files are written atomically (temporary file, fsync, rename) before it is marked completed.
 //! On start, jobs left `queued` or `running` are queued again in their original order, so a
-//! SIGKILL at any moment loses no accepted job and never leaves a half-written file.
+//! SIGKILL at any moment loses no accepted job and never leaves a half-written file. A resumed
+//! job keeps the progress it had reached (saved as it runs) until its new run passes it.
 
 mod auth;
 pub mod backend;

@@ -1,7 +1,8 @@
 //! The in-memory view of the queue: live jobs, their order per backend and their progress.
 //!
-//! It is a cache of the database plus what is never stored (progress, which jobs a worker has
-//! taken to prepare). [`super::JobQueue`] changes it only after the database accepted the change.
+//! It is a cache of the database plus what is never stored (which jobs a worker has taken to
+//! prepare) or stored lazily (progress, which memory has first and the database catches up on).
+//! [`super::JobQueue`] changes the rest only after the database accepted the change.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -20,6 +21,10 @@ struct Entry {
     cancel: Arc<Notify>,
     /// A worker took it to prepare; it stays in its queue (position 0 or so) until it starts.
     claimed: bool,
+    /// The progress saved in the database, or being saved.
+    saved_progress: f32,
+    /// A task is saving this job's progress; it also saves what arrives meanwhile.
+    saving_progress: bool,
     /// The job as JSON once it is finished and can no longer change: status reads, the hot
     /// path of every polling client, then cost a reference count instead of a serialisation.
     finished_json: Option<Bytes>,
@@ -48,7 +53,16 @@ impl Memory {
             _ => {}
         }
         let finished_json = job.status.is_terminal().then(|| to_json(&job)).flatten();
-        let entry = Entry { job, seed, backend, cancel: Arc::new(Notify::new()), claimed: false, finished_json };
+        let entry = Entry {
+            saved_progress: job.progress,
+            job,
+            seed,
+            backend,
+            cancel: Arc::new(Notify::new()),
+            claimed: false,
+            saving_progress: false,
+            finished_json,
+        };
         self.entries.insert(id, entry);
     }
 
@@ -143,15 +157,42 @@ impl Memory {
         }
     }
 
-    /// Sets a running job's progress; true when it changed.
+    /// Raises a running job's progress to `progress`, never lowering it: a job resumed after a
+    /// restart runs again from the start, and shows what it had reached before until the new
+    /// run passes it. True when it rose.
     pub fn set_progress(&mut self, id: &JobId, progress: f32) -> bool {
+        let progress = progress.clamp(0.0, 1.0);
         match self.entries.get_mut(id) {
-            Some(entry) if entry.job.status == JobStatus::Running && entry.job.progress != progress => {
-                entry.job.progress = progress.clamp(0.0, 1.0);
+            Some(entry) if entry.job.status == JobStatus::Running && progress > entry.job.progress => {
+                entry.job.progress = progress;
                 true
             }
             _ => false,
         }
+    }
+
+    /// Whether a task must start saving `id`'s progress: false while one is under way, as that
+    /// one saves the new value too. Marks a save under way.
+    pub fn begin_progress_save(&mut self, id: &JobId) -> bool {
+        match self.entries.get_mut(id) {
+            Some(entry) if !entry.saving_progress => {
+                entry.saving_progress = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The progress the saving task writes next, counted as saved; `None` once the database has
+    /// what memory has (or the job stopped running), which ends the save.
+    pub fn progress_to_save(&mut self, id: &JobId) -> Option<f32> {
+        let entry = self.entries.get_mut(id)?;
+        if entry.job.status == JobStatus::Running && entry.job.progress > entry.saved_progress {
+            entry.saved_progress = entry.job.progress;
+            return Some(entry.job.progress);
+        }
+        entry.saving_progress = false;
+        None
     }
 
     /// Records a terminal status; a cancelled job's worker is notified.

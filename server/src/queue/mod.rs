@@ -5,7 +5,10 @@
 //! (status, progress, queue position) are answered from memory; older jobs fall back to SQLite.
 //! Every change bumps a [`watch`] counter that event streams and workers wait on.
 //!
-//! Progress is kept in memory only: after a restart a resumed job starts again from 0.
+//! Progress goes to memory at once and to SQLite behind it (one saving task per job at a time,
+//! which also writes what arrives while it runs, so a burst of reports costs a write or two). It
+//! never goes down: a job resumed after a restart runs again from the start but shows the
+//! progress it had reached until the new run passes it.
 
 mod memory;
 mod output;
@@ -20,6 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobId, JobResult, JobStatus};
 use tokio::sync::{Notify, watch};
+use tracing::warn;
 
 use self::memory::Memory;
 use self::store::{NewJob, Store};
@@ -264,10 +268,33 @@ impl JobQueue {
         Ok(started)
     }
 
-    /// Records a running job's progress (0..=1, memory only).
+    /// Records a running job's progress (0..=1), unless it is below what the job reached; the
+    /// database follows on a blocking thread.
     pub(crate) fn set_progress(&self, id: &JobId, progress: f32) {
-        if self.inner.lock_memory().set_progress(id, progress) {
-            self.notify();
+        let save = {
+            let mut memory = self.inner.lock_memory();
+            if !memory.set_progress(id, progress) {
+                return;
+            }
+            memory.begin_progress_save(id)
+        };
+        self.notify();
+        if save {
+            let queue = self.clone();
+            let id = id.clone();
+            tokio::task::spawn_blocking(move || queue.save_progress(&id));
+        }
+    }
+
+    /// Writes `id`'s progress until the database has what memory has. Runs on a blocking
+    /// thread; the two locks are never held together here, so no lock order is at stake.
+    fn save_progress(&self, id: &JobId) {
+        loop {
+            let next = self.inner.lock_memory().progress_to_save(id);
+            let Some(progress) = next else { return };
+            if let Err(err) = self.inner.lock_store().save_progress(id, progress) {
+                warn!(job_id = %id, error = %err, "cannot save progress");
+            }
         }
     }
 

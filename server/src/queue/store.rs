@@ -3,7 +3,8 @@
 //! One table, `jobs`, in WAL mode with `synchronous = FULL`: a job is committed to disk before
 //! its `202 Accepted` is sent, so neither a SIGKILL nor a power cut loses an accepted job. Status
 //! changes out of `running` are conditional (`WHERE status = 'running'`) so a cancel and a
-//! finishing worker cannot both win.
+//! finishing worker cannot both win. A running job's progress is saved too, without an fsync of
+//! its own (see [`Store::save_progress`]), so that a resumed job does not start again from 0.
 
 use std::path::Path;
 
@@ -32,7 +33,8 @@ pub enum StoreError {
 /// A job as the database holds it, with what the public [`Job`] leaves out.
 #[derive(Clone, Debug)]
 pub(crate) struct StoredJob {
-    /// The public view; `progress` is 1.0 when completed, else 0.0, and `queue_position` `None`.
+    /// The public view; `progress` is 1.0 when completed, else the last progress saved, and
+    /// `queue_position` `None`.
     pub job: Job,
     /// The seed the job runs with (the request's, or one the server drew).
     pub seed: u64,
@@ -56,7 +58,7 @@ pub(crate) struct Store {
     conn: Connection,
 }
 
-const COLUMNS: &str = "id, status, request, seed, backend, error, result, created_at_ms, updated_at_ms";
+const COLUMNS: &str = "id, status, request, seed, backend, error, result, created_at_ms, updated_at_ms, progress";
 
 impl Store {
     /// Opens (creating if needed) the database at `path`.
@@ -77,10 +79,12 @@ impl Store {
                 error TEXT,
                 result TEXT,
                 created_at_ms INTEGER NOT NULL,
-                updated_at_ms INTEGER NOT NULL
+                updated_at_ms INTEGER NOT NULL,
+                progress REAL NOT NULL DEFAULT 0
             );
             CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);",
         )?;
+        add_missing_columns(&conn)?;
         Ok(Self { conn })
     }
 
@@ -141,6 +145,23 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// Raises a running job's saved progress to `progress`, never lowering it.
+    ///
+    /// Progress changes many times a second and is not worth an fsync each: this commit runs
+    /// with `synchronous = NORMAL`, so it survives a crash of the process (the write is in the
+    /// OS's cache) and only a power cut can lose it, leaving the job showing less progress. The
+    /// next `FULL` commit (any status change) syncs it with everything else.
+    pub fn save_progress(&self, id: &JobId, progress: f32) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let saved = self.conn.execute(
+            "UPDATE jobs SET progress = MAX(progress, ?2) WHERE id = ?1 AND status = 'running'",
+            params![id.0, f64::from(progress)],
+        );
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        saved?;
+        Ok(())
+    }
+
     /// Puts jobs that were running when the server stopped back in the queue; returns how many.
     pub fn requeue_running(&self) -> Result<usize, StoreError> {
         Ok(self.conn.execute("UPDATE jobs SET status = 'queued' WHERE status = 'running'", [])?)
@@ -184,6 +205,7 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredJob, StoreError>> {
     let result: Option<String> = row.get(6)?;
     let created_at_ms: i64 = row.get(7)?;
     let updated_at_ms: i64 = row.get(8)?;
+    let progress: f64 = row.get(9)?;
     Ok((|| {
         let request = serde_json::from_str(&request).map_err(|source| corrupt(&id, "request", source))?;
         let result = result
@@ -194,7 +216,7 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredJob, StoreError>> {
             .map_err(|source| corrupt(&id, "backend", source))?;
         let status = serde_json::from_value(serde_json::Value::String(status))
             .map_err(|source| corrupt(&id, "status", source))?;
-        let progress = if status == JobStatus::Completed { 1.0 } else { 0.0 };
+        let progress = if status == JobStatus::Completed { 1.0 } else { progress as f32 };
         let job = Job {
             id,
             status,
@@ -208,6 +230,15 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredJob, StoreError>> {
         };
         Ok(StoredJob { job, seed: seed_from_sql(seed), backend })
     })())
+}
+
+/// Adds the columns later versions introduced to a database an earlier version created.
+fn add_missing_columns(conn: &Connection) -> Result<(), StoreError> {
+    let has_progress = conn.prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'progress'")?.exists([])?;
+    if !has_progress {
+        conn.execute_batch("ALTER TABLE jobs ADD COLUMN progress REAL NOT NULL DEFAULT 0")?;
+    }
+    Ok(())
 }
 
 fn corrupt(id: &JobId, column: &'static str, source: serde_json::Error) -> StoreError {
@@ -266,5 +297,55 @@ mod tests {
         assert!(!store.finish(&a, JobStatus::Failed, Some("late"), None, 8).unwrap());
         assert_eq!(store.get(&a).unwrap().unwrap().job.status, JobStatus::Cancelled);
         assert_eq!(store.recent(Some(JobStatus::Queued), 10).unwrap().len(), 1);
+    }
+
+    /// A running job's progress is saved, never lowered, and survives a restart and the requeue.
+    #[test]
+    fn progress_is_saved_while_running_and_kept_when_requeued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.sqlite3");
+        let request = GenerateRequest::new("slime");
+        let id = JobId("a".into());
+        {
+            let store = Store::open(&path).unwrap();
+            let new = NewJob {
+                id: &id,
+                request: &request,
+                seed: 1,
+                backend: BackendKind::Procedural,
+                idempotency_key: None,
+                now_ms: 5,
+            };
+            store.insert(&new).unwrap();
+            store.save_progress(&id, 0.3).unwrap();
+            assert_eq!(store.get(&id).unwrap().unwrap().job.progress, 0.0, "saved while queued");
+            assert!(store.mark_running(&id, 6).unwrap());
+            store.save_progress(&id, 0.5).unwrap();
+            store.save_progress(&id, 0.25).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.requeue_running().unwrap(), 1);
+        assert_eq!(store.queued().unwrap()[0].job.progress, 0.5);
+    }
+
+    /// A database made before progress was saved opens, its jobs at progress 0.
+    #[test]
+    fn a_database_without_the_progress_column_gains_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.sqlite3");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                    idempotency_key TEXT UNIQUE, status TEXT NOT NULL, request TEXT NOT NULL,
+                    seed INTEGER NOT NULL, backend TEXT NOT NULL, error TEXT, result TEXT,
+                    created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
+                 INSERT INTO jobs (id, status, request, seed, backend, created_at_ms, updated_at_ms)
+                    VALUES ('old', 'running', '{\"prompt\":\"x\"}', 1, 'procedural', 1, 1);",
+            )
+            .unwrap();
+        let store = Store::open(&path).unwrap();
+        store.save_progress(&JobId("old".into()), 0.4).unwrap();
+        assert_eq!(store.get(&JobId("old".into())).unwrap().unwrap().job.progress, 0.4);
     }
 }

@@ -2,6 +2,7 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use dgx_pixels_client::Client;
 use dgx_pixels_protocol::{AtlasLayout, GenerateRequest, JobStatus, SpriteMeta};
@@ -61,6 +62,42 @@ async fn sigkill_with_jobs_queued_and_running_loses_nothing() {
     let listed = client.jobs(None, Some(100)).await.unwrap();
     assert_eq!(listed.len(), ids.len());
     assert_eq!(listed.iter().map(|job| &job.id).collect::<HashSet<_>>(), ids.iter().collect());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// A job resumed after a SIGKILL keeps the progress it had reached: from the restarted server's
+/// first answer until the job completes, its progress is never below that, although its new run
+/// starts from the first frame again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_job_keeps_its_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = ["--procedural-delay-ms", "2000", "--concurrency", "1"];
+    let (mut child, url) = spawn_server(dir.path(), &slow);
+    let client = Client::new(url).unwrap();
+    let request = GenerateRequest { frames: 4, seed: Some(3), ..GenerateRequest::new("knight") };
+    let id = client.generate(&request, None).await.unwrap().job_id;
+    let reached = until("two of the four frames", || async {
+        let progress = client.job(&id).await.unwrap().progress;
+        (progress >= 0.4).then_some(progress)
+    })
+    .await;
+    // The save follows the report on a blocking thread; leave it a moment before the kill.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, url) = spawn_server(dir.path(), &slow);
+    let client = Client::new(url).unwrap();
+    let seen_running = std::cell::Cell::new(false);
+    until("the resumed job to complete", || async {
+        let job = client.job(&id).await.unwrap();
+        assert!(job.progress >= reached, "{:?} at {} after reaching {reached}", job.status, job.progress);
+        seen_running.set(seen_running.get() || job.status == JobStatus::Running);
+        (job.status == JobStatus::Completed).then_some(())
+    })
+    .await;
+    assert!(seen_running.get(), "the resumed job was never seen running");
     child.kill().unwrap();
     child.wait().unwrap();
 }
