@@ -24,6 +24,10 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// (each is committed to disk before it is accepted), so without a wait the first ones go to
 /// the GPU alone; 30 ms is ~1% of one 1024² SDXL image, little latency for a lone job.
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(30);
+/// Default time running jobs get to finish on shutdown: 30 s, enough for a batch of SDXL images
+/// and under systemd's default stop timeout (90 s) before it sends SIGKILL. Docker waits 10 s
+/// unless told otherwise (`--stop-timeout`); a job cut short there resumes on the next start.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// How the server runs. Build it with `Config { data_dir, ..Config::default() }`.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,6 +68,10 @@ pub struct Config {
     /// generation; it starts as soon as the batch is full. Zero disables the wait. Backends that
     /// run one job at a time (`procedural`) never wait. Default [`DEFAULT_BATCH_WINDOW`].
     pub batch_window: Duration,
+    /// How long the jobs running when shutdown begins get to finish and be recorded as
+    /// completed; no other job starts meanwhile. Jobs still running when it ends resume on the
+    /// next start. Zero stops them at once. Default [`DEFAULT_SHUTDOWN_GRACE`].
+    pub shutdown_grace: Duration,
     /// Test knob, hidden from `--help`: extra time the `procedural` backend spends per job,
     /// spread over its frames, so tests can catch jobs queued and running. Zero by default.
     pub procedural_delay: Duration,
@@ -85,6 +93,7 @@ impl Default for Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             concurrency: None,
             batch_window: DEFAULT_BATCH_WINDOW,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             procedural_delay: Duration::ZERO,
         }
     }
@@ -170,6 +179,7 @@ impl Config {
             request_timeout_secs,
             concurrency,
             batch_window_ms,
+            shutdown_grace_secs,
         } = file;
         self.bind = bind.unwrap_or(self.bind);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -184,6 +194,7 @@ impl Config {
         self.request_timeout = request_timeout_secs.map(Duration::from_secs).unwrap_or(self.request_timeout);
         self.concurrency = concurrency.or(self.concurrency);
         self.batch_window = batch_window_ms.map(Duration::from_millis).unwrap_or(self.batch_window);
+        self.shutdown_grace = shutdown_grace_secs.map(Duration::from_secs).unwrap_or(self.shutdown_grace);
     }
 }
 
@@ -203,6 +214,7 @@ impl Config {
 /// request_timeout_secs = 30
 /// concurrency = 1
 /// batch_window_ms = 30
+/// shutdown_grace_secs = 30
 /// ```
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -233,6 +245,8 @@ pub struct ConfigFile {
     pub concurrency: Option<usize>,
     /// See [`Config::batch_window`], in milliseconds.
     pub batch_window_ms: Option<u64>,
+    /// See [`Config::shutdown_grace`], in seconds.
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 impl ConfigFile {
@@ -268,7 +282,7 @@ mod tests {
     #[test]
     fn file_values_override_defaults_only_where_set() {
         let file: ConfigFile = toml::from_str(
-            "bind = \"127.0.0.1:9000\"\nconcurrency = 3\nbatch_window_ms = 0\ncheckpoint = \"sdxl.safetensors\"",
+            "bind = \"127.0.0.1:9000\"\nconcurrency = 3\nbatch_window_ms = 0\ncheckpoint = \"sdxl.safetensors\"\nshutdown_grace_secs = 5",
         )
         .unwrap();
         let mut config = Config::default();
@@ -277,6 +291,7 @@ mod tests {
         assert_eq!(config.checkpoint.as_deref(), Some("sdxl.safetensors"));
         assert_eq!(config.concurrency, Some(3));
         assert_eq!(config.batch_window, Duration::ZERO);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(5));
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert!(toml::from_str::<ConfigFile>("bnid = 1").is_err());
     }

@@ -39,6 +39,13 @@
 //! On start, jobs left `queued` or `running` are queued again in their original order, so a
 //! SIGKILL at any moment loses no accepted job and never leaves a half-written file. A resumed
 //! job keeps the progress it had reached (saved as it runs) until its new run passes it.
+//!
+//! # Shutdown
+//! When the future given to [`Server::run`] resolves (Ctrl-C or SIGTERM for `dgx-pixels serve`),
+//! the server stops starting and accepting jobs (503) but keeps answering reads, so that clients
+//! following a running job see it complete; running jobs get [`Config::shutdown_grace`] (30 s by
+//! default) to finish. Then event streams end, the listener closes, and jobs still running stay
+//! `running` in the database, to resume on the next start (see `shutdown`).
 
 mod auth;
 pub mod backend;
@@ -76,8 +83,9 @@ use crate::queue::JobQueue;
 use crate::queue::worker::{WorkerContext, run_backend};
 use crate::state::AppState;
 
-/// How long open connections get to finish after shutdown begins.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long open connections get to finish once the server closes (after the jobs' own
+/// `Config::shutdown_grace`).
+const CONNECTION_GRACE: Duration = Duration::from_secs(10);
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +176,13 @@ impl Server {
             shutdown,
             roots: Arc::new(roots),
         };
-        let workers = WorkerContext { queue, styles, files, job_timeout: config.job_timeout };
+        let workers = WorkerContext {
+            queue,
+            styles,
+            files,
+            job_timeout: config.job_timeout,
+            shutdown_grace: config.shutdown_grace,
+        };
         Ok(Self {
             listener,
             local_addr,
@@ -186,9 +200,11 @@ impl Server {
         self.local_addr
     }
 
-    /// Serves until `shutdown` resolves, then stops taking connections, ends event streams,
-    /// stops the workers (their running jobs resume on the next start) and returns once open
-    /// connections finish or after a grace period.
+    /// Serves until `shutdown` resolves, then drains: no job is accepted (503) or started, and
+    /// the running ones get [`Config::shutdown_grace`] to finish while the API still answers
+    /// reads. Then it closes: event streams end, the listener stops taking connections, jobs
+    /// still running are left to resume on the next start, and `run` returns once open
+    /// connections finish or after a few seconds more.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
         let Server { listener, local_addr, state, workers, concurrency, config, trigger, _watcher } = self;
         let mut tasks = tokio::task::JoinSet::new();
@@ -196,15 +212,17 @@ impl Server {
             let concurrency = concurrency.unwrap_or_else(|| backend.default_concurrency());
             tasks.spawn(run_backend(workers.clone(), Arc::clone(backend), concurrency, state.shutdown.clone()));
         }
-        let mut stopping = state.shutdown.clone();
+        let mut closing = state.shutdown.clone();
         let app = routes::router(state, config.max_body_bytes, config.request_timeout);
         info!(addr = %local_addr, "listening");
         tokio::spawn(async move {
             shutdown.await;
-            info!("shutting down");
-            trigger.fire();
+            info!("shutting down: no new jobs; running ones may finish");
+            trigger.drain();
+            while tasks.join_next().await.is_some() {}
+            trigger.close();
         });
-        let mut graceful = stopping.clone();
+        let mut graceful = closing.clone();
         // No Nagle: small writes (an SSE event, a short JSON answer) go out at once instead of
         // waiting up to 40 ms for the client's delayed ACK.
         let listener = listener.tap_io(|tcp| {
@@ -212,15 +230,14 @@ impl Server {
                 warn!(error = %err, "cannot set TCP_NODELAY");
             }
         });
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move { graceful.wait().await });
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move { graceful.closed().await });
         let outcome = tokio::select! {
             outcome = server => outcome.map_err(ServerError::Serve),
-            () = async { stopping.wait().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            () = async { closing.closed().await; tokio::time::sleep(CONNECTION_GRACE).await } => {
                 warn!("connections still open after the grace period; closing them");
                 Ok(())
             }
         };
-        while tasks.join_next().await.is_some() {}
         info!("stopped");
         outcome
     }

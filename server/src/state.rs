@@ -24,7 +24,7 @@ pub(crate) struct AppState {
     pub files: JobFilesDir,
     /// The bearer token every route but `/health` requires, when set.
     pub token: Option<Arc<str>>,
-    /// Resolves when the server begins to stop; event streams end then.
+    /// Where stopping stands: new jobs are refused once it began; event streams end at closing.
     pub shutdown: Shutdown,
     /// Where the MCP tool `deploy_to_bevy` may write (`--allow-root`), resolved at start-up.
     pub roots: Arc<AllowedRoots>,

@@ -55,6 +55,11 @@ pub struct ServeArgs {
     /// that is not full; 0 disables [default: 30].
     #[arg(long, env = "DGX_PIXELS_BATCH_WINDOW_MS")]
     batch_window_ms: Option<u64>,
+    /// Seconds the jobs running at Ctrl-C or SIGTERM get to finish (no new job starts; the API
+    /// answers reads, and 503 to new jobs); jobs still running then resume on the next start.
+    /// 0 stops them at once [default: 30].
+    #[arg(long, env = "DGX_PIXELS_SHUTDOWN_GRACE_SECS", value_name = "SECS")]
+    shutdown_grace_secs: Option<u64>,
     /// Test knob: extra milliseconds the procedural backend spends per job.
     #[arg(long, hide = true, env = "DGX_PIXELS_PROCEDURAL_DELAY_MS")]
     procedural_delay_ms: Option<u64>,
@@ -100,6 +105,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         config: _,
         concurrency,
         batch_window_ms,
+        shutdown_grace_secs,
         procedural_delay_ms,
     } = args;
     config.bind = bind.unwrap_or(config.bind);
@@ -116,6 +122,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     }
     config.concurrency = concurrency.or(config.concurrency);
     config.batch_window = batch_window_ms.map(Duration::from_millis).unwrap_or(config.batch_window);
+    config.shutdown_grace = shutdown_grace_secs.map(Duration::from_secs).unwrap_or(config.shutdown_grace);
     config.procedural_delay = procedural_delay_ms.map(Duration::from_millis).unwrap_or(config.procedural_delay);
     config.check()?;
     Ok(config)
@@ -140,21 +147,35 @@ mod tests {
         serve: ServeArgs,
     }
 
+    /// `serve` with `flags` and, unless `file` is `None`, a `--config` file holding `file`.
+    fn config(file: Option<&str>, flags: &[&str]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("serve.toml");
+        let mut argv = vec!["serve".to_owned(), "--data-dir".to_owned(), dir.path().display().to_string()];
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+            argv.extend(["--config".to_owned(), path.display().to_string()]);
+        }
+        argv.extend(flags.iter().map(|flag| (*flag).to_owned()));
+        config_from(Cli::parse_from(argv).serve)
+    }
+
     /// `--checkpoint` overrides the file's `checkpoint`, which overrides the default (none).
     #[test]
     fn the_checkpoint_flag_overrides_the_config_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("serve.toml");
-        std::fs::write(&file, "checkpoint = \"file.safetensors\"\n").unwrap();
-        let config = |flags: &[&str]| {
-            let data_dir = dir.path().to_str().unwrap();
-            let argv = ["serve", "--data-dir", data_dir].into_iter().chain(flags.iter().copied());
-            config_from(Cli::parse_from(argv).serve).unwrap().checkpoint
-        };
-        assert_eq!(config(&[]), None);
-        let from_file = ["--config", file.to_str().unwrap()];
-        assert_eq!(config(&from_file).as_deref(), Some("file.safetensors"));
-        let flagged = [from_file[0], from_file[1], "--checkpoint", "flag.safetensors"];
-        assert_eq!(config(&flagged).as_deref(), Some("flag.safetensors"));
+        let file = Some("checkpoint = \"file.safetensors\"\n");
+        assert_eq!(config(None, &[]).unwrap().checkpoint, None);
+        assert_eq!(config(file, &[]).unwrap().checkpoint.as_deref(), Some("file.safetensors"));
+        let flagged = config(file, &["--checkpoint", "flag.safetensors"]).unwrap();
+        assert_eq!(flagged.checkpoint.as_deref(), Some("flag.safetensors"));
+    }
+
+    /// `--shutdown-grace-secs` overrides the file's `shutdown_grace_secs`, which overrides 30 s.
+    #[test]
+    fn the_shutdown_grace_flag_overrides_the_config_file() {
+        let file = Some("shutdown_grace_secs = 5\n");
+        assert_eq!(config(None, &[]).unwrap().shutdown_grace, dgx_pixels_server::config::DEFAULT_SHUTDOWN_GRACE);
+        assert_eq!(config(file, &[]).unwrap().shutdown_grace, Duration::from_secs(5));
+        assert_eq!(config(file, &["--shutdown-grace-secs", "0"]).unwrap().shutdown_grace, Duration::ZERO);
     }
 }

@@ -189,7 +189,7 @@ impl ServerHandler for PixelsMcp {
 /// keeps `rmcp`'s defence against DNS rebinding (only loopback `Host` names) and refuses
 /// requests from web pages of other origins, so a browser tab cannot drive the tools. With a
 /// token any `Host` is accepted: a page cannot send the token, and a LAN address must work.
-/// Sessions end when the server begins to stop.
+/// Sessions end when the server closes (after the running jobs had their grace to finish).
 pub(crate) fn http_service(
     state: &AppState,
     max_body_bytes: usize,
@@ -205,7 +205,7 @@ pub(crate) fn http_service(
     let cancel = config.cancellation_token.clone();
     let mut stopping = state.shutdown.clone();
     tokio::spawn(async move {
-        stopping.wait().await;
+        stopping.closed().await;
         cancel.cancel();
     });
     let state = state.clone();

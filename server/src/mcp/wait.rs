@@ -7,7 +7,7 @@ use super::context::CallContext;
 use crate::error::ApiError;
 
 /// Job `id` once it finishes, or as it is at `deadline`, when the client cancels the call or
-/// when the server begins to stop, whichever comes first.
+/// when the server closes, whichever comes first.
 pub(crate) async fn wait_for_job(ctx: &CallContext, id: &JobId, deadline: Instant) -> Result<Job, ApiError> {
     // Subscribe before the first read, so no change between the two is missed.
     let mut changes = ctx.state.queue.subscribe();
@@ -30,7 +30,7 @@ pub(crate) async fn wait_for_job(ctx: &CallContext, id: &JobId, deadline: Instan
             changed = changes.changed() => if changed.is_err() { return Ok(job) },
             () = tokio::time::sleep_until(deadline) => {}
             () = ctx.cancel.cancelled() => return Ok(job),
-            () = shutdown.wait() => return Ok(job),
+            () = shutdown.closed() => return Ok(job),
         }
     }
 }

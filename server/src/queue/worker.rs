@@ -12,8 +12,12 @@
 //! while the current one runs (ComfyUI: two prompts per instance), so its GPU never idles
 //! between batches. Each run races the per-batch timeout and the cancel of every member: a
 //! cancelled member is left cancelled and not delivered, the others still complete; only when
-//! all are cancelled is the generation dropped. On shutdown, running jobs are dropped where they
-//! stand; they are still `running` in the database and resume on next start.
+//! all are cancelled is the generation dropped.
+//!
+//! On shutdown the worker takes no more jobs (a batch being prepared is dropped, its jobs stay
+//! queued) and gives the generations running the shutdown grace to finish and record their
+//! jobs; those still running then are dropped where they stand: they are still `running` in the
+//! database and resume on the next start.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +47,8 @@ pub(crate) struct WorkerContext {
     pub styles: StyleRegistry,
     pub files: JobFilesDir,
     pub job_timeout: Duration,
+    /// How long running generations get to finish once shutdown begins.
+    pub shutdown_grace: Duration,
 }
 
 /// Runs the jobs of `backend`, at most `concurrency` generations at once, until `shutdown`.
@@ -93,10 +99,27 @@ pub(crate) async fn run_backend(
         let Some(prepared) = prepare(&context, backend.as_ref(), &claims).instrument(span.clone()).await else {
             continue;
         };
+        if shutdown.began() {
+            // Prepared while stopping began: the jobs stay queued and run on the next start.
+            break;
+        }
         running.spawn(run_batch(context.clone(), claims, prepared, permit).instrument(span));
     }
-    running.abort_all();
+    drain(&mut running, context.shutdown_grace).await;
     info!(backend = kind.as_str(), "worker stopped");
+}
+
+/// Lets the running generations finish for up to `grace`, then drops the others where they
+/// stand: their jobs stay `running` in the database and resume on the next start.
+async fn drain(running: &mut JoinSet<()>, grace: Duration) {
+    if !running.is_empty() && !grace.is_zero() {
+        info!(generations = running.len(), grace_s = grace.as_secs_f32(), "letting running jobs finish");
+    }
+    let finished = tokio::time::timeout(grace, async { while running.join_next().await.is_some() {} }).await;
+    if finished.is_err() {
+        warn!(generations = running.len(), "still running after the shutdown grace; they resume on the next start");
+        running.abort_all();
+    }
 }
 
 /// Waits until `claims` holds `max` jobs or `window` has passed, claiming the queued jobs

@@ -3,7 +3,8 @@
 //! The stream opens with the job's current state and then sends a `progress` event whenever its
 //! status, progress or queue position changes, and ends with exactly one `completed`, `failed`
 //! or `cancelled`. Intermediate values may be skipped under load (the latest state is sent),
-//! never reordered. Streams also end when the server shuts down.
+//! never reordered. Streams also end when the server closes (after the grace that running jobs
+//! get to finish on shutdown, so a stream of a job that finishes then still ends `completed`).
 
 use std::convert::Infallible;
 
@@ -69,7 +70,7 @@ impl JobWatcher {
             }
             tokio::select! {
                 changed = self.changes.changed() => changed.ok()?,
-                () = self.shutdown.wait() => return None,
+                () = self.shutdown.closed() => return None,
             }
         }
     }

@@ -31,6 +31,7 @@ const MAX_LIMIT: u32 = 1000;
         (status = 409, description = "idempotency key reused with another request"),
         (status = 413, description = "body too large"),
         (status = 422, description = "a field is invalid; `field` names it"),
+        (status = 503, description = "the server is shutting down"),
     ))]
 pub(crate) async fn jobs_create(
     State(state): State<AppState>,
@@ -60,10 +61,13 @@ pub(crate) async fn submit(
     Ok(job)
 }
 
-/// Checks `request` against the limits and this server (its styles, backends and jobs) and
-/// returns the backend that will run it; `submit` calls it, and a batch calls it on every
-/// request first.
+/// Checks `request` against the limits and this server (its styles, backends and jobs, and
+/// whether it is stopping: once shutdown began no job is accepted, 503) and returns the backend
+/// that will run it; `submit` calls it, and a batch calls it on every request first.
 pub(crate) async fn check(state: &AppState, request: &GenerateRequest) -> Result<BackendKind, ApiError> {
+    if state.shutdown.began() {
+        return Err(ApiError::Unavailable("the server is shutting down; submit the job again once it is back".into()));
+    }
     request.validate()?;
     if let Some(style) = &request.style
         && state.styles.find(style).is_none()

@@ -88,8 +88,8 @@ async fn openapi_lists_every_route() {
     }
 }
 
-/// Shutdown ends open event streams and `run` returns promptly, leaving the running job to
-/// resume on the next start.
+/// With no shutdown grace, shutdown ends open event streams and `run` returns promptly, leaving
+/// the running job to resume on the next start.
 #[tokio::test(flavor = "multi_thread")]
 async fn graceful_shutdown_ends_streams_and_returns() {
     use futures_util::StreamExt;
@@ -99,6 +99,7 @@ async fn graceful_shutdown_ends_streams_and_returns() {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().into(),
         procedural_delay: std::time::Duration::from_secs(20),
+        shutdown_grace: std::time::Duration::ZERO,
         ..dgx_pixels_server::Config::default()
     };
     let server = dgx_pixels_server::Server::bind(config.clone()).await.unwrap();

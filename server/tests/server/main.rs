@@ -7,6 +7,7 @@
 //! - `crash`: SIGKILL the real binary with jobs queued and running, restart, all complete.
 //! - `invalid`: a table of bad requests, each a 4xx naming its field; never a 5xx.
 //! - `security`: the token rules.
+//! - `shutdown`: running jobs finish within the grace, the rest resumes.
 //! - `models`: the models folder watched live.
 //! - `variation`: img2img on the procedural backend, a variation of a finished sprite.
 
@@ -17,5 +18,6 @@ mod lifecycle;
 mod load;
 mod models;
 mod security;
+mod shutdown;
 mod util;
 mod variation;
