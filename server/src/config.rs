@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dgx_pixels_protocol::BackendKind;
+use dgx_pixels_protocol::limits::{DEFAULT_DENOISE, DENOISE};
 use serde::Deserialize;
 
 /// Default bind address: loopback only, so nothing on the network can reach a fresh server.
@@ -49,6 +50,10 @@ pub struct Config {
     /// folder (`sd_xl_base_1.0.safetensors`); `None` keeps the workflow template's when the
     /// instance has it, else takes the first the instance lists.
     pub checkpoint: Option<String>,
+    /// How much of the source an img2img job redraws when its request gives no `denoise`,
+    /// 0.05..=1.0, for every backend; default [`DEFAULT_DENOISE`]. A lower value suits models
+    /// that change a lot at the default.
+    pub img2img_denoise: f32,
     /// Bearer token required on every route but `/health`; `None` disables auth (loopback only).
     pub token: Option<String>,
     /// Folders that `deploy_to_bevy` may write into. Nothing is deployed anywhere else; with none, `deploy_to_bevy` is refused.
@@ -86,6 +91,7 @@ impl Default for Config {
             backend: BackendKind::Procedural,
             comfyui: Vec::new(),
             checkpoint: None,
+            img2img_denoise: DEFAULT_DENOISE,
             token: None,
             allow_roots: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -123,6 +129,16 @@ pub enum ConfigError {
     /// The comfyui backend was chosen without a ComfyUI to talk to.
     #[error("the comfyui backend needs at least one --comfyui URL (e.g. http://127.0.0.1:8188)")]
     ComfyuiUrlRequired,
+    /// The default img2img denoise is out of its range (or not a number).
+    #[error(
+        "img2img_denoise (--img2img-denoise, DGX_PIXELS_IMG2IMG_DENOISE) must be between {} and {}, got {value}",
+        DENOISE.start(),
+        DENOISE.end()
+    )]
+    Img2imgDenoise {
+        /// The value given.
+        value: f32,
+    },
     /// The TOML file could not be read.
     #[error("cannot read config file {path}: {source}")]
     ReadFile {
@@ -160,6 +176,9 @@ impl Config {
         if self.backend == BackendKind::Comfyui && self.comfyui.is_empty() {
             return Err(ConfigError::ComfyuiUrlRequired);
         }
+        if !DENOISE.contains(&self.img2img_denoise) {
+            return Err(ConfigError::Img2imgDenoise { value: self.img2img_denoise });
+        }
         Ok(())
     }
 
@@ -172,6 +191,7 @@ impl Config {
             backend,
             comfyui,
             checkpoint,
+            img2img_denoise,
             token,
             allow_roots,
             max_body_bytes,
@@ -187,6 +207,7 @@ impl Config {
         self.backend = backend.unwrap_or(self.backend);
         self.comfyui = comfyui.unwrap_or_else(|| self.comfyui.clone());
         self.checkpoint = checkpoint.or_else(|| self.checkpoint.clone());
+        self.img2img_denoise = img2img_denoise.unwrap_or(self.img2img_denoise);
         self.token = token.or_else(|| self.token.clone());
         self.allow_roots = allow_roots.unwrap_or_else(|| self.allow_roots.clone());
         self.max_body_bytes = max_body_bytes.unwrap_or(self.max_body_bytes);
@@ -208,6 +229,7 @@ impl Config {
 /// token = "change-me"
 /// comfyui = ["http://127.0.0.1:8188"]
 /// checkpoint = "sd_xl_base_1.0.safetensors"
+/// img2img_denoise = 0.6
 /// allow_roots = ["/home/me/games"]
 /// max_body_bytes = 16777216
 /// job_timeout_secs = 600
@@ -231,6 +253,8 @@ pub struct ConfigFile {
     pub comfyui: Option<Vec<String>>,
     /// See [`Config::checkpoint`].
     pub checkpoint: Option<String>,
+    /// See [`Config::img2img_denoise`].
+    pub img2img_denoise: Option<f32>,
     /// See [`Config::token`].
     pub token: Option<String>,
     /// See [`Config::allow_roots`].
@@ -277,6 +301,26 @@ mod tests {
         let config = Config { backend: BackendKind::Comfyui, ..Config::default() };
         assert!(matches!(config.check(), Err(ConfigError::ComfyuiUrlRequired)));
         Config { comfyui: vec!["http://127.0.0.1:8188".into()], ..config }.check().unwrap();
+    }
+
+    /// `img2img_denoise` is read from the file and checked against the request's range, the
+    /// error naming the key.
+    #[test]
+    fn img2img_denoise_comes_from_the_file_within_its_range() {
+        let mut config = Config::default();
+        assert_eq!(config.img2img_denoise, DEFAULT_DENOISE);
+        config.apply_file(toml::from_str("img2img_denoise = 0.4").unwrap());
+        assert_eq!(config.img2img_denoise, 0.4);
+        config.check().unwrap();
+        for value in [0.0, 0.04, 1.5, f32::NAN] {
+            let err = Config { img2img_denoise: value, ..Config::default() }.check().unwrap_err();
+            assert!(matches!(err, ConfigError::Img2imgDenoise { .. }), "{value}: {err}");
+            assert!(err.to_string().starts_with("img2img_denoise"), "{err}");
+        }
+        for edge in [0.05, 1.0] {
+            Config { img2img_denoise: edge, ..Config::default() }.check().unwrap();
+        }
+        assert!(toml::from_str::<ConfigFile>("img2img_denoise = \"high\"").is_err());
     }
 
     #[test]

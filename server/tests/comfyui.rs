@@ -247,8 +247,20 @@ async fn img2img_uploads_the_source_and_varies_it() {
 /// then sends the img2img workflow with the requested denoise and one image per frame.
 #[tokio::test]
 async fn the_server_runs_an_img2img_job_from_an_earlier_job() {
+    assert_img2img_prompt(&variation_log(|_| {}, Some(0.35)).await, 0.35, 2);
+}
+
+/// A variation whose request gives no denoise is sent with the server's `img2img_denoise`.
+#[tokio::test]
+async fn without_a_denoise_the_server_sends_its_configured_one() {
+    assert_img2img_prompt(&variation_log(|config| config.img2img_denoise = 0.45, None).await, 0.45, 2);
+}
+
+/// On a server `configure`d over a stand-in: a txt2img job, then a two-frame variation of it
+/// with `denoise`, both completed; the stand-in's log.
+async fn variation_log(configure: impl FnOnce(&mut Config), denoise: Option<f32>) -> Vec<(String, Value)> {
     let standin = StandIn::start(vec![Play::new("txt2img", Fault::None), Play::new("img2img", Fault::None)]).await;
-    let (_dir, base) = serve(&standin, None).await;
+    let (_dir, base) = serve_with(&[&standin], configure).await;
     let http = reqwest::Client::new();
     let first = json!({ "prompt": "knight", "style": "lora_random_r64", "width": 256, "height": 256, "steps": 3 });
     let source = tokio::time::timeout(LIMIT, run_job(&http, &base, &first)).await.unwrap();
@@ -256,12 +268,14 @@ async fn the_server_runs_an_img2img_job_from_an_earlier_job() {
     let mut variation = first.clone();
     variation["frames"] = json!(2);
     variation["source"] = json!({ "job": source["id"] });
-    variation["denoise"] = json!(0.35);
+    if let Some(denoise) = denoise {
+        variation["denoise"] = json!(denoise);
+    }
     let job = tokio::time::timeout(LIMIT, run_job(&http, &base, &variation)).await.unwrap();
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(job["result"]["frames"], 2);
     assert_eq!(standin.prompts(), 2);
-    assert_img2img_prompt(&standin.log(), 0.35, 2);
+    standin.log()
 }
 
 /// `log` shows the source uploaded, then an img2img prompt that loads it by the name ComfyUI

@@ -56,8 +56,8 @@ pub struct GenerationSpec {
 pub struct SourceFrame {
     /// The image at the job's generation canvas size, RGBA8; shared, as it can be large.
     pub image: Arc<RgbaImage>,
-    /// 0.05..=1.0, from the request; `None`: the backend's default ([`DEFAULT_DENOISE`] unless
-    /// its settings say otherwise).
+    /// 0.05..=1.0, from the request; `None`: the server's `Config::img2img_denoise`
+    /// ([`DEFAULT_DENOISE`] unless configured), which every backend is built with.
     pub denoise: Option<f32>,
 }
 
@@ -152,7 +152,9 @@ pub trait PreparedJob: Send {
 /// Builds the backend `kind` with the server's settings.
 pub(crate) fn build(kind: BackendKind, config: &crate::config::Config) -> Option<Arc<dyn Backend>> {
     match kind {
-        BackendKind::Procedural => Some(Arc::new(procedural::Procedural::new(config.procedural_delay))),
+        BackendKind::Procedural => {
+            Some(Arc::new(procedural::Procedural::new(config.procedural_delay, config.img2img_denoise)))
+        }
         BackendKind::Comfyui => match comfyui::ComfyuiBackend::start(comfyui::ComfyuiSettings::from_config(config)) {
             Ok(backend) => Some(backend),
             Err(err) => {

@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// ComfyUI has it, else the first ComfyUI lists].
     #[arg(long, env = "DGX_PIXELS_CHECKPOINT", value_name = "NAME")]
     checkpoint: Option<String>,
+    /// How much of the source an img2img job redraws when its request gives no denoise,
+    /// 0.05..=1.0 [default: 0.6].
+    #[arg(long, env = "DGX_PIXELS_IMG2IMG_DENOISE", value_name = "X")]
+    img2img_denoise: Option<f32>,
     /// Bearer token required on every route but /health.
     #[arg(long, env = "DGX_PIXELS_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -100,6 +104,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         backend,
         comfyui,
         checkpoint,
+        img2img_denoise,
         token,
         allow_root,
         config: _,
@@ -116,6 +121,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         config.comfyui = comfyui;
     }
     config.checkpoint = checkpoint.filter(|name| !name.is_empty()).or(config.checkpoint);
+    config.img2img_denoise = img2img_denoise.unwrap_or(config.img2img_denoise);
     config.token = token.filter(|t| !t.is_empty()).or(config.token);
     if !allow_root.is_empty() {
         config.allow_roots = allow_root;
@@ -168,6 +174,19 @@ mod tests {
         assert_eq!(config(file, &[]).unwrap().checkpoint.as_deref(), Some("file.safetensors"));
         let flagged = config(file, &["--checkpoint", "flag.safetensors"]).unwrap();
         assert_eq!(flagged.checkpoint.as_deref(), Some("flag.safetensors"));
+    }
+
+    /// `--img2img-denoise` overrides the file's `img2img_denoise`, which overrides 0.6; a value
+    /// out of range is refused wherever it comes from, naming the key.
+    #[test]
+    fn the_img2img_denoise_flag_overrides_the_config_file() {
+        let file = Some("img2img_denoise = 0.4\n");
+        assert_eq!(config(None, &[]).unwrap().img2img_denoise, dgx_pixels_protocol::limits::DEFAULT_DENOISE);
+        assert_eq!(config(file, &[]).unwrap().img2img_denoise, 0.4);
+        assert_eq!(config(file, &["--img2img-denoise", "0.9"]).unwrap().img2img_denoise, 0.9);
+        let bad_file = config(Some("img2img_denoise = 1.5\n"), &[]).unwrap_err().to_string();
+        assert!(bad_file.contains("img2img_denoise"), "{bad_file}");
+        assert!(config(file, &["--img2img-denoise", "0"]).is_err());
     }
 
     /// `--shutdown-grace-secs` overrides the file's `shutdown_grace_secs`, which overrides 30 s.

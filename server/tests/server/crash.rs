@@ -123,3 +123,31 @@ fn open_bind_without_token_refuses_to_start() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--comfyui URL"));
 }
+
+/// `DGX_PIXELS_IMG2IMG_DENOISE` overrides the file's `img2img_denoise` and `--img2img-denoise`
+/// overrides the variable: each time the value out of range is the one applied, and `serve`
+/// refuses to start, naming the key.
+#[test]
+fn the_img2img_denoise_variable_sits_between_the_file_and_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("serve.toml");
+    std::fs::write(&file, "img2img_denoise = 0.4\n").unwrap();
+    let refusal = |variable: &str, flags: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_dgx-pixels"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--config"])
+            .arg(&file)
+            .args(flags)
+            .env("DGX_PIXELS_IMG2IMG_DENOISE", variable)
+            .env_remove("DGX_PIXELS_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "started with {variable} and {flags:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = refusal("1.5", &[]);
+    assert!(stderr.contains("img2img_denoise") && stderr.contains("1.5"), "{stderr}");
+    let stderr = refusal("0.5", &["--img2img-denoise", "0.01"]);
+    assert!(stderr.contains("img2img_denoise") && stderr.contains("0.01"), "{stderr}");
+}

@@ -50,3 +50,21 @@ async fn a_variation_stays_close_at_low_denoise_and_changes_more_at_high() {
     assert!(raw_low < 0.15 && sheet_low < 0.15, "low denoise stays close: {shares:?}");
     assert!(raw_high > 2.0 * raw_low && sheet_high > 2.0 * sheet_low, "high denoise changes more: {shares:?}");
 }
+
+/// A variation whose request gives no denoise redraws the server's `img2img_denoise`: the same
+/// pixels as asking for that denoise, others than the default's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_variation_without_denoise_uses_the_configured_one() {
+    let server = TestServer::start(|config| config.img2img_denoise = 0.9).await;
+    let client = &server.client;
+    let knight = GenerateRequest { seed: Some(42), ..GenerateRequest::new("red knight") };
+    let source = complete(client, &knight).await;
+    let mut raws = Vec::new();
+    for denoise in [None, Some(0.9), Some(dgx_pixels_protocol::limits::DEFAULT_DENOISE)] {
+        let source_image = SourceImage { job: source.id.clone(), frame: 0 };
+        let varied = complete(client, &GenerateRequest { source: Some(source_image), denoise, ..knight.clone() }).await;
+        raws.push(client.raw_png(&varied.id, 0).await.unwrap());
+    }
+    assert_eq!(changed(&raws[0], &raws[1]), 0.0, "no denoise is not the configured 0.9");
+    assert!(changed(&raws[0], &raws[2]) > 0.0, "no denoise is the default 0.6");
+}

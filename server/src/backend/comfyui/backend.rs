@@ -53,8 +53,8 @@ pub struct ComfyuiSettings {
     pub instance_wait: Duration,
     /// Without WebSocket events for this long, poll `/history`; default 10 s.
     pub idle_poll: Duration,
-    /// Denoise strength for img2img jobs whose request gives none; default
-    /// [`DEFAULT_DENOISE`](crate::backend::DEFAULT_DENOISE).
+    /// Denoise strength for img2img jobs whose request gives none (`Config::img2img_denoise`);
+    /// default [`DEFAULT_DENOISE`](crate::backend::DEFAULT_DENOISE).
     pub img2img_denoise: f32,
     /// Most single-frame jobs put into one prompt when ComfyUI has our batch nodes
     /// (`comfyui_nodes/dgx_pixels`); default 8, the batch at which an H100 is near its
@@ -67,11 +67,12 @@ pub struct ComfyuiSettings {
 
 impl ComfyuiSettings {
     /// The settings the server's [`Config`] gives: its `--comfyui` URLs, its checkpoint, its
-    /// batch window, and template overrides from `<data-dir>/workflows/`.
+    /// img2img denoise, its batch window, and template overrides from `<data-dir>/workflows/`.
     pub fn from_config(config: &Config) -> Self {
         Self {
             urls: config.comfyui.clone(),
             checkpoint: config.checkpoint.clone(),
+            img2img_denoise: config.img2img_denoise,
             workflows_dir: Some(super::workflow::override_dir(&config.data_dir)),
             batch_window: config.batch_window,
             ..Self::default()

@@ -32,15 +32,24 @@ use variation::Variation;
 const VARIATION_SALT: u64 = 0xbb67_ae85_84ca_a73b;
 
 /// The procedural backend. `delay` is the test knob of `Config::procedural_delay`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Procedural {
     delay: Duration,
+    img2img_denoise: f32,
 }
 
 impl Procedural {
-    /// A backend that spends `delay` extra per job (zero outside tests).
-    pub fn new(delay: Duration) -> Self {
-        Self { delay }
+    /// A backend that spends `delay` extra per job (zero outside tests) and redraws
+    /// `img2img_denoise` of a source whose request gives no denoise (`Config::img2img_denoise`).
+    pub fn new(delay: Duration, img2img_denoise: f32) -> Self {
+        Self { delay, img2img_denoise }
+    }
+}
+
+impl Default for Procedural {
+    /// No delay, and [`DEFAULT_DENOISE`].
+    fn default() -> Self {
+        Self::new(Duration::ZERO, DEFAULT_DENOISE)
     }
 }
 
@@ -58,7 +67,7 @@ impl Backend for Procedural {
     }
 
     fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
-        let job = PreparedSheet::new(spec, self.delay);
+        let job = PreparedSheet::new(spec, self.delay, self.img2img_denoise);
         Box::pin(async move { Ok(Box::new(job) as Box<dyn PreparedJob>) })
     }
 }
@@ -71,10 +80,10 @@ struct PreparedSheet {
 }
 
 impl PreparedSheet {
-    fn new(spec: GenerationSpec, delay: Duration) -> Self {
+    fn new(spec: GenerationSpec, delay: Duration, default_denoise: f32) -> Self {
         let (design, variation) = match &spec.source {
             Some(source) => {
-                let denoise = source.denoise.unwrap_or(DEFAULT_DENOISE);
+                let denoise = source.denoise.unwrap_or(default_denoise);
                 let variation = Variation::new(&source.image, spec.sprite, spec.seed, denoise);
                 (Design::from_prompt(&spec.prompt, spec.seed ^ VARIATION_SALT), Some(variation))
             }
@@ -149,7 +158,7 @@ mod tests {
     }
 
     fn frames(prompt: &str, seed: u64) -> Vec<RgbaImage> {
-        render_all(&PreparedSheet::new(spec(prompt, seed), Duration::ZERO), &Progress::new(|_| {}))
+        render_all(&PreparedSheet::new(spec(prompt, seed), Duration::ZERO, DEFAULT_DENOISE), &Progress::new(|_| {}))
     }
 
     #[test]
@@ -179,7 +188,11 @@ mod tests {
         let vary = |seed| {
             let source = Some(crate::backend::SourceFrame { image: image.clone(), denoise: Some(0.3) });
             render_all(
-                &PreparedSheet::new(GenerationSpec { source, ..spec("red knight", seed) }, Duration::ZERO),
+                &PreparedSheet::new(
+                    GenerationSpec { source, ..spec("red knight", seed) },
+                    Duration::ZERO,
+                    DEFAULT_DENOISE,
+                ),
                 &Progress::new(|_| {}),
             )
         };
