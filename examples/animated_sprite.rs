@@ -32,7 +32,7 @@ fn spawn_knight(mut commands: Commands, assets: Res<AssetServer>) {
         PixelsAnimation { tag: Some("idle".into()), ..default() },
         Transform::from_scale(Vec3::splat(8.0)),
     ));
-    commands.spawn((Text::new("←/→: walk"), Node { margin: UiRect::all(px(12)), ..default() }));
+    commands.spawn((Text2d::new("←/→: walk"), Transform::from_xyz(0.0, -200.0, 1.0)));
 }
 
 /// Moves the knight and switches between its `walk` and `idle` tags.

@@ -50,7 +50,7 @@ fn main() {
 /// A camera and a "Loading…" line while the collection loads.
 fn show_loading(mut commands: Commands) {
     commands.spawn(Camera2d);
-    commands.spawn((Text::new("Loading…"), DespawnOnExit(GameState::Loading)));
+    commands.spawn((Text2d::new("Loading…"), DespawnOnExit(GameState::Loading)));
 }
 
 /// Both sprites, side by side, once loaded.

@@ -46,7 +46,7 @@ fn main() -> AppExit {
     app.run()
 }
 
-/// A camera, a strip of ground, a hint, and the hero: the shipped knight sheet, walking.
+/// A camera, a strip of ground with a hint on it, and the hero: the shipped knight sheet, walking.
 fn spawn_scene(mut commands: Commands, assets: Res<AssetServer>) {
     commands.spawn(Camera2d);
     commands.spawn((
@@ -59,8 +59,6 @@ fn spawn_scene(mut commands: Commands, assets: Res<AssetServer>) {
         PixelsAnimation { tag: Some("walk".into()), ..default() },
         Transform::from_xyz(250.0, -36.0, 0.0).with_scale(Vec3::splat(8.0)),
     ));
-    commands.spawn((
-        Text::new("F2: panel"),
-        Node { position_type: PositionType::Absolute, right: px(12), bottom: px(12), ..default() },
-    ));
+    // World-space text on the ground (no bevy_ui: the examples build without it, see Cargo.toml).
+    commands.spawn((Text2d::new("F2: panel"), Transform::from_xyz(0.0, -260.0, 1.0)));
 }
