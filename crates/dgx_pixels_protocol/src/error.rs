@@ -6,6 +6,7 @@ use crate::FieldError;
 
 /// `{"error": "<message>", "field": "<name or null>"}`, sent with a 4xx or 5xx status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A sentence for people.
     pub error: String,

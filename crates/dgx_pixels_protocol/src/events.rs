@@ -22,6 +22,7 @@ pub enum JobEvent {
 
 /// Data of a `progress` event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ProgressEvent {
     /// Queued or running.
     pub status: JobStatus,
@@ -33,6 +34,7 @@ pub struct ProgressEvent {
 
 /// Data of a `failed` event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FailedEvent {
     /// Why it failed.
     pub error: String,
@@ -40,6 +42,7 @@ pub struct FailedEvent {
 
 /// Data of a `cancelled` event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CancelledEvent {}
 
 /// An SSE message that is not a job event.

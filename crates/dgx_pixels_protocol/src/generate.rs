@@ -12,6 +12,7 @@ use crate::palette::PaletteSpec;
 /// Deserialising checks types only; call [`GenerateRequest::validate`] for the ranges.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct GenerateRequest {
     /// What to draw, 1..=2000 characters.
     pub prompt: String,
@@ -76,6 +77,7 @@ pub struct GenerateRequest {
 /// The image an img2img request starts from: frame `frame` of job `job`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SourceImage {
     /// A completed job.
     pub job: JobId,
@@ -87,6 +89,7 @@ pub struct SourceImage {
 /// Width and height in pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SpriteSize {
     /// Width in pixels.
     pub width: u32,
@@ -111,6 +114,7 @@ impl Default for SpriteSize {
 /// What happens to the backdrop behind the sprite.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum Background {
     /// Remove it: pixels outside the sprite become fully transparent.
     #[default]
@@ -122,6 +126,7 @@ pub enum Background {
 /// The generation backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum BackendKind {
     /// SDXL + LoRAs through ComfyUI, on a GPU.
     Comfyui,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The server's liveness and the readiness of each backend.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Health {
     /// Always `"ok"` when the server answers at all.
     pub status: String,
@@ -15,6 +16,7 @@ pub struct Health {
 
 /// One backend's readiness.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackendHealth {
     /// Backend name (`procedural`, `comfyui`).
     pub name: String,

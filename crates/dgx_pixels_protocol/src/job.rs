@@ -9,6 +9,7 @@ use crate::{BackendKind, GenerateRequest, Palette, SpriteSize};
 /// A job's id: opaque to clients, safe in a URL path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct JobId(pub String);
 
 impl fmt::Display for JobId {
@@ -20,6 +21,7 @@ impl fmt::Display for JobId {
 /// Where a job is in its lifecycle: queued → running → completed | failed | cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum JobStatus {
     /// Accepted and waiting for a backend slot.
     Queued,
@@ -61,6 +63,7 @@ impl JobStatus {
 /// The answer to `POST /api/v1/generate`: 202 with the new (or, for a repeated
 /// `Idempotency-Key`, the existing) job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct JobAccepted {
     /// The job's id.
     pub job_id: JobId,
@@ -70,6 +73,7 @@ pub struct JobAccepted {
 
 /// `GET /api/v1/jobs/{id}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Job {
     /// The job's id.
     pub id: JobId,
@@ -93,6 +97,7 @@ pub struct Job {
 
 /// What a completed job made.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct JobResult {
     /// Asset name of the files.
     pub name: String,
@@ -116,6 +121,7 @@ pub struct JobResult {
 
 /// Download paths of a job's three files.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct JobFiles {
     /// `/api/v1/jobs/{id}/sheet.png`
     pub sheet: String,

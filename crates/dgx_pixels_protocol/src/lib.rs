@@ -18,6 +18,11 @@
 //! - [`health`] and [`models`]: `GET /health` and `GET /api/v1/models`.
 //! - [`mcp`]: arguments and results of the MCP tools.
 //!
+//! # Features
+//! - `schemars`: `schemars::JsonSchema` for the MCP tool arguments (the tools' `inputSchema`).
+//! - `utoipa`: `utoipa::ToSchema` for the HTTP bodies, which the server's OpenAPI document
+//!   references. Both derives sit on the types they describe; clients need neither.
+//!
 //! # Example
 //! ```
 //! use dgx_pixels_protocol::GenerateRequest;

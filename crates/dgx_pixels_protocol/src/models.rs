@@ -28,6 +28,7 @@ pub struct StyleSidecar {
 
 /// A style as `/api/v1/models` lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Style {
     /// Style name used in requests.
     pub name: String,
@@ -53,6 +54,7 @@ pub struct Style {
 
 /// The body of `GET /api/v1/models`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ModelList {
     /// The styles, sorted by name.
     pub styles: Vec<Style>,

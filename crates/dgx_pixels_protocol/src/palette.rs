@@ -56,9 +56,25 @@ impl<'de> Deserialize<'de> for Rgb {
     }
 }
 
+/// In OpenAPI a colour is what it is in JSON: a `#rrggbb` string.
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for Rgb {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some("^#?[0-9a-fA-F]{6}$"))
+            .description(Some("An opaque sRGB colour, `#rrggbb`."))
+            .into()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for Rgb {}
+
 /// An ordered list of colours that a sprite may use.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Palette(pub Vec<Rgb>);
 
 impl Palette {
@@ -95,6 +111,7 @@ impl Palette {
 /// How a request names its palette: a preset name, or an explicit list of colours.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum PaletteSpec {
     /// A preset from [`Palette::preset_names`], e.g. `"pico8"`.
     Preset(String),

@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use dgx_pixels_protocol::events::{CancelledEvent, FailedEvent, ProgressEvent};
-use dgx_pixels_protocol::{Job, JobEvent, JobId, JobStatus};
+use dgx_pixels_protocol::{ErrorBody, Job, JobEvent, JobId, JobStatus};
 use futures_util::Stream;
 use tokio::sync::watch;
 
@@ -24,9 +24,9 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/events", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "job id")),
     responses(
-        (status = 200, description = "`text/event-stream` of `progress`, then `completed`, `failed` or `cancelled`",
+        (status = 200, description = "`text/event-stream`: `progress` (`ProgressEvent`) events, then `completed` (`Job`), `failed` (`FailedEvent`) or `cancelled` (`CancelledEvent`)",
             content_type = "text/event-stream"),
-        (status = 404, description = "no such job"),
+        (status = 404, description = "no such job", body = ErrorBody),
     ))]
 pub(crate) async fn events_stream(
     State(state): State<AppState>,

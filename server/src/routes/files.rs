@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use dgx_pixels_protocol::{Job, JobId, JobStatus};
+use dgx_pixels_protocol::{ErrorBody, Job, JobId, JobStatus};
 use dgx_pixels_sprite::write::SpriteFiles;
 
 use crate::error::ApiError;
@@ -16,8 +16,8 @@ use crate::state::AppState;
            ("file" = String, Path, description = "`sheet.png`, `atlas.ron` or `sprite.ron`")),
     responses(
         (status = 200, description = "the PNG sheet (RGBA8) or the RON text"),
-        (status = 404, description = "no such job or file"),
-        (status = 409, description = "the job has not completed"),
+        (status = 404, description = "no such job or file", body = ErrorBody),
+        (status = 409, description = "the job has not completed", body = ErrorBody),
     ))]
 pub(crate) async fn files_show(
     State(state): State<AppState>,
@@ -48,8 +48,8 @@ pub(crate) async fn files_show(
            ("file" = String, Path, description = "`{index}.png`, frame index from 0")),
     responses(
         (status = 200, description = "the raw frame, PNG (RGBA8)", content_type = "image/png"),
-        (status = 404, description = "no such job or frame"),
-        (status = 409, description = "the job has not completed"),
+        (status = 404, description = "no such job or frame", body = ErrorBody),
+        (status = 409, description = "the job has not completed", body = ErrorBody),
     ))]
 pub(crate) async fn files_raw(
     State(state): State<AppState>,

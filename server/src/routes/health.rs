@@ -8,7 +8,7 @@ use crate::state::AppState;
 
 /// The server is up; each backend says whether it can take jobs.
 #[utoipa::path(get, path = "/health", tag = "server",
-    responses((status = 200, description = "`Health`: status, version and backends", body = Object)))]
+    responses((status = 200, description = "status, version and backends", body = Health)))]
 pub(crate) async fn health_show(State(state): State<AppState>) -> Json<Health> {
     let backends = state
         .backends

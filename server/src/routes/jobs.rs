@@ -5,7 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobAccepted, JobId, JobStatus, SourceImage};
+use dgx_pixels_protocol::{BackendKind, ErrorBody, GenerateRequest, Job, JobAccepted, JobId, JobStatus, SourceImage};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiJson};
@@ -24,14 +24,14 @@ const MAX_LIMIT: u32 = 1000;
 /// (409 if the key comes back with a different request).
 #[utoipa::path(post, path = "/api/v1/generate", tag = "jobs", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key, 1..=255 visible ASCII")),
-    request_body(content = Object, description = "`GenerateRequest`; only `prompt` is required"),
+    request_body(content = GenerateRequest, description = "only `prompt` is required"),
     responses(
-        (status = 202, description = "`JobAccepted`: `{job_id, status}`", body = Object),
-        (status = 400, description = "malformed JSON"),
-        (status = 409, description = "idempotency key reused with another request"),
-        (status = 413, description = "body too large"),
-        (status = 422, description = "a field is invalid; `field` names it"),
-        (status = 503, description = "the server is shutting down"),
+        (status = 202, description = "the new job, or the existing one for a repeated key", body = JobAccepted),
+        (status = 400, description = "malformed JSON", body = ErrorBody),
+        (status = 409, description = "idempotency key reused with another request", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 422, description = "a field is invalid; `field` names it", body = ErrorBody),
+        (status = 503, description = "the server is shutting down", body = ErrorBody),
     ))]
 pub(crate) async fn jobs_create(
     State(state): State<AppState>,
@@ -130,7 +130,7 @@ pub(crate) struct ListQuery {
         ("status" = Option<String>, Query, description = "queued, running, completed, failed or cancelled"),
         ("limit" = Option<u32>, Query, description = "1..=1000, default 50"),
     ),
-    responses((status = 200, description = "`[Job]`", body = Object), (status = 422, description = "bad filter")))]
+    responses((status = 200, description = "the jobs, newest first", body = [Job]), (status = 422, description = "bad filter", body = ErrorBody)))]
 pub(crate) async fn jobs_index(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -156,7 +156,7 @@ pub(crate) async fn jobs_index(
 /// One job: status, progress, queue position, error, request and result.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "job id")),
-    responses((status = 200, description = "`Job`", body = Object), (status = 404, description = "no such job")))]
+    responses((status = 200, description = "the job", body = Job), (status = 404, description = "no such job", body = ErrorBody)))]
 pub(crate) async fn jobs_show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let json = state.queue.get_json(&JobId(id)).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
@@ -166,9 +166,9 @@ pub(crate) async fn jobs_show(State(state): State<AppState>, Path(id): Path<Stri
 #[utoipa::path(delete, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "job id")),
     responses(
-        (status = 200, description = "the cancelled `Job`", body = Object),
-        (status = 404, description = "no such job"),
-        (status = 409, description = "the job already finished"),
+        (status = 200, description = "the cancelled job", body = Job),
+        (status = 404, description = "no such job", body = ErrorBody),
+        (status = 409, description = "the job already finished", body = ErrorBody),
     ))]
 pub(crate) async fn jobs_cancel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
     Ok(Json(state.queue.cancel(&JobId(id)).await?))

@@ -1,10 +1,13 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI description, generated from the handlers'
 //! `#[utoipa::path]` attributes so that it cannot drift from the routes.
 //!
-//! Bodies are described as objects named after their `dgx_pixels_protocol` type; that crate is
-//! the schema of record and stays free of OpenAPI dependencies.
+//! Every JSON body has a schema under `components/schemas`, derived from its
+//! `dgx_pixels_protocol` type (that crate's `utoipa` feature), so field names, defaults and
+//! doc comments come from the types the server actually (de)serialises. The event stream's
+//! `data:` payloads are listed there too, though OpenAPI cannot attach them to an SSE response.
 
 use axum::Json;
+use dgx_pixels_protocol::events::{CancelledEvent, FailedEvent, ProgressEvent};
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,6 +30,7 @@ use super::{events, files, health, jobs, models, pixelize};
         pixelize::pixelize_create,
         openapi_show,
     ),
+    components(schemas(ProgressEvent, FailedEvent, CancelledEvent)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

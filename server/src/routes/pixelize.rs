@@ -5,7 +5,7 @@ use axum::extract::Query;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::http::header;
 use axum::response::IntoResponse;
-use dgx_pixels_protocol::{Background, Palette, PaletteSpec, Rgb, SpriteSize, limits};
+use dgx_pixels_protocol::{Background, ErrorBody, Palette, PaletteSpec, Rgb, SpriteSize, limits};
 use dgx_pixels_sprite::write::encode_png;
 use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, PipelineError, TargetSize, decode_bounded};
 use serde::Deserialize;
@@ -32,8 +32,8 @@ pub(crate) struct PixelizeQuery {
     request_body(content = Vec<u8>, content_type = "image/png", description = "the image"),
     responses(
         (status = 200, description = "the sprite", content_type = "image/png"),
-        (status = 413, description = "body too large"),
-        (status = 422, description = "bad parameter or undecodable image; `field` names it"),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 422, description = "bad parameter or undecodable image; `field` names it", body = ErrorBody),
     ))]
 pub(crate) async fn pixelize_create(
     query: Result<Query<PixelizeQuery>, QueryRejection>,

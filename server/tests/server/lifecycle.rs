@@ -66,28 +66,6 @@ async fn idempotency_key_returns_the_same_job() {
     assert_eq!(client.jobs(None, None).await.unwrap().len(), 2);
 }
 
-/// The OpenAPI document lists every route.
-#[tokio::test(flavor = "multi_thread")]
-async fn openapi_lists_every_route() {
-    let server = TestServer::start(|_| {}).await;
-    let doc: serde_json::Value =
-        reqwest::get(format!("{}/api/v1/openapi.json", server.url)).await.unwrap().json().await.unwrap();
-    let paths = doc["paths"].as_object().unwrap();
-    for path in [
-        "/health",
-        "/api/v1/generate",
-        "/api/v1/jobs",
-        "/api/v1/jobs/{id}",
-        "/api/v1/jobs/{id}/events",
-        "/api/v1/jobs/{id}/{file}",
-        "/api/v1/models",
-        "/api/v1/pixelize",
-        "/api/v1/openapi.json",
-    ] {
-        assert!(paths.contains_key(path), "{path} missing");
-    }
-}
-
 /// With no shutdown grace, shutdown ends open event streams and `run` returns promptly, leaving
 /// the running job to resume on the next start.
 #[tokio::test(flavor = "multi_thread")]

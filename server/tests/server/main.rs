@@ -9,6 +9,7 @@
 //! - `security`: the token rules.
 //! - `shutdown`: running jobs finish within the grace, the rest resumes.
 //! - `models`: the models folder watched live.
+//! - `openapi`: the OpenAPI document lists every route and describes every JSON body.
 //! - `variation`: img2img on the procedural backend, a variation of a finished sprite.
 
 mod crash;
@@ -17,6 +18,7 @@ mod invalid;
 mod lifecycle;
 mod load;
 mod models;
+mod openapi;
 mod security;
 mod shutdown;
 mod util;
