@@ -84,6 +84,12 @@ def make_fixtures(tmp: Path) -> tuple[Path, Path]:
     (root / "linked" / "assets").symlink_to(outside / "assets")  # an assets symlink leading out
     (root / "game" / "assets").mkdir()
     (root / "game" / "assets" / "evil").symlink_to(outside)  # a category symlink leading out
+    # Targets that are symlinks, which overwrite: true must refuse rather than replace.
+    props = root / "game" / "assets" / "props"
+    props.mkdir()
+    (root / "game" / "kept.png").write_bytes(PNG_MAGIC)
+    (props / "lamp.png").symlink_to(root / "game" / "kept.png")
+    (props / "torch.atlas.ron").symlink_to(root / "game" / "Cargo.toml")
     return root, outside
 
 
@@ -176,6 +182,16 @@ async def http_checks(url: str, token: str, root: Path, outside: Path) -> list[t
             ("path-like job id", "deploy_to_bevy", {**good, "job_id": "../../etc/passwd"}),
             ("misspelt argument", "deploy_to_bevy", {**good, "overwrit": True}),
             ("overwrite of the wrong type", "deploy_to_bevy", {**good, "overwrite": "yes"}),
+            (
+                "overwrite onto a symlinked .png",
+                "deploy_to_bevy",
+                {**good, "category": "props", "name": "lamp", "overwrite": True},
+            ),
+            (
+                "overwrite onto a symlinked .ron",
+                "deploy_to_bevy",
+                {**good, "category": "props", "name": "torch", "overwrite": True},
+            ),
             ("missing category", "deploy_to_bevy", {k: v for k, v in good.items() if k != "category"}),
             ("frames out of range", "generate_sprite", {"prompt": "x", "frames": 0}),
             ("unknown generate field", "generate_sprite", {"prompt": "x", "colour": 4}),

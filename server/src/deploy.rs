@@ -5,7 +5,9 @@
 //! roots (`serve --allow-root DIR`); `category` and `name` are plain names that cannot climb out;
 //! an `assets` or category folder that is a symlink leading outside the root is refused; and
 //! existing files are kept unless `overwrite` is set, checked again at the moment of writing so
-//! that a file appearing in between is not clobbered either.
+//! that a file appearing in between is not clobbered either. `overwrite` replaces regular files
+//! only: a target that is a symlink (or a folder) is refused rather than silently turned into a
+//! file, since the link is something the project's owner put there on purpose.
 
 use std::fs;
 use std::io;
@@ -61,6 +63,14 @@ pub enum DeployError {
     Exists {
         /// The files in the way.
         paths: Vec<PathBuf>,
+    },
+    /// A file to be replaced is a symlink or something else that is not a regular file.
+    #[error("refusing to replace {}: it is {kind}, not a regular file; remove it or deploy under another name", path.display())]
+    NotAFile {
+        /// The target path.
+        path: PathBuf,
+        /// What it is instead, in words ("a symbolic link", "a folder").
+        kind: &'static str,
     },
     /// Writing the files failed for another reason.
     #[error(transparent)]
@@ -135,18 +145,33 @@ pub fn deploy(
     let files = SpriteFiles::in_dir(&folder, target.name)?;
 
     let mode = if target.overwrite { WriteMode::Replace } else { WriteMode::CreateNew };
+    let targets = [&files.sheet, &files.atlas, &files.sprite];
     if mode == WriteMode::CreateNew {
-        let taken: Vec<PathBuf> = [&files.sheet, &files.atlas, &files.sprite]
-            .into_iter()
-            .filter(|path| fs::symlink_metadata(path).is_ok())
-            .cloned()
-            .collect();
+        let taken: Vec<PathBuf> =
+            targets.into_iter().filter(|path| fs::symlink_metadata(path).is_ok()).cloned().collect();
         if !taken.is_empty() {
             return Err(DeployError::Exists { paths: taken });
         }
+    } else {
+        targets.into_iter().try_for_each(|path| refuse_non_file(path))?;
     }
     write_file_set(&files, contents, mode)?;
     Ok(files)
+}
+
+/// Ok when `path` is absent or a regular file, the only things `overwrite` may replace. A link
+/// made after this check is replaced by the rename itself, never followed, so nothing outside the
+/// folder can be written either way.
+fn refuse_non_file(path: &Path) -> Result<(), DeployError> {
+    let kind = match fs::symlink_metadata(path) {
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(DeployError::Io { path: path.to_path_buf(), source }),
+        Ok(meta) if meta.is_file() => return Ok(()),
+        Ok(meta) if meta.is_symlink() => "a symbolic link",
+        Ok(meta) if meta.is_dir() => "a folder",
+        Ok(_) => "a special file",
+    };
+    Err(DeployError::NotAFile { path: path.to_path_buf(), kind })
 }
 
 /// `dir`, created if missing, resolved through any symlink and checked to lie inside `root`.
@@ -274,6 +299,33 @@ mod tests {
         assert!(files_under(&f.outside).iter().all(|p| p.ends_with("Cargo.toml")), "wrote outside the root");
         let written: Vec<_> = files_under(&f.root).into_iter().filter(|p| !p.ends_with("Cargo.toml")).collect();
         assert!(written.iter().all(|p| fs::symlink_metadata(p).unwrap().is_symlink()), "{written:?}");
+    }
+
+    #[test]
+    fn overwrite_refuses_symlinked_targets_and_leaves_them_as_they_are() {
+        let f = fixture();
+        let folder = f.root.join("game/assets/items");
+        fs::create_dir_all(&folder).unwrap();
+        let kept = f.root.join("game/kept.png");
+        fs::write(&kept, b"kept").unwrap();
+        let replace = |name| DeployTarget { overwrite: true, ..target("game", "items", name) };
+        for (name, ending) in [("sword", "png"), ("shield", "atlas.ron"), ("bow", "sprite.ron")] {
+            let link = folder.join(format!("{name}.{ending}"));
+            symlink(&kept, &link).unwrap();
+            let err = deploy(&f.roots, &replace(name), &CONTENTS).unwrap_err();
+            assert!(
+                matches!(err, DeployError::NotAFile { ref path, kind: "a symbolic link" } if *path == link),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("symbolic link"), "{err}");
+            assert!(fs::symlink_metadata(&link).unwrap().is_symlink(), "{link:?} was replaced");
+            assert_eq!(fs::read_dir(&folder).unwrap().count(), 1, "a file was written next to the link");
+            fs::remove_file(&link).unwrap();
+        }
+        fs::create_dir(folder.join("axe.png")).unwrap();
+        let err = deploy(&f.roots, &replace("axe"), &CONTENTS).unwrap_err();
+        assert!(matches!(err, DeployError::NotAFile { kind: "a folder", .. }), "{err:?}");
+        assert_eq!(fs::read(&kept).unwrap(), b"kept");
     }
 
     #[test]
