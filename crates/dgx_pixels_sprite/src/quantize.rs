@@ -323,6 +323,25 @@ mod tests {
         }
     }
 
+    /// The AVX2 form (taken where the processor has it, as on CI) against the portable lanes and
+    /// against `nearest_index`, sample by sample: a partial last group, and tied centres.
+    #[test]
+    fn nearest_centres_match_the_portable_lanes_and_nearest_index() {
+        let samples = &noisy_clusters()[..397];
+        let mut centres: Vec<Oklab> = samples.iter().step_by(41).copied().collect();
+        centres.push(centres[2]);
+        centres.insert(0, centres[3]);
+        let columns = SampleColumns::new(samples);
+        let mut fast = vec![u32::MAX; columns.padded_len()];
+        let mut portable = fast.clone();
+        columns.nearest_centres(&centres, &mut fast);
+        columns.nearest_centres_lanes(&centres, &mut portable);
+        assert_eq!(fast, portable);
+        for (sample, &label) in samples.iter().zip(&fast) {
+            assert_eq!(label as usize, nearest_index(&centres, *sample));
+        }
+    }
+
     #[test]
     fn keeps_few_distinct_colours_as_they_are() {
         let colors = [Oklab::from_srgb([1, 2, 3]), Oklab::from_srgb([200, 100, 0])];
