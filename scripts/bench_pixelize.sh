@@ -7,8 +7,8 @@
 #   RUNS=50 BIN=path/to/dgx-pixels scripts/bench_pixelize.sh
 #   BASELINE=path/to/older/dgx-pixels scripts/bench_pixelize.sh   # before/after in the same run
 #
-# The inputs are made with the fidelity bench's own degrader (blocks of ~32 px, blur, noise,
-# JPEG, backdrop) from its four 32x32 truth sprites, padded or cropped to exactly 1024x1024.
+# The inputs are made by scripts/bench_inputs.py (the fidelity bench's own degrader on its 32x32
+# truth sprites, 1024x1024 RGB).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BENCH="${FIDELITY_BENCH:-$ROOT/../shared/bench/fidelity}"
@@ -23,24 +23,7 @@ trap 'rm -rf "$WORK"' EXIT
 [ -x "$BIN" ] || { echo "build first: cargo build --release -p dgx_pixels_server (or set BIN)" >&2; exit 1; }
 [ -x "$PY" ] || { echo "run $BENCH/setup.sh first" >&2; exit 1; }
 
-"$PY" - "$BENCH" "$WORK" <<'PYEOF'
-import sys, zlib
-from pathlib import Path
-import numpy as np
-from PIL import Image
-bench, work = Path(sys.argv[1]), Path(sys.argv[2])
-sys.path.insert(0, str(bench))
-import degrade
-names = sorted(p for p in (bench / "data" / "truth").glob("*.png") if Image.open(p).size == (32, 32))
-for i, path in enumerate(names):
-    rgba = np.array(Image.open(path).convert("RGBA"))
-    rng = np.random.default_rng(1234 ^ zlib.crc32(path.stem.encode()))
-    img, _ = degrade.degrade(rgba, rng, fit1024=True)
-    a = np.asarray(img)[:1024, :1024]
-    a = np.pad(a, ((0, 1024 - a.shape[0]), (0, 1024 - a.shape[1]), (0, 0)), mode="edge")
-    Image.fromarray(a, "RGB").save(work / f"in{i}.png", compress_level=6)
-print(f"{len(names)} inputs, 1024x1024 RGB", file=sys.stderr)
-PYEOF
+"$PY" "$ROOT/scripts/bench_inputs.py" "$BENCH" "$WORK"
 
 IMAGES="$(ls "$WORK"/in*.png | paste -sd, -)"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THREADS=1 MAGICK_THREAD_LIMIT=1
