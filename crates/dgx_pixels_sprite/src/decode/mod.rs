@@ -6,6 +6,9 @@
 //!
 //! 8-bit RGB and RGBA PNGs, what generators write, take a faster path (`png_rgba`) straight to
 //! RGBA; every other image, and any damaged one, goes through the `image` crate's decoder.
+//! That path is ours rather than `zune-png`'s or the `png` crate's because the whole `pixelize`
+//! run is 1.5-1.8x faster with it (BENCHMARKS.md, "PNG decoders"); `tests/decode_fuzz.rs` holds
+//! it to the `png` crate's answers on mutated files.
 //! [`decode_frame`] also puts large images in huge pages (`memory`), for one-shot work such as
 //! the `pixelize` command where page faults are a large share of the run.
 
