@@ -30,10 +30,27 @@ struct Source {
 /// One change to a PNG file.
 #[derive(Clone, Debug)]
 enum Mutation {
+    /// A change to the bytes as they are, whatever state the file is in.
+    Bytes(ByteMutation),
+    /// A change to the chunks or the image data; a file that an earlier mutation broke (its
+    /// chunks no longer split cleanly, or its image data no longer inflates) stays as it is.
+    Chunks(ChunkMutation),
+}
+
+/// Changes to the file's bytes.
+#[derive(Clone, Debug)]
+enum ByteMutation {
     /// XOR a byte anywhere; CRCs left as they are.
     Flip { at: usize, xor: u8 },
     /// XOR a byte anywhere, then make every CRC right again.
     FlipResealed { at: usize, xor: u8 },
+    /// Cut the file short.
+    Truncate { at: usize },
+}
+
+/// Changes to the chunks or the inflated image data.
+#[derive(Clone, Debug)]
+enum ChunkMutation {
     /// XOR a byte of the inflated image data (filter bytes included), recompress.
     FlipFiltered { at: usize, xor: u8 },
     /// Drop or append inflated image data, recompress.
@@ -44,14 +61,17 @@ enum Mutation {
     Split { most: usize },
     /// Put a text chunk before the chunk at this index.
     InsertText { before: usize },
-    /// Cut the file short.
-    Truncate { at: usize },
 }
 
 impl Mutation {
     /// Whether the file stays a valid PNG of the same image.
     fn keeps_the_image(&self) -> bool {
-        matches!(self, Self::Recompress { .. } | Self::Split { .. } | Self::InsertText { .. })
+        matches!(
+            self,
+            Self::Chunks(
+                ChunkMutation::Recompress { .. } | ChunkMutation::Split { .. } | ChunkMutation::InsertText { .. }
+            )
+        )
     }
 }
 
@@ -75,14 +95,14 @@ fn source() -> impl Strategy<Value = Source> {
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
-        1 => (any::<usize>(), 1u8..).prop_map(|(at, xor)| Mutation::Flip { at, xor }),
-        1 => (any::<usize>(), 1u8..).prop_map(|(at, xor)| Mutation::FlipResealed { at, xor }),
-        3 => (any::<usize>(), 1u8..).prop_map(|(at, xor)| Mutation::FlipFiltered { at, xor }),
-        1 => (-40i16..40).prop_map(|delta| Mutation::Resize { delta }),
-        1 => any::<bool>().prop_map(|zlib| Mutation::Recompress { zlib }),
-        1 => (1usize..200).prop_map(|most| Mutation::Split { most }),
-        1 => (0usize..8).prop_map(|before| Mutation::InsertText { before }),
-        1 => any::<usize>().prop_map(|at| Mutation::Truncate { at }),
+        1 => (any::<usize>(), 1u8..).prop_map(|(at, xor)| Mutation::Bytes(ByteMutation::Flip { at, xor })),
+        1 => (any::<usize>(), 1u8..).prop_map(|(at, xor)| Mutation::Bytes(ByteMutation::FlipResealed { at, xor })),
+        3 => (any::<usize>(), 1u8..).prop_map(|(at, xor)| Mutation::Chunks(ChunkMutation::FlipFiltered { at, xor })),
+        1 => (-40i16..40).prop_map(|delta| Mutation::Chunks(ChunkMutation::Resize { delta })),
+        1 => any::<bool>().prop_map(|zlib| Mutation::Chunks(ChunkMutation::Recompress { zlib })),
+        1 => (1usize..200).prop_map(|most| Mutation::Chunks(ChunkMutation::Split { most })),
+        1 => (0usize..8).prop_map(|before| Mutation::Chunks(ChunkMutation::InsertText { before })),
+        1 => any::<usize>().prop_map(|at| Mutation::Bytes(ByteMutation::Truncate { at })),
     ]
 }
 
@@ -169,40 +189,42 @@ fn zlib(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `png` with `mutation` applied; a mutation of the chunks or the image data leaves a file that
-/// an earlier mutation broke as it is.
+/// `png` with `mutation` applied.
 fn apply(png: Vec<u8>, mutation: &Mutation) -> Vec<u8> {
+    match mutation {
+        Mutation::Bytes(change) => apply_to_bytes(png, change),
+        Mutation::Chunks(change) => apply_to_chunks(png, change),
+    }
+}
+
+/// `png` with `mutation` applied to its chunks or image data; a file that an earlier mutation
+/// broke is returned as it is.
+fn apply_to_chunks(png: Vec<u8>, mutation: &ChunkMutation) -> Vec<u8> {
     let parsed = Chunks::parse(&png);
     let inflated = parsed.as_ref().and_then(|chunks| fdeflate::decompress_to_vec(&chunks.image_data()).ok());
     let (Some(mut chunks), Some(data)) = (parsed, inflated) else {
-        return match mutation {
-            Mutation::Flip { .. } | Mutation::FlipResealed { .. } | Mutation::Truncate { .. } => {
-                apply_to_bytes(png, mutation)
-            }
-            _ => png,
-        };
+        return png;
     };
     match *mutation {
-        Mutation::Flip { .. } | Mutation::FlipResealed { .. } | Mutation::Truncate { .. } => {
-            return apply_to_bytes(png, mutation);
-        }
-        Mutation::FlipFiltered { .. } if data.is_empty() => return png,
-        Mutation::FlipFiltered { at, xor } => {
+        ChunkMutation::FlipFiltered { .. } if data.is_empty() => return png,
+        ChunkMutation::FlipFiltered { at, xor } => {
             let mut data = data;
             let at = at % data.len();
             data[at] ^= xor;
             chunks.set_image_data(&zlib(&data), usize::MAX);
         }
-        Mutation::Resize { delta } => {
+        ChunkMutation::Resize { delta } => {
             let mut data = data;
             let len = data.len().saturating_add_signed(isize::from(delta));
             data.resize(len, 0x2a);
             chunks.set_image_data(&fdeflate::compress_to_vec(&data), usize::MAX);
         }
-        Mutation::Recompress { zlib: true } => chunks.set_image_data(&zlib(&data), usize::MAX),
-        Mutation::Recompress { zlib: false } => chunks.set_image_data(&fdeflate::compress_to_vec(&data), usize::MAX),
-        Mutation::Split { most } => chunks.set_image_data(&chunks.image_data(), most),
-        Mutation::InsertText { before } => {
+        ChunkMutation::Recompress { zlib: true } => chunks.set_image_data(&zlib(&data), usize::MAX),
+        ChunkMutation::Recompress { zlib: false } => {
+            chunks.set_image_data(&fdeflate::compress_to_vec(&data), usize::MAX)
+        }
+        ChunkMutation::Split { most } => chunks.set_image_data(&chunks.image_data(), most),
+        ChunkMutation::InsertText { before } => {
             // After IHDR and outside the run of IDAT chunks: elsewhere the PNG is broken.
             let idat = |(kind, _): &&([u8; 4], Vec<u8>)| kind == b"IDAT";
             let first = chunks.0.iter().position(|c| idat(&c)).expect("parsed chunks hold an IDAT");
@@ -215,22 +237,22 @@ fn apply(png: Vec<u8>, mutation: &Mutation) -> Vec<u8> {
     chunks.write()
 }
 
-/// The mutations that work on the bytes as they are, whatever state the file is in.
-fn apply_to_bytes(mut png: Vec<u8>, mutation: &Mutation) -> Vec<u8> {
+/// `png` with `mutation` applied to its bytes as they are, whatever state the file is in.
+fn apply_to_bytes(mut png: Vec<u8>, mutation: &ByteMutation) -> Vec<u8> {
     if png.is_empty() {
         return png;
     }
     match *mutation {
-        Mutation::Flip { at, xor } => {
+        ByteMutation::Flip { at, xor } => {
             let at = at % png.len();
             png[at] ^= xor;
             png
         }
-        Mutation::Truncate { at } => {
+        ByteMutation::Truncate { at } => {
             png.truncate(at % png.len());
             png
         }
-        Mutation::FlipResealed { at, xor } if png.len() > SIGNATURE_LEN => {
+        ByteMutation::FlipResealed { at, xor } if png.len() > SIGNATURE_LEN => {
             let mut bytes = png;
             let at = SIGNATURE_LEN + at % (bytes.len() - SIGNATURE_LEN);
             bytes[at] ^= xor;
@@ -248,7 +270,8 @@ fn apply_to_bytes(mut png: Vec<u8>, mutation: &Mutation) -> Vec<u8> {
             out.extend_from_slice(rest);
             out
         }
-        _ => png,
+        // Nothing but the signature: no chunk to flip a byte of.
+        ByteMutation::FlipResealed { .. } => png,
     }
 }
 
@@ -336,7 +359,10 @@ proptest! {
 fn a_stream_only_libdeflate_reads_is_refused() {
     let source = Source { width: 31, height: 38, alpha: true, filter: png::Filter::Paeth, seed: 18421578602312786318 };
     let mut bytes = encode(&source);
-    for mutation in [Mutation::InsertText { before: 0 }, Mutation::FlipResealed { at: 5420270024016298874, xor: 192 }] {
+    for mutation in [
+        Mutation::Chunks(ChunkMutation::InsertText { before: 0 }),
+        Mutation::Bytes(ByteMutation::FlipResealed { at: 5420270024016298874, xor: 192 }),
+    ] {
         bytes = apply(bytes, &mutation);
     }
     assert!(matches!(reference(&bytes), Reference::Refused));
