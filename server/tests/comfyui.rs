@@ -35,6 +35,7 @@ fn spec(frames: u32, lora: &str) -> GenerationSpec {
         negative_prompt: "blurry, photo".into(),
         seed: 1234,
         frames,
+        facings: Vec::new(),
         sprite: SpriteSize::new(32, 32),
         canvas: SpriteSize::new(256, 256),
         steps: 3,

@@ -26,6 +26,7 @@ fn spec(prompt: &str, seed: u64) -> GenerationSpec {
         negative_prompt: format!("not {prompt}"),
         seed,
         frames: 1,
+        facings: Vec::new(),
         sprite: SpriteSize::new(32, 32),
         canvas: SpriteSize::new(256, 256),
         steps: 3,

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::JobId;
 use crate::limits::{self, FieldError, check_len, check_name, check_range};
 use crate::palette::PaletteSpec;
+use crate::{Facing, JobId};
 
 /// A request for one sprite sheet. Only `prompt` is required; every other field has the
 /// default that `DESIGN.md` gives, so `{"prompt": "slime"}` is a complete request.
@@ -28,10 +28,22 @@ pub struct GenerateRequest {
     /// Final pixel size of one frame.
     #[serde(default)]
     pub sprite: SpriteSize,
-    /// Frames in the sheet, 1..=64.
+    /// Frames of the animation, 1..=64; with `directions` above 1, frames of each facing's row.
     #[serde(default = "default_frames")]
     pub frames: u32,
+    /// Facings, 1, 4 or 8: one sheet row per facing ([`Facing::rows`] gives the order), each
+    /// the same animation of `frames` frames. `directions × frames` is at most
+    /// [`limits::SHEET_CELLS`]. 1 (the default) draws the one facing the prompt says.
+    #[serde(default = "default_directions", skip_serializing_if = "is_one")]
+    pub directions: u32,
+    /// With `directions` above 1: draw the west-facing rows and mirror them into the
+    /// east-facing ones (`true`, the default: less GPU time, and left and right that match by
+    /// construction), or draw every facing (`false`, for asymmetric characters).
+    #[serde(default = "default_mirror", skip_serializing_if = "is_true")]
+    pub mirror: bool,
     /// Sheet columns, 1..=frames; `min(frames, 8)` when absent (see [`Self::sheet_columns`]).
+    /// With `directions` above 1 a row is one facing, so `columns` is `frames` and may only
+    /// say so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<u32>,
     /// Palette size, 2..=256.
@@ -147,6 +159,20 @@ impl BackendKind {
 fn default_frames() -> u32 {
     1
 }
+fn default_directions() -> u32 {
+    1
+}
+fn default_mirror() -> bool {
+    true
+}
+/// Fields at these defaults are left out of the JSON, so requests written before the field
+/// existed keep their [`GenerateRequest::content_hash`] (and their cached files stay valid).
+fn is_one(value: &u32) -> bool {
+    *value == 1
+}
+fn is_true(value: &bool) -> bool {
+    *value
+}
 fn default_colors() -> u16 {
     16
 }
@@ -170,6 +196,8 @@ impl GenerateRequest {
             lora_strength: None,
             sprite: SpriteSize::default(),
             frames: default_frames(),
+            directions: default_directions(),
+            mirror: default_mirror(),
             columns: None,
             colors: default_colors(),
             palette: None,
@@ -186,14 +214,54 @@ impl GenerateRequest {
         }
     }
 
-    /// Sheet columns: the request's `columns`, else `min(frames, 8)`.
-    pub fn sheet_columns(&self) -> u32 {
-        self.columns.unwrap_or(self.frames.min(8))
+    /// A valid request with every optional field set off its default: what a schema of the
+    /// body (the MCP tools' `inputSchema`, the OpenAPI document) must describe field by field.
+    pub fn with_every_field() -> Self {
+        Self {
+            style: Some("s".into()),
+            lora_strength: Some(1.0),
+            directions: 4,
+            mirror: false,
+            columns: Some(1),
+            palette: Some(PaletteSpec::Preset("pico8".into())),
+            seed: Some(1),
+            backend: Some(BackendKind::Procedural),
+            name: Some("n".into()),
+            source: Some(SourceImage { job: JobId("j".into()), frame: 1 }),
+            denoise: Some(0.5),
+            ..Self::new("p")
+        }
     }
 
-    /// Sheet rows for [`Self::sheet_columns`].
+    /// Sheet columns: `frames` for a sheet with directions (a row per facing), else the
+    /// request's `columns`, else `min(frames, 8)`.
+    pub fn sheet_columns(&self) -> u32 {
+        if self.directions > 1 { self.frames } else { self.columns.unwrap_or(self.frames.min(8)) }
+    }
+
+    /// Sheet rows for [`Self::sheet_columns`]: one per facing with directions.
     pub fn rows(&self) -> u32 {
-        self.frames.div_ceil(self.sheet_columns().max(1))
+        if self.directions > 1 { self.directions } else { self.frames.div_ceil(self.sheet_columns().max(1)) }
+    }
+
+    /// Cells in the sheet: `frames` for each facing.
+    pub fn cells(&self) -> u32 {
+        self.frames.saturating_mul(self.directions.max(1))
+    }
+
+    /// The facings of the sheet's rows, in row order; empty for a one-facing sheet.
+    pub fn facings(&self) -> &'static [Facing] {
+        Facing::rows(self.directions)
+    }
+
+    /// The facings a backend draws ([`Facing::drawn`]); empty for a one-facing sheet.
+    pub fn drawn_facings(&self) -> Vec<Facing> {
+        Facing::drawn(self.directions, self.mirror)
+    }
+
+    /// Frames a backend draws: `frames` per drawn facing (the mirrored rows are made after).
+    pub fn drawn_frames(&self) -> u32 {
+        self.frames.saturating_mul(u32::try_from(self.drawn_facings().len()).unwrap_or(1).max(1))
     }
 
     /// Asset name: the request's `name`, else derived from the prompt's first clause
@@ -220,8 +288,22 @@ impl GenerateRequest {
         check_range("sprite.width", self.sprite.width, &limits::SPRITE_SIDE)?;
         check_range("sprite.height", self.sprite.height, &limits::SPRITE_SIDE)?;
         check_range("frames", self.frames, &limits::FRAMES)?;
+        if !crate::facing::DIRECTIONS.contains(&self.directions) {
+            return Err(FieldError::NotOneOf { field: "directions", allowed: "1, 4 or 8", value: self.directions });
+        }
+        if self.cells() > limits::SHEET_CELLS {
+            return Err(FieldError::TooManyCells {
+                field: "directions",
+                directions: self.directions,
+                frames: self.frames,
+                max: limits::SHEET_CELLS,
+            });
+        }
         if let Some(columns) = self.columns {
             check_range("columns", columns, &(1..=self.frames))?;
+            if self.directions > 1 && columns != self.frames {
+                return Err(FieldError::RowPerFacing { field: "columns", frames: self.frames, value: columns });
+            }
         }
         check_range("colors", self.colors, &limits::COLORS)?;
         match &self.palette {
@@ -301,6 +383,8 @@ mod tests {
         assert_eq!(r.background, Background::Transparent);
         assert_eq!(request(r#"{"prompt":"x","frames":12}"#).sheet_columns(), 8);
         assert_eq!(request(r#"{"prompt":"x","frames":12}"#).rows(), 2);
+        assert_eq!((r.directions, r.mirror, r.cells()), (1, true, 1));
+        assert!(r.facings().is_empty() && r.drawn_facings().is_empty());
         r.validate().unwrap();
     }
 
@@ -331,6 +415,10 @@ mod tests {
             (r#"{"prompt":"x","source":{"job":"a"},"denoise":0.0}"#, "denoise"),
             (r#"{"prompt":"x","source":{"job":"a"},"denoise":1.5}"#, "denoise"),
             (r#"{"prompt":"x","denoise":0.5}"#, "denoise"),
+            (r#"{"prompt":"x","directions":2}"#, "directions"),
+            (r#"{"prompt":"x","directions":0}"#, "directions"),
+            (r#"{"prompt":"x","directions":8,"frames":9}"#, "directions"),
+            (r#"{"prompt":"x","directions":4,"frames":4,"columns":2}"#, "columns"),
         ];
         for (json, field) in cases {
             let err = request(json).validate().unwrap_err();
@@ -338,6 +426,36 @@ mod tests {
         }
         let long = format!(r#"{{"prompt":"{}"}}"#, "a".repeat(2001));
         assert_eq!(request(&long).validate().unwrap_err().field(), "prompt");
+    }
+
+    #[test]
+    fn a_sheet_with_directions_has_a_row_per_facing() {
+        let r = request(r#"{"prompt":"x","frames":4,"directions":8}"#);
+        r.validate().unwrap();
+        assert_eq!((r.sheet_columns(), r.rows(), r.cells(), r.drawn_frames()), (4, 8, 32, 20));
+        assert_eq!(r.facings(), &Facing::EIGHT);
+        let all = request(r#"{"prompt":"x","frames":4,"directions":4,"mirror":false,"columns":4}"#);
+        all.validate().unwrap();
+        assert_eq!((all.rows(), all.drawn_frames()), (4, 16));
+        request(r#"{"prompt":"x","frames":8,"directions":8}"#).validate().unwrap();
+        let err = request(r#"{"prompt":"x","frames":16,"directions":8}"#).validate().unwrap_err();
+        assert_eq!(err.to_string(), "`directions` × `frames` must be at most 64 cells, got 8 × 16");
+    }
+
+    /// A request that leaves `directions` and `mirror` at their defaults serialises as it did
+    /// before they existed, so its hash, and the cached files made from it, stay valid.
+    #[test]
+    fn default_facings_keep_the_hash_of_older_requests() {
+        let text = serde_json::to_string(&GenerateRequest::new("x")).unwrap();
+        assert!(!text.contains("directions") && !text.contains("mirror"), "{text}");
+        // The example request and the hash its sheet was made with, by a build before facings.
+        let hero = crate::parse_pixels_request(include_str!("../../../assets/hero.pixels.ron")).unwrap();
+        let made_from = crate::SpriteMeta::from_ron(include_str!("../../../assets/hero.sprite.ron")).unwrap();
+        assert_eq!(Some(hero.content_hash()), made_from.provenance.map(|p| p.request_hash));
+        let turned = GenerateRequest { directions: 4, ..hero.clone() };
+        assert_ne!(turned.content_hash(), hero.content_hash());
+        let unmirrored = GenerateRequest { mirror: false, ..turned.clone() };
+        assert_ne!(unmirrored.content_hash(), turned.content_hash());
     }
 
     #[test]

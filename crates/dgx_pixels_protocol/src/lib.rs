@@ -9,6 +9,7 @@
 //!
 //! # Layout
 //! - [`generate`]: the generate request and its defaults.
+//! - [`facing`]: the compass facings of a sheet with directions, their row order and mirrors.
 //! - [`limits`]: the accepted range of every field, and validation returning a [`FieldError`].
 //! - [`palette`]: colours, palettes and the named presets (`pico8`, `nes`, …).
 //! - [`job`]: job ids, statuses and results.
@@ -36,6 +37,7 @@
 
 pub mod error;
 pub mod events;
+pub mod facing;
 pub mod files;
 pub mod generate;
 pub mod health;
@@ -47,6 +49,7 @@ pub mod palette;
 
 pub use error::ErrorBody;
 pub use events::JobEvent;
+pub use facing::{Facing, UnknownFacing};
 pub use files::{
     AnimationDirection, AnimationTag, AtlasLayout, AtlasRect, FileFormatError, PixelsRequest, Provenance, SpriteMeta,
     parse_pixels_request, pixels_request_to_ron,

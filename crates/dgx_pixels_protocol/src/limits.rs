@@ -16,6 +16,8 @@ pub const LORA_STRENGTH: RangeInclusive<f32> = 0.0..=2.0;
 pub const SPRITE_SIDE: RangeInclusive<u32> = 8..=512;
 /// Frames in one sheet.
 pub const FRAMES: RangeInclusive<u32> = 1..=64;
+/// Cells in one sheet: `frames` for each of its `directions`.
+pub const SHEET_CELLS: u32 = 64;
 /// Palette size.
 pub const COLORS: RangeInclusive<u16> = 2..=256;
 /// Colours in an explicit palette list.
@@ -100,6 +102,38 @@ pub enum FieldError {
         /// The value sent.
         value: String,
     },
+    /// A number that is not one of the few values accepted.
+    #[error("`{field}` must be {allowed}, got {value}")]
+    NotOneOf {
+        /// JSON path of the field.
+        field: &'static str,
+        /// The accepted values, for people ("1, 4 or 8").
+        allowed: &'static str,
+        /// The value sent.
+        value: u32,
+    },
+    /// A sheet of more cells than [`SHEET_CELLS`].
+    #[error("`directions` × `frames` must be at most {max} cells, got {directions} × {frames}")]
+    TooManyCells {
+        /// JSON path of the field blamed (`directions`).
+        field: &'static str,
+        /// Facings asked for.
+        directions: u32,
+        /// Frames per facing asked for.
+        frames: u32,
+        /// Most cells.
+        max: u32,
+    },
+    /// `columns` other than `frames` on a sheet with a row per facing.
+    #[error("`{field}` must equal `frames` ({frames}) when `directions` is above 1 (a row per facing), got {value}")]
+    RowPerFacing {
+        /// JSON path of the field.
+        field: &'static str,
+        /// Frames per facing.
+        frames: u32,
+        /// The value sent.
+        value: u32,
+    },
     /// A field that means something only beside another one, sent without it.
     #[error("`{field}` is only allowed together with `{needs}`")]
     Requires {
@@ -119,6 +153,9 @@ impl FieldError {
             | FieldError::NotMultiple { field, .. }
             | FieldError::Unknown { field, .. }
             | FieldError::BadCharacters { field, .. }
+            | FieldError::NotOneOf { field, .. }
+            | FieldError::TooManyCells { field, .. }
+            | FieldError::RowPerFacing { field, .. }
             | FieldError::Requires { field, .. } => field,
         }
     }

@@ -233,9 +233,13 @@ mod schema {
             "sprite": {"type": "object", "properties": {"width": side, "height": side}, "required": ["width", "height"],
                 "additionalProperties": false, "description": "Final pixel size of one frame; default 32x32."},
             "frames": {"type": "integer", "minimum": limits::FRAMES.start(), "maximum": limits::FRAMES.end(), "default": 1,
-                "description": "Animation frames in the sheet."},
+                "description": "Animation frames in the sheet; with `directions`, frames of each facing."},
+            "directions": {"type": "integer", "enum": crate::facing::DIRECTIONS, "default": 1,
+                "description": "Facings of a character that turns: 4 (s, w, n, e) or 8 (s, sw, w, nw, n, ne, e, se), one sheet row each, tagged `<animation>_<facing>`; directions x frames at most 64."},
+            "mirror": {"type": "boolean", "default": true,
+                "description": "With directions: draw the west-facing rows and mirror them to the east; false draws every facing (asymmetric characters)."},
             "columns": {"type": "integer", "minimum": 1, "maximum": limits::FRAMES.end(),
-                "description": "Sheet columns, at most `frames`; default min(frames, 8)."},
+                "description": "Sheet columns, at most `frames`; default min(frames, 8); with directions, `frames`."},
             "colors": {"type": "integer", "minimum": limits::COLORS.start(), "maximum": limits::COLORS.end(), "default": 16},
             "palette": {"description": "A preset name or a list of #rrggbb colours; fitted to the image by default.",
                 "anyOf": [{"type": "string", "enum": presets},
@@ -320,19 +324,7 @@ mod tests {
     #[cfg(feature = "schemars")]
     #[test]
     fn the_request_schema_names_every_field() {
-        use crate::{BackendKind, JobId, PaletteSpec, SourceImage};
-        let full = GenerateRequest {
-            style: Some("s".into()),
-            lora_strength: Some(1.0),
-            columns: Some(1),
-            palette: Some(PaletteSpec::Preset("pico8".into())),
-            seed: Some(1),
-            backend: Some(BackendKind::Procedural),
-            name: Some("n".into()),
-            source: Some(SourceImage { job: JobId("j".into()), frame: 1 }),
-            denoise: Some(0.5),
-            ..GenerateRequest::new("p")
-        };
+        let full = GenerateRequest::with_every_field();
         let serde_json::Value::Object(fields) = serde_json::to_value(&full).unwrap() else { panic!("not an object") };
         let described = schema::request_properties();
         for field in fields.keys() {

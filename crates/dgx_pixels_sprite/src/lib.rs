@@ -14,6 +14,7 @@
 //! - [`quantize`]: palettes: k-means in Oklab, from an image, mapping to one.
 //! - [`dither`]: ordered (Bayer) dithering onto a palette.
 //! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
+//! - [`align`]: every cell of a character sheet on one baseline and one centre line.
 //! - [`color`]: the Oklab colour space all colour decisions use.
 //! - [`view`](mod@view): the borrowed form in which stages read frames, whatever memory holds them.
 //!
@@ -32,6 +33,7 @@
 //! # Ok::<(), dgx_pixels_sprite::PipelineError>(())
 //! ```
 
+pub mod align;
 pub mod aseprite;
 pub mod atlas;
 pub mod write;

@@ -10,6 +10,7 @@ use std::ops::Deref;
 use dgx_pixels_protocol::{Background, GenerateRequest, Palette, PaletteSpec, Rgb, SpriteSize, limits};
 use image::{ImageBuffer, Rgba, RgbaImage};
 
+use crate::align::stand_on_baseline;
 use crate::background::{BackgroundOptions, apply_mask, find_backdrop};
 use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
@@ -84,6 +85,7 @@ pub struct PipelineBuilder {
     dither: bool,
     outline: Option<Rgb>,
     trim: bool,
+    align: bool,
     seed: u64,
 }
 
@@ -97,6 +99,7 @@ impl Default for PipelineBuilder {
             dither: false,
             outline: None,
             trim: false,
+            align: false,
             seed: 0,
         }
     }
@@ -153,14 +156,23 @@ impl PipelineBuilder {
         self
     }
 
+    /// Moves every frame's pixels so that all stand on one baseline, centred on the frame's
+    /// middle ([`crate::align`]). Default off: a one-facing animation keeps its frames where
+    /// they were drawn (a jump must leave the ground); a sheet of facings turns it on, since one
+    /// character must not hop or slide as it turns.
+    pub fn align(&mut self, align: bool) -> &mut Self {
+        self.align = align;
+        self
+    }
+
     /// Seed of the palette fit; the same seed and frames give the same palette. Default 0.
     pub fn seed(&mut self, seed: u64) -> &mut Self {
         self.seed = seed;
         self
     }
 
-    /// The settings a generate request asks for (sprite size, colours, palette, background),
-    /// with `seed` for the palette fit: what the server runs on a job's frames, and what a client
+    /// The settings a generate request asks for (sprite size, colours, palette, background;
+    /// aligned when it has directions), with `seed` for the palette fit: what the server runs on a job's frames, and what a client
     /// re-processing those frames must run to match it. A palette preset this build does not
     /// know is left out; `GenerateRequest::validate` refuses those.
     pub fn for_request(request: &GenerateRequest, seed: u64) -> Self {
@@ -170,6 +182,7 @@ impl PipelineBuilder {
             .colors(request.colors)
             .palette(request.palette.as_ref().and_then(PaletteSpec::resolve))
             .background(request.background)
+            .align(request.directions > 1)
             .seed(seed);
         builder
     }
@@ -272,6 +285,9 @@ impl Pipeline {
             && !palette.0.contains(&colour)
         {
             palette.0.push(colour);
+        }
+        if settings.align {
+            stand_on_baseline(&mut sprites);
         }
         if settings.trim
             && let Some(bounds) = shared_bounds(&sprites)
@@ -390,6 +406,40 @@ mod tests {
                 assert!(score >= 0.95, "{size:?} at scale {scale}: {score}");
             }
         }
+    }
+
+    /// Uneven GPU-like frames of one character (drawn at other heights and offsets in each
+    /// cell) come out of a sheet of facings on one baseline and one centre line; without the
+    /// alignment they would not.
+    #[test]
+    fn a_sheet_of_facings_stands_on_one_baseline() {
+        let offsets = [(2, 5), (7, 1), (4, 3), (0, 6), (9, 0), (3, 7), (6, 2), (1, 4)];
+        let cells: Vec<RgbaImage> = offsets
+            .iter()
+            .map(|&(x, y)| {
+                let mut cell = RgbaImage::new(24, 24);
+                image::imageops::overlay(&mut cell, &truth(14, 16), x, y);
+                degrade(&cell, 9.3)
+            })
+            .collect();
+        let request =
+            GenerateRequest { directions: 4, frames: 2, sprite: SpriteSize::new(24, 24), ..GenerateRequest::new("x") };
+        let spread = |values: &mut dyn Iterator<Item = f32>| {
+            let values: Vec<f32> = values.collect();
+            values.iter().copied().fold(f32::MIN, f32::max) - values.iter().copied().fold(f32::MAX, f32::min)
+        };
+        let measure = |align: bool| {
+            let frames =
+                PipelineBuilder::for_request(&request, 1).align(align).build().unwrap().process(&cells).unwrap().frames;
+            let footings: Vec<_> = frames.iter().map(|f| crate::align::footing(f).unwrap()).collect();
+            let baselines = spread(&mut footings.iter().map(|f| f.baseline as f32));
+            let centres = footings.chunks(2).map(|row| spread(&mut row.iter().map(|f| f.centre_x))).fold(0.0, f32::max);
+            (baselines, centres)
+        };
+        let (baselines, centres) = measure(true);
+        assert!(baselines <= 1.0 && centres <= 1.0, "baselines differ by {baselines}, centres by {centres}");
+        let (baselines, centres) = measure(false);
+        assert!(baselines > 1.0 && centres > 1.0, "the fixture is not uneven: {baselines}, {centres}");
     }
 
     /// All frames share one palette, and a given palette is used as is.

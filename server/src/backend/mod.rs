@@ -6,6 +6,10 @@
 //! frames. The frames then go through the sprite pipeline in `queue::worker`, whatever backend
 //! made them.
 //!
+//! A spec with [`GenerationSpec::facings`] draws a character that turns: one row of frames per
+//! facing, one character across them all (one seed), the facing given as the backend sees fit
+//! (procedural: drawn from another side; ComfyUI: facing words in the prompt).
+//!
 //! A spec with a [`SourceFrame`] is img2img: the backend edits or varies that image (a frame of
 //! an earlier job, which the worker loads) instead of drawing from the prompt alone.
 //!
@@ -20,7 +24,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dgx_pixels_protocol::{BackendKind, SpriteSize};
+use dgx_pixels_protocol::{BackendKind, Facing, SpriteSize};
 use futures_util::future::BoxFuture;
 use image::RgbaImage;
 
@@ -35,8 +39,11 @@ pub struct GenerationSpec {
     pub negative_prompt: String,
     /// The seed; the same spec with the same seed gives the same frames.
     pub seed: u64,
-    /// Frames to draw.
+    /// Frames of the animation: of each facing in `facings`.
     pub frames: u32,
+    /// The facings to draw, a row of `frames` each, in this order; empty: one row, facing as
+    /// the prompt says. The rows mirrored from others are not here (the worker mirrors them).
+    pub facings: Vec<Facing>,
     /// Final size of one frame, after the pipeline.
     pub sprite: SpriteSize,
     /// Generation canvas (for diffusion backends).
@@ -49,6 +56,14 @@ pub struct GenerationSpec {
     pub lora: Option<LoraChoice>,
     /// For img2img: the image to edit or vary; `None` draws from the prompt alone.
     pub source: Option<SourceFrame>,
+}
+
+impl GenerationSpec {
+    /// Images the backend returns: `frames` for each facing (or for the one row), facing by
+    /// facing.
+    pub fn images(&self) -> u32 {
+        self.frames.saturating_mul(u32::try_from(self.facings.len()).unwrap_or(u32::MAX).max(1))
+    }
 }
 
 /// The image an img2img job starts from, and how much of it to redraw.
@@ -145,7 +160,7 @@ pub trait Backend: Send + Sync + 'static {
 
 /// A job ready to generate.
 pub trait PreparedJob: Send {
-    /// Generates `spec.frames` frames, reporting progress as it goes.
+    /// Generates [`GenerationSpec::images`] frames, reporting progress as it goes.
     fn run(self: Box<Self>, progress: Progress) -> BoxFuture<'static, Result<Vec<RgbaImage>, BackendError>>;
 }
 

@@ -21,9 +21,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct GenerateArgs {
     /// What to draw, e.g. "knight, walk cycle, side view".
     prompt: String,
-    /// Frames in the sheet (1..=64).
+    /// Frames of the animation (1..=64); with --directions, of each facing.
     #[arg(long, default_value_t = 1)]
     frames: u32,
+    /// Facings of a character that turns: 4 (rows s, w, n, e) or 8 (s, sw, w, nw, n, ne, e,
+    /// se), each row the same animation, tagged `<animation>_<facing>`; 1 draws one facing.
+    #[arg(long, default_value_t = 1, value_parser = parse_directions)]
+    directions: u32,
+    /// With --directions: draw the east-facing rows too, instead of mirroring the west-facing
+    /// ones (for characters that are not symmetric).
+    #[arg(long)]
+    no_mirror: bool,
     /// Size of one frame, WxH (8..=512 each).
     #[arg(long, default_value = "32x32", value_parser = parse_size)]
     size: SpriteSize,
@@ -64,6 +72,14 @@ fn parse_source(text: &str) -> Result<SourceImage, String> {
     Ok(SourceImage { job: JobId(job.to_owned()), frame })
 }
 
+/// 1, 4 or 8; checked here so that a typo fails before anything is sent.
+fn parse_directions(text: &str) -> Result<u32, String> {
+    text.parse()
+        .ok()
+        .filter(|n| dgx_pixels_protocol::facing::DIRECTIONS.contains(n))
+        .ok_or_else(|| format!("`directions` must be 1, 4 or 8, got `{text}`"))
+}
+
 fn parse_size(text: &str) -> Result<SpriteSize, String> {
     let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("expected WxH, got `{text}`"))?;
     let side = |s: &str| s.parse::<u32>().map_err(|_| format!("expected WxH, got `{text}`"));
@@ -78,12 +94,21 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
 }
 
 async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
-    let GenerateArgs { prompt, frames, size, colors, style, from, denoise, out, server } = args;
+    let GenerateArgs { prompt, frames, directions, no_mirror, size, colors, style, from, denoise, out, server } = args;
     let token = std::env::var(ENV_TOKEN).unwrap_or_default();
     let url = server.unwrap_or_else(|| DEFAULT_SERVER.to_owned());
     let client = Client::builder().base_url(url).token(token).build()?;
-    let request =
-        GenerateRequest { frames, sprite: size, colors, style, source: from, denoise, ..GenerateRequest::new(prompt) };
+    let request = GenerateRequest {
+        frames,
+        directions,
+        mirror: !no_mirror,
+        sprite: size,
+        colors,
+        style,
+        source: from,
+        denoise,
+        ..GenerateRequest::new(prompt)
+    };
     request.validate().map_err(|err| anyhow::anyhow!("{err}"))?;
     let name = request.asset_name();
     // One key per invocation: a retried submit inside the client cannot queue the job twice.

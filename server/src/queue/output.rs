@@ -1,5 +1,10 @@
 //! From a backend's frames to a job's result: the sprite pipeline, the sheet, its metadata and
 //! the three files. Blocking CPU and disk work; the worker runs it on a blocking thread.
+//!
+//! A sheet of facings gets its mirrored rows here: the backend drew the west-facing rows, and
+//! each east-facing row is its west twin's pixels flipped left to right, after the pipeline, so
+//! left and right match pixel for pixel. Each row's tag is named for its facing
+//! (`walk_sw`), and the pivot sits at the feet the pipeline aligned every cell on.
 
 use std::path::Path;
 
@@ -7,6 +12,7 @@ use dgx_pixels_protocol::{
     AnimationDirection, AnimationTag, BackendKind, GenerateRequest, JobFiles, JobId, JobResult, Palette, Provenance,
     SpriteMeta, SpriteSize,
 };
+use dgx_pixels_sprite::align::footing;
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
 use dgx_pixels_sprite::write::{WriteError, encode_png, write_atomic, write_sprite_files};
 use dgx_pixels_sprite::{PipelineBuilder, PipelineError};
@@ -48,26 +54,27 @@ pub(crate) struct OutputJob<'a> {
     pub backend: BackendKind,
 }
 
-/// The frames of one job through the pipeline into `dir` (created if needed).
-pub(crate) fn write_result(job: &OutputJob<'_>, frames: &[RgbaImage], dir: &Path) -> Result<JobResult, OutputError> {
+/// The frames of one job (as the backend drew them: [`GenerateRequest::drawn_frames`]) through
+/// the pipeline into `dir` (created if needed).
+pub(crate) fn write_result(job: &OutputJob<'_>, drawn: &[RgbaImage], dir: &Path) -> Result<JobResult, OutputError> {
     let request = job.request;
-    if frames.len() != request.frames as usize {
-        return Err(OutputError::FrameCount { want: request.frames, got: frames.len() });
+    if drawn.len() != request.drawn_frames() as usize {
+        return Err(OutputError::FrameCount { want: request.drawn_frames(), got: drawn.len() });
     }
-    let raw = frames;
-    let (frames, palette) = pixelize_frames(request, job.seed, frames)?;
+    let (pixels, palette) = pixelize_frames(request, job.seed, drawn)?;
+    let frames = with_mirrored_rows(request, pixels);
     let columns = request.sheet_columns();
     let sheet = grid_sheet(&frames, columns, 0, 0)?;
-    let meta = sprite_meta(job, columns, palette.clone());
+    let meta = sprite_meta(job, columns, palette.clone(), &frames);
     std::fs::create_dir_all(dir).map_err(|source| WriteError::Io { path: dir.to_owned(), source })?;
     remove_stale_temp_files(dir);
-    write_raw_frames(raw, dir)?;
+    write_raw_frames(&with_mirrored_rows(request, drawn.to_vec()), dir)?;
     write_sprite_files(dir, STEM, &sheet, &meta)?;
     Ok(JobResult {
         name: request.asset_name(),
         seed: job.seed,
         backend: job.backend,
-        frames: request.frames,
+        frames: request.cells(),
         columns,
         frame_size: request.sprite,
         sheet_size: SpriteSize::new(sheet.layout.size.0, sheet.layout.size.1),
@@ -76,8 +83,30 @@ pub(crate) fn write_result(job: &OutputJob<'_>, frames: &[RgbaImage], dir: &Path
     })
 }
 
-/// Keeps the backend's frames as they came (`raw/0.png`, `raw/1.png`, …, each written
-/// atomically, before the sheet): the panel can re-process them (`/api/v1/pixelize`, another
+/// The sheet's cells, row by row, from the rows drawn: a facing that was not drawn is its
+/// mirror twin's row flipped left to right. Frames of a one-facing sheet come back as they are.
+fn with_mirrored_rows(request: &GenerateRequest, drawn: Vec<RgbaImage>) -> Vec<RgbaImage> {
+    let drawn_facings = request.drawn_facings();
+    if drawn_facings.len() == request.facings().len() {
+        return drawn;
+    }
+    let frames = request.frames as usize;
+    let row = |facing| drawn_facings.iter().position(|f| *f == facing).map(|i| &drawn[i * frames..(i + 1) * frames]);
+    let mut cells = Vec::with_capacity(request.cells() as usize);
+    for &facing in request.facings() {
+        match (row(facing), facing.mirror_source().and_then(row)) {
+            (Some(own), _) => cells.extend_from_slice(own),
+            (None, Some(twin)) => cells.extend(twin.iter().map(image::imageops::flip_horizontal)),
+            // `drawn_facings` holds every facing that is not a mirror; unreachable for a
+            // validated request, and a short sheet fails the frame count check after.
+            (None, None) => {}
+        }
+    }
+    cells
+}
+
+/// Keeps the backend's frames (`raw/0.png`, `raw/1.png`, …, one per cell, a mirrored row's
+/// flipped like its sprites; each written atomically, before the sheet): the panel can re-process them (`/api/v1/pixelize`, another
 /// size or palette) without generating again.
 fn write_raw_frames(frames: &[RgbaImage], dir: &Path) -> Result<(), WriteError> {
     let raw = raw_dir(dir);
@@ -115,21 +144,25 @@ fn pixelize_frames(
     Ok((pixels.frames, pixels.palette))
 }
 
-fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette) -> SpriteMeta {
+fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[RgbaImage]) -> SpriteMeta {
     let request = job.request;
-    let tags = if request.frames > 1 {
-        vec![AnimationTag {
-            name: animation_name(&request.prompt),
-            first: 0,
-            last: request.frames - 1,
-            direction: AnimationDirection::Forward,
-        }]
-    } else {
-        Vec::new()
+    let animation = animation_name(&request.prompt, request.frames);
+    let tag = |name: String, first: u32| AnimationTag {
+        name,
+        first,
+        last: first + request.frames - 1,
+        direction: AnimationDirection::Forward,
     };
+    let tags = match request.facings() {
+        [] if request.frames > 1 => vec![tag(animation, 0)],
+        [] => Vec::new(),
+        facings => (0..).zip(facings).map(|(row, facing)| tag(facing.tag(&animation), row * request.frames)).collect(),
+    };
+    let grid = SpriteMeta::grid(request.asset_name(), request.sprite, request.cells(), columns, FRAME_MS);
     SpriteMeta {
         tags,
         palette,
+        pivot: if request.facings().is_empty() { grid.pivot } else { feet(cells, request.sprite) },
         provenance: Some(Provenance {
             prompt: request.prompt.clone(),
             negative_prompt: request.negative_prompt.clone(),
@@ -139,14 +172,24 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette) -> SpriteMet
             request_hash: request.content_hash(),
             generator: concat!("dgx-pixels ", env!("CARGO_PKG_VERSION")).to_owned(),
         }),
-        ..SpriteMeta::grid(request.asset_name(), request.sprite, request.frames, columns, FRAME_MS)
+        ..grid
     }
 }
 
-/// The animation's tag: the first action word of the prompt, else `loop`.
-fn animation_name(prompt: &str) -> String {
+/// Where a sheet of facings stands: the middle of the frame, at the bottom of the baseline the
+/// pipeline put every cell on, so a game that anchors the sprite there has its feet on the
+/// entity's position whichever way it faces.
+fn feet(cells: &[RgbaImage], frame: SpriteSize) -> (f32, f32) {
+    let baseline = cells.iter().filter_map(footing).map(|f| f.baseline).max();
+    (0.5, baseline.map_or(1.0, |row| (row + 1) as f32 / frame.height as f32))
+}
+
+/// The animation's tag: the first action word of the prompt, else `loop` (or `idle` for a
+/// single frame, a pose).
+fn animation_name(prompt: &str, frames: u32) -> String {
     const ACTIONS: &[&str] = &["idle", "walk", "run", "attack", "jump", "fly", "fall", "hurt", "die", "cast", "swim"];
     let lower = prompt.to_ascii_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-    ACTIONS.iter().find(|action| words.contains(action)).map_or_else(|| "loop".to_owned(), |a| (*a).to_owned())
+    let fallback = if frames > 1 { "loop" } else { "idle" };
+    ACTIONS.iter().find(|action| words.contains(action)).copied().unwrap_or(fallback).to_owned()
 }

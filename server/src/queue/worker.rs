@@ -154,13 +154,14 @@ async fn fill_batch(
     }
 }
 
-/// Whether `other` may share `leader`'s batch: one frame each (a sheet is a batch already), no
+/// Whether `other` may share `leader`'s batch: one frame each (a sheet, or a sheet of
+/// facings, is a batch already), no
 /// source image (img2img runs another workflow) and the same style, LoRA strength, canvas,
 /// steps and guidance. Prompts, negative prompts, seeds and the pixel pipeline's settings may
 /// differ.
 fn batchable(leader: &GenerateRequest, other: &GenerateRequest) -> bool {
-    leader.frames == 1
-        && other.frames == 1
+    leader.drawn_frames() == 1
+        && other.drawn_frames() == 1
         && leader.source.is_none()
         && other.source.is_none()
         && leader.style == other.style
@@ -224,6 +225,7 @@ async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<Gener
         negative_prompt: request.negative_prompt.clone(),
         seed: claim.seed,
         frames: request.frames,
+        facings: request.drawn_facings(),
         sprite: request.sprite,
         canvas,
         steps: request.steps,
@@ -270,7 +272,7 @@ async fn run_batch(
     };
     let mut frames = frames.into_iter();
     for claim in claims {
-        let own: Vec<RgbaImage> = frames.by_ref().take(claim.request.frames as usize).collect();
+        let own: Vec<RgbaImage> = frames.by_ref().take(claim.request.drawn_frames() as usize).collect();
         if !live.iter().any(|l| l.id == claim.id) || is_cancelled(&context.queue, &claim) {
             continue;
         }

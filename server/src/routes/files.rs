@@ -59,7 +59,7 @@ pub(crate) async fn files_raw(
     let not_found = || ApiError::NotFound(format!("no raw frame `{file}`; try 0.png"));
     let index: u32 = file.strip_suffix(".png").and_then(|n| n.parse().ok()).ok_or_else(not_found)?;
     let (job, _files) = completed_files(&state, &id).await?;
-    if index >= job.request.frames {
+    if index >= job.request.cells() {
         return Err(not_found());
     }
     let path = state.files.raw_frame(&id, index).ok_or_else(not_found)?;

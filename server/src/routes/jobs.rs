@@ -92,7 +92,7 @@ async fn check_source(state: &AppState, source: &SourceImage) -> Result<(), ApiE
         QueueError::NotFound(id) => ApiError::invalid("source.job", format!("no job `{id}`")),
         other => other.into(),
     })?;
-    let frames = job.request.frames;
+    let frames = job.request.cells();
     if source.frame >= frames {
         let message =
             format!("job `{}` has {frames} frames, numbered from 0; there is no frame {}", job.id, source.frame);

@@ -10,10 +10,12 @@
 //! - `shutdown`: running jobs finish within the grace, the rest resumes.
 //! - `models`: the models folder watched live.
 //! - `openapi`: the OpenAPI document lists every route and describes every JSON body.
+//! - `facings`: sheets of a character that turns: rows, tags, mirrors, one baseline.
 //! - `variation`: img2img on the procedural backend, a variation of a finished sprite.
 
 mod crash;
 mod events;
+mod facings;
 mod invalid;
 mod lifecycle;
 mod load;

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use dgx_pixels_protocol::{BackendKind, GenerateRequest, JobId, PaletteSpec, SourceImage};
+use dgx_pixels_protocol::GenerateRequest;
 use serde_json::Value;
 
 use crate::util::TestServer;
@@ -79,18 +79,7 @@ async fn generate_request_schema_matches_the_type() {
     let doc = document().await;
     let body = &doc["paths"]["/api/v1/generate"]["post"]["requestBody"]["content"]["application/json"];
     let schema = resolve(&doc, &body["schema"]).unwrap();
-    let every_field = GenerateRequest {
-        style: Some("s".into()),
-        lora_strength: Some(1.0),
-        columns: Some(1),
-        palette: Some(PaletteSpec::Preset("pico8".into())),
-        seed: Some(1),
-        backend: Some(BackendKind::Procedural),
-        name: Some("n".into()),
-        source: Some(SourceImage { job: JobId("j".into()), frame: 0 }),
-        denoise: Some(0.5),
-        ..GenerateRequest::new("p")
-    };
+    let every_field = GenerateRequest::with_every_field();
     let fields: BTreeSet<String> =
         serde_json::to_value(every_field).unwrap().as_object().unwrap().keys().cloned().collect();
     let properties: BTreeSet<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();

@@ -8,6 +8,11 @@
 //! worker prepares the next job while the current one runs, and only at run time is "least
 //! busy" known. `run` is [`execute::run`].
 //!
+//! A spec with facings (a character that turns) is drawn one `sheet` prompt per facing, each
+//! with its view words ([`super::facing`]) and the job's seed; where an instance has our batch
+//! nodes, all its images go out as one prompt instead, item `(facing, frame)` seeded
+//! `seed + frame`, so frame `k` of every facing starts from the same noise.
+//!
 //! `prepare_batch` puts compatible single-frame jobs into one prompt (the `txt2img` template
 //! with a batch of them, each with its own prompt and seed) when a healthy instance has our
 //! batch nodes ([`BATCH_NODES`](super::workflow::BATCH_NODES)), and prepares the same jobs one
@@ -27,6 +32,7 @@ use image::RgbaImage;
 use super::batched::BatchedJobs;
 use super::error::ComfyError;
 use super::execute::{self, JobPlan, RunLimits};
+use super::facing::facing_prompt;
 use super::pool::{Pool, keep_probing};
 use super::workflow::{Templates, WorkflowKind, WorkflowParams};
 use crate::backend::batch::Concurrent;
@@ -213,16 +219,72 @@ impl ComfyuiBackend {
         Ok(JobPlan { workflow, checkpoint: self.settings.checkpoint.clone(), frames, source })
     }
 
-    /// The plan of one prompt that draws every spec (one frame each) as a batch item.
+    /// The plan of one prompt that draws every spec as batch items: `spec.frames` items each,
+    /// item `k` of a spec seeded `spec.seed + k`, in `specs` order.
     fn batch_plan(&self, specs: &[GenerationSpec]) -> Result<JobPlan, ComfyError> {
         let first = specs.first().ok_or_else(|| ComfyError::ImageCount { expected: 1, got: 0 })?;
-        let frames = u32::try_from(specs.len()).unwrap_or(u32::MAX);
-        let mut plan = self.plan(WorkflowKind::Txt2img, &self.params(first, frames), frames, None)?;
-        let prompts: Vec<String> = specs.iter().map(|spec| spec.prompt.clone()).collect();
-        let negatives: Vec<String> = specs.iter().map(|spec| spec.negative_prompt.clone()).collect();
-        let seeds: Vec<u64> = specs.iter().map(|spec| spec.seed).collect();
+        let (mut prompts, mut negatives, mut seeds) = (Vec::new(), Vec::new(), Vec::new());
+        for spec in specs {
+            for frame in 0..spec.frames {
+                prompts.push(spec.prompt.clone());
+                negatives.push(spec.negative_prompt.clone());
+                seeds.push(spec.seed.wrapping_add(u64::from(frame)));
+            }
+        }
+        let images = u32::try_from(prompts.len()).unwrap_or(u32::MAX);
+        let mut plan = self.plan(WorkflowKind::Txt2img, &self.params(first, images), images, None)?;
         plan.workflow.batch_items(&prompts, &negatives, &seeds)?;
         Ok(plan)
+    }
+
+    /// `specs` as one batch prompt where an instance has our batch nodes, else (or should
+    /// none be free when it runs) one prompt each; frames in `specs` order either way.
+    fn batched_or_one_by_one(
+        &self,
+        specs: Vec<GenerationSpec>,
+    ) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
+        let batched = self.batch_plan(&specs).map(|plan| self.job(plan));
+        let one_by_one = Concurrent::prepare(specs.into_iter().map(|spec| self.prepare(spec)).collect());
+        let pool = Arc::clone(&self.pool);
+        async move {
+            let batched = batched.map_err(BackendError::from)?;
+            // Preparing one by one probes the pool when no instance is healthy.
+            let singles = one_by_one.await?;
+            let Some(instance) = pool.least_busy_with_batch_nodes(None) else {
+                tracing::debug!("no healthy ComfyUI has the dgx_pixels batch nodes: one prompt each");
+                return Ok(singles);
+            };
+            execute::for_instance(&instance, &batched.plan).await.map_err(BackendError::from)?;
+            Ok(Box::new(BatchedJobs { batched, singles }) as Box<dyn PreparedJob>)
+        }
+        .boxed()
+    }
+
+    /// A character that turns: one spec per facing, its view words after the prompt, no
+    /// facings of its own. An img2img one goes one prompt per facing (the `img2img` template
+    /// takes one prompt); the others share batches of up to [`ComfyuiSettings::max_batch`]
+    /// images, whole facings each.
+    fn prepare_facings(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
+        let per_facing = spec.facings.iter().map(|facing| GenerationSpec {
+            prompt: facing_prompt(&spec.prompt, *facing),
+            facings: Vec::new(),
+            ..spec.clone()
+        });
+        if spec.source.is_some() || self.max_batch() < 2 {
+            return Concurrent::prepare(per_facing.map(|spec| self.prepare(spec)).collect());
+        }
+        let mut groups: Vec<Vec<GenerationSpec>> = Vec::new();
+        for facing in per_facing {
+            let room = groups.last().is_some_and(|group| {
+                group.iter().map(|spec| spec.frames as usize).sum::<usize>() + facing.frames as usize
+                    <= self.max_batch()
+            });
+            match groups.last_mut() {
+                Some(group) if room => group.push(facing),
+                _ => groups.push(vec![facing]),
+            }
+        }
+        Concurrent::prepare(groups.into_iter().map(|group| self.batched_or_one_by_one(group)).collect())
     }
 
     fn job(&self, plan: JobPlan) -> ComfyuiJob {
@@ -257,6 +319,7 @@ fn probe_spec(lora: Option<(String, f32)>) -> GenerationSpec {
         negative_prompt: String::new(),
         seed: 0,
         frames: 1,
+        facings: Vec::new(),
         sprite: dgx_pixels_protocol::SpriteSize::new(32, 32),
         canvas: dgx_pixels_protocol::SpriteSize::new(1024, 1024),
         steps: 1,
@@ -280,6 +343,9 @@ impl Backend for ComfyuiBackend {
     }
 
     fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
+        if !spec.facings.is_empty() {
+            return self.prepare_facings(spec);
+        }
         let plan = match &spec.source {
             Some(source) => self.prepare_img2img(&spec, source),
             None => {
@@ -309,21 +375,7 @@ impl Backend for ComfyuiBackend {
         &self,
         specs: Vec<GenerationSpec>,
     ) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
-        let batched = self.batch_plan(&specs).map(|plan| self.job(plan));
-        let one_by_one = Concurrent::prepare(specs.into_iter().map(|spec| self.prepare(spec)).collect());
-        let pool = Arc::clone(&self.pool);
-        async move {
-            let batched = batched.map_err(BackendError::from)?;
-            // Preparing one by one probes the pool when no instance is healthy.
-            let singles = one_by_one.await?;
-            let Some(instance) = pool.least_busy_with_batch_nodes(None) else {
-                tracing::debug!("no healthy ComfyUI has the dgx_pixels batch nodes: one prompt per job");
-                return Ok(singles);
-            };
-            execute::for_instance(&instance, &batched.plan).await.map_err(BackendError::from)?;
-            Ok(Box::new(BatchedJobs { batched, singles }) as Box<dyn PreparedJob>)
-        }
-        .boxed()
+        self.batched_or_one_by_one(specs)
     }
 }
 

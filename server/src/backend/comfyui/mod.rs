@@ -13,6 +13,7 @@
 //! - [`execute`] — one job's attempts: submit, follow, collect; retry when an instance dies.
 //! - [`backend`] — [`ComfyuiBackend`], the [`crate::backend::Backend`] implementation.
 //! - [`batched`] — several jobs in one prompt, falling back to one prompt each.
+//! - [`facing`] — the view words that turn a character for a sheet of facings.
 //! - [`error`] — [`ComfyError`] and ComfyUI's own error reports as data.
 //!
 //! Recorded exchanges with a real ComfyUI (0.3.64) live in `server/tests/fixtures/comfyui/`;
@@ -24,6 +25,7 @@ pub mod batched;
 pub mod check;
 pub mod error;
 pub mod execute;
+pub mod facing;
 pub mod pool;
 pub mod workflow;
 pub mod ws;

@@ -92,9 +92,12 @@ impl PreparedSheet {
         Self { design, variation, spec, delay }
     }
 
-    /// Frame `index`: the drawing, or for img2img the source redrawn in part from it.
+    /// Image `index` ([`GenerationSpec::images`], facing by facing): the drawing, or for
+    /// img2img the source redrawn in part from it.
     fn frame(&self, index: u32) -> RgbaImage {
-        let drawn = shapes::render(&self.design, self.spec.sprite, index, self.spec.frames);
+        let frames = self.spec.frames.max(1);
+        let facing = self.spec.facings.get((index / frames) as usize).copied();
+        let drawn = shapes::render(&self.design, self.spec.sprite, index % frames, frames, facing);
         match &self.variation {
             Some(variation) => variation.apply(&drawn),
             None => drawn,
@@ -105,7 +108,7 @@ impl PreparedSheet {
 impl PreparedJob for PreparedSheet {
     fn run(self: Box<Self>, progress: Progress) -> BoxFuture<'static, Result<Vec<RgbaImage>, BackendError>> {
         Box::pin(async move {
-            let frames = self.spec.frames;
+            let frames = self.spec.images();
             if self.delay.is_zero() {
                 return tokio::task::spawn_blocking(move || render_all(&self, &progress)).await.map_err(join);
             }
@@ -122,7 +125,7 @@ impl PreparedJob for PreparedSheet {
 }
 
 fn render_all(sheet: &PreparedSheet, progress: &Progress) -> Vec<RgbaImage> {
-    let frames = sheet.spec.frames;
+    let frames = sheet.spec.images();
     (0..frames)
         .map(|index| {
             let frame = sheet.frame(index);
@@ -138,7 +141,7 @@ fn join(err: tokio::task::JoinError) -> BackendError {
 
 #[cfg(test)]
 mod tests {
-    use dgx_pixels_protocol::SpriteSize;
+    use dgx_pixels_protocol::{Facing, SpriteSize};
 
     use super::*;
 
@@ -148,6 +151,7 @@ mod tests {
             negative_prompt: String::new(),
             seed,
             frames: 4,
+            facings: Vec::new(),
             sprite: SpriteSize::new(32, 32),
             canvas: SpriteSize::new(1024, 1024),
             steps: 30,
@@ -200,6 +204,42 @@ mod tests {
         assert_eq!(varied.len(), 4);
         assert_ne!(varied[0], source);
         assert_eq!(varied, vary(7));
+    }
+
+    /// Facing by facing: a character's eight views all differ, every turning subject looks
+    /// different from the front, the side and the back, and the east rows are the west rows
+    /// mirrored.
+    #[test]
+    fn a_character_turns() {
+        let rows = |prompt: &str| {
+            let spec = GenerationSpec { facings: Facing::EIGHT.to_vec(), ..spec(prompt, 3) };
+            let images = render_all(&PreparedSheet::new(spec, Duration::ZERO, DEFAULT_DENOISE), &Progress::new(|_| {}));
+            assert_eq!(images.len(), 32);
+            images.chunks(4).map(<[RgbaImage]>::to_vec).collect::<Vec<_>>()
+        };
+        let row = |rows: &[Vec<RgbaImage>], facing: Facing| {
+            rows[Facing::EIGHT.iter().position(|f| *f == facing).unwrap()].clone()
+        };
+        for prompt in ["red knight, walk cycle", "villager", "blue wizard"] {
+            let rows = rows(prompt);
+            for (i, a) in rows.iter().enumerate() {
+                for b in &rows[i + 1..] {
+                    assert_ne!(a[0], b[0], "{prompt}: two facings look alike");
+                }
+            }
+        }
+        for prompt in ["red knight", "wolf", "green slime", "bat"] {
+            let rows = rows(prompt);
+            let (s, w, n) = (row(&rows, Facing::S), row(&rows, Facing::W), row(&rows, Facing::N));
+            assert!(s[0] != w[0] && w[0] != n[0] && s[0] != n[0], "{prompt}: front, side and back alike");
+            for facing in Facing::EIGHT {
+                if let Some(source) = facing.mirror_source() {
+                    let mirrored: Vec<RgbaImage> =
+                        row(&rows, source).iter().map(image::imageops::flip_horizontal).collect();
+                    assert_eq!(row(&rows, facing), mirrored, "{prompt}: {facing} is not {source} mirrored");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,12 +1,17 @@
-//! How each subject is drawn at one animation phase.
+//! How each subject is drawn at one animation phase, facing one way.
 //!
 //! Coordinates are fractions of the frame (0..1, y down), so a design looks the same at 16×16
 //! and 128×128. The phase `t` runs once around the circle over the sheet, so the last frame
 //! leads smoothly back into the first.
+//!
+//! A facing is drawn from one of five views (front, three-quarter front, side, three-quarter
+//! back, back), all turned to the left; the east-facing ones are those views mirrored, as an
+//! artist draws them. Characters and animals turn; items look the same from every side.
 
 use std::f32::consts::TAU;
 
-use dgx_pixels_protocol::SpriteSize;
+use dgx_pixels_protocol::{Facing, SpriteSize};
+use image::imageops::flip_horizontal;
 use image::{Rgba, RgbaImage};
 
 use super::design::{Design, SplitMix, Subject};
@@ -17,17 +22,56 @@ const WHITE: Rgba<u8> = Rgba([250, 250, 245, 255]);
 const GLASS: Rgba<u8> = Rgba([200, 220, 230, 255]);
 const WOOD: Rgba<u8> = Rgba([120, 78, 44, 255]);
 
-/// Frame `index` of `frames` of `design` at `size`.
-pub(super) fn render(design: &Design, size: SpriteSize, index: u32, frames: u32) -> RgbaImage {
+/// How far a view is turned from the viewer, always to the left.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct View {
+    /// 0 seen from the front (or the back), 0.5 three-quarter, 1 in profile.
+    side: f32,
+    /// Seen from behind: no face.
+    back: bool,
+}
+
+impl View {
+    /// The view a sprite without a facing is drawn in: the front.
+    pub const FRONT: View = View { side: 0.0, back: false };
+
+    /// The view of `facing`, and whether it is that view mirrored (the east-facing ones).
+    pub fn of(facing: Facing) -> (View, bool) {
+        let view = |side, back| View { side, back };
+        match facing {
+            Facing::S => (view(0.0, false), false),
+            Facing::Sw => (view(0.5, false), false),
+            Facing::W => (view(1.0, false), false),
+            Facing::Nw => (view(0.5, true), false),
+            Facing::N => (view(0.0, true), false),
+            east => (View::of(east.mirror()).0, true),
+        }
+    }
+}
+
+/// Frame `index` of `frames` of `design` at `size`, facing `facing` (`None`: the front).
+pub(super) fn render(design: &Design, size: SpriteSize, index: u32, frames: u32, facing: Option<Facing>) -> RgbaImage {
+    let (view, mirrored) = facing.map_or((View::FRONT, false), View::of);
+    let drawn = render_view(design, size, index, frames, view);
+    if mirrored { flip_horizontal(&drawn) } else { drawn }
+}
+
+fn render_view(design: &Design, size: SpriteSize, index: u32, frames: u32, view: View) -> RgbaImage {
     let phase = index as f32 / frames.max(1) as f32;
     let t = phase * TAU;
     let mut canvas = Canvas::new(size.width, size.height);
     let outline = scale(design.primary, 0.3);
     match design.subject {
-        Subject::Character => character(&mut canvas, design, t),
-        Subject::Slime => slime(&mut canvas, design, t),
-        Subject::Flyer => flyer(&mut canvas, design, t),
-        Subject::Beast => beast(&mut canvas, design, t),
+        Subject::Character => character(&mut canvas, design, t, view),
+        Subject::Slime => slime(&mut canvas, design, t, view),
+        Subject::Flyer => flyer(&mut canvas, design, t, view),
+        Subject::Beast if view.side < 0.5 => beast_head_on(&mut canvas, design, t, view),
+        Subject::Beast => {
+            beast(&mut canvas, design, t);
+            // Drawn facing right; the views face left.
+            let drawn = canvas.finish(outline);
+            return flip_horizontal(&drawn);
+        }
         Subject::Blade => blade(&mut canvas, design, t, phase),
         Subject::Potion => potion(&mut canvas, design, t, phase),
         Subject::Gem => gem(&mut canvas, design, t),
@@ -37,36 +81,59 @@ pub(super) fn render(design: &Design, size: SpriteSize, index: u32, frames: u32)
     canvas.finish(outline)
 }
 
-fn character(canvas: &mut Canvas, d: &Design, t: f32) {
+fn character(canvas: &mut Canvas, d: &Design, t: f32, view: View) {
     let (s, bob) = (t.sin(), 0.03 * t.sin().abs());
+    let (side, front) = (view.side, 1.0 - view.side);
     let j = d.jitter;
     let body = d.primary;
     let limbs = scale(d.secondary, 0.9);
     let head_y = 0.24 - bob;
+    let head_x = 0.5 - 0.03 * side;
+    // From the front the legs stand apart and swing a little; in profile they overlap and
+    // stride along the way the character walks.
+    let (spread, stride) = (0.07 * front, 0.09 * front + 0.14 * side);
+    let half = 0.16 - 0.04 * side + 0.02 * j[0];
     // Back arm, legs, body, head, front arm: back to front.
-    canvas.capsule((0.34, 0.42 - bob), (0.31 + 0.06 * s, 0.62 - bob), 0.05, scale(body, 0.8));
-    canvas.capsule((0.43, 0.64 - bob), (0.43 + 0.09 * s, 0.9), 0.065, limbs);
-    canvas.capsule((0.57, 0.64 - bob), (0.57 - 0.09 * s, 0.9), 0.065, limbs);
-    canvas.rect(0.34 - 0.02 * j[0], 0.38 - bob, 0.66 + 0.02 * j[0], 0.66 - bob, body);
-    canvas.rect(0.34, 0.6 - bob, 0.66, 0.64 - bob, scale(d.secondary, 0.7));
-    canvas.ellipse(0.5, head_y, 0.14 + 0.015 * j[1], 0.14, d.accent);
+    if side < 1.0 {
+        canvas.capsule((0.5 - half, 0.42 - bob), (0.5 - half - 0.03 + 0.06 * s, 0.62 - bob), 0.05, scale(body, 0.8));
+    }
+    canvas.capsule((0.5 - spread, 0.64 - bob), (0.5 - spread + stride * s, 0.9), 0.065, limbs);
+    canvas.capsule((0.5 + spread, 0.64 - bob), (0.5 + spread - stride * s, 0.9), 0.065, limbs);
+    canvas.rect(0.5 - half, 0.38 - bob, 0.5 + half, 0.66 - bob, body);
+    canvas.rect(0.5 - half, 0.6 - bob, 0.5 + half, 0.64 - bob, scale(d.secondary, 0.7));
+    if view.back {
+        // A cape over the back, hanging to the belt.
+        canvas.rect(0.5 - half + 0.03 + 0.03 * side, 0.4 - bob, 0.5 + half - 0.03, 0.6 - bob, scale(d.secondary, 0.8));
+    }
+    canvas.ellipse(head_x, head_y, 0.14 + 0.015 * j[1], 0.14, d.accent);
     if d.has("wizard") || d.has("mage") || d.has("witch") {
         let brim = head_y - 0.07;
-        canvas
-            .fill_where(d.secondary, |u, v| v <= brim && v >= brim - 0.22 && (u - 0.5).abs() < (v - brim + 0.22) * 0.8);
+        canvas.fill_where(d.secondary, |u, v| {
+            v <= brim && v >= brim - 0.22 && (u - head_x - 0.04 * side).abs() < (v - brim + 0.22) * 0.8
+        });
         canvas.rect(0.3, brim - 0.02, 0.7, brim + 0.02, d.secondary);
     } else if d.has("knight") || d.has("robot") || d.has("guard") || d.has("paladin") {
-        canvas.ellipse(0.5, head_y, 0.15, 0.15, scale(body, 1.15));
-        canvas.rect(0.4, head_y - 0.01, 0.62, head_y + 0.03, INK);
+        canvas.ellipse(head_x, head_y, 0.15, 0.15, scale(body, 1.15));
+        if !view.back {
+            canvas.rect(0.4 - 0.06 * side, head_y - 0.01, 0.62 - 0.1 * side, head_y + 0.03, INK);
+        }
+    } else if view.back {
+        canvas.ellipse(head_x + 0.02 * side, head_y - 0.01, 0.145, 0.14, d.secondary);
     } else {
-        canvas.ellipse(0.5, head_y - 0.07, 0.15, 0.08, d.secondary);
+        canvas.ellipse(head_x + 0.06 * side, head_y - 0.07 + 0.02 * side, 0.15 - 0.03 * side, 0.08, d.secondary);
     }
-    canvas.dot(0.46, head_y + 0.02, INK);
-    canvas.dot(0.56, head_y + 0.02, INK);
-    canvas.capsule((0.66, 0.42 - bob), (0.69 - 0.06 * s, 0.62 - bob), 0.05, scale(body, 0.9));
+    if !view.back {
+        // Eyes slide towards the way it looks; in profile the far one is hidden.
+        canvas.dot(0.46 - 0.07 * side, head_y + 0.02, INK);
+        if side < 1.0 {
+            canvas.dot(0.56 - 0.07 * side, head_y + 0.02, INK);
+        }
+    }
+    let hand_x = 0.5 + half + 0.03 - 0.06 * s - (0.16 + half) * side;
+    canvas.capsule((0.5 + half - (half + 0.02) * side, 0.42 - bob), (hand_x, 0.62 - bob), 0.05, scale(body, 0.9));
 }
 
-fn slime(canvas: &mut Canvas, d: &Design, t: f32) {
+fn slime(canvas: &mut Canvas, d: &Design, t: f32, view: View) {
     let squash = 0.14 * t.sin();
     let rx = (0.36 + 0.02 * d.jitter[0]) * (1.0 + squash);
     let ry = 0.27 * (1.0 - squash);
@@ -74,18 +141,29 @@ fn slime(canvas: &mut Canvas, d: &Design, t: f32) {
     canvas.ellipse(0.5, cy, rx, ry, d.primary);
     canvas.rect(0.5 - rx * 0.9, cy, 0.5 + rx * 0.9, 0.9, d.primary);
     canvas.ellipse(0.38, cy - ry * 0.45, 0.05, 0.04, scale(d.primary, 1.5));
-    canvas.dot(0.42, cy, INK);
-    canvas.dot(0.58, cy, INK);
+    eyes(canvas, view, (0.42, 0.58), cy, INK);
 }
 
-fn flyer(canvas: &mut Canvas, d: &Design, t: f32) {
+/// Two eyes at `xs` (seen from the front) on row `y`: they slide left as the view turns, the
+/// far one hides in profile, and from behind there are none.
+fn eyes(canvas: &mut Canvas, view: View, xs: (f32, f32), y: f32, colour: Rgba<u8>) {
+    if view.back {
+        return;
+    }
+    let slide = 0.08 * view.side;
+    canvas.dot(xs.0 - slide, y, colour);
+    if view.side < 1.0 {
+        canvas.dot(xs.1 - slide, y, colour);
+    }
+}
+
+fn flyer(canvas: &mut Canvas, d: &Design, t: f32, view: View) {
     let (flap, cy) = (t.sin(), 0.5 - 0.05 * t.cos());
     let wing = d.secondary;
     canvas.capsule((0.42, cy), (0.12, cy - 0.22 * flap - 0.02), 0.08, wing);
     canvas.capsule((0.58, cy), (0.88, cy - 0.22 * flap - 0.02), 0.08, wing);
     canvas.ellipse(0.5, cy, 0.14 + 0.01 * d.jitter[0], 0.17, d.primary);
-    canvas.dot(0.45, cy - 0.05, d.accent);
-    canvas.dot(0.55, cy - 0.05, d.accent);
+    eyes(canvas, view, (0.45, 0.55), cy - 0.05, d.accent);
 }
 
 fn beast(canvas: &mut Canvas, d: &Design, t: f32) {
@@ -101,6 +179,27 @@ fn beast(canvas: &mut Canvas, d: &Design, t: f32) {
     canvas.capsule((0.72, 0.34 - bob), (0.7, 0.24 - bob), 0.035, d.primary);
     canvas.ellipse(0.86, 0.46 - bob, 0.06, 0.05, d.secondary);
     canvas.dot(0.8, 0.4 - bob, INK);
+}
+
+/// An animal seen from the front or from behind: a round body, the head in front of it (or
+/// the tail, from behind), legs trotting in place.
+fn beast_head_on(canvas: &mut Canvas, d: &Design, t: f32, view: View) {
+    let (s, bob) = (t.sin(), 0.02 * t.sin().abs());
+    let legs = scale(d.primary, 0.8);
+    for (i, x) in [0.36_f32, 0.45, 0.55, 0.64].into_iter().enumerate() {
+        let lift = if i % 2 == 0 { s.max(0.0) } else { (-s).max(0.0) };
+        canvas.capsule((x, 0.62 - bob), (x, 0.88 - 0.04 * lift), 0.045, legs);
+    }
+    canvas.ellipse(0.5, 0.56 - bob, 0.2 + 0.02 * d.jitter[0], 0.16, d.primary);
+    if view.back {
+        canvas.capsule((0.5, 0.5 - bob), (0.5 + 0.06 * s, 0.3), 0.035, d.primary);
+    } else {
+        canvas.ellipse(0.5, 0.42 - bob, 0.12, 0.11 + 0.01 * d.jitter[1], d.primary);
+        canvas.ellipse(0.5, 0.48 - bob, 0.06, 0.04, d.secondary);
+        eyes(canvas, view, (0.45, 0.55), 0.39 - bob, INK);
+    }
+    canvas.capsule((0.4, 0.36 - bob), (0.38, 0.26 - bob), 0.035, d.primary);
+    canvas.capsule((0.6, 0.36 - bob), (0.62, 0.26 - bob), 0.035, d.primary);
 }
 
 fn blade(canvas: &mut Canvas, d: &Design, t: f32, phase: f32) {
