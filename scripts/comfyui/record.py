@@ -9,9 +9,11 @@ stay small.
 
 usage: python3 record.py --url http://127.0.0.1:8188 --out server/tests/fixtures/comfyui
            [--ckpt NAME] [--lora NAME] [--broken-lora NAME] [--size 64] [--steps 3]
-           [--die-cmd CMD --revive-cmd CMD]
+           [--die-cmd CMD --revive-cmd CMD] [--batch-nodes] [--only NAME,...]
 
-Scenarios: object_info, txt2img, sheet, img2img, node_errors_lora, node_errors_checkpoint,
+Scenarios: object_info, txt2img, sheet, facings (needs our batch nodes, comfyui_nodes/dgx_pixels,
+loaded: a 4-direction sheet of 2 frames as the server sends it, the rows s, w and n drawn, as one
+batch of 6 items with a prompt and a seed each), img2img, node_errors_lora, node_errors_checkpoint,
 execution_error (needs --broken-lora: a file in ComfyUI's loras folder that is not a valid
 safetensors file), interrupt (interrupt a running prompt and delete a queued one from /queue),
 and died (needs --die-cmd and --revive-cmd: ComfyUI is killed mid-prompt and started again).
@@ -51,6 +53,7 @@ P.add_argument("--steps", type=int, default=3)
 P.add_argument("--die-cmd", default=None)
 P.add_argument("--revive-cmd", default=None)
 P.add_argument("--only", default=None, help="comma-separated scenario names")
+P.add_argument("--batch-nodes", action="store_true", help="ComfyUI has our batch nodes: record `facings` too")
 A = P.parse_args()
 
 
@@ -249,6 +252,40 @@ async def scenario_txt2img(name, template, seed, batch):
     rec.save()
 
 
+# The view words the server puts after the prompt per facing (server/src/backend/comfyui/facing.rs).
+VIEW_WORDS = {"s": "front view, facing the viewer", "w": "side view, in profile, facing left",
+              "n": "back view, facing away from the viewer"}
+
+
+def batch_items(wf, prompts, negatives, seeds):
+    """What the server's Workflow::batch_items does: the prompt encoders become DgxPixelsTextBatch
+    and the KSampler DgxPixelsBatchKSampler, each item with its own text and seed."""
+    for title, texts in (("Positive prompt", prompts), ("Negative prompt", negatives)):
+        node = titled(wf, title)
+        node["class_type"] = "DgxPixelsTextBatch"
+        del node["inputs"]["text"]
+        node["inputs"]["texts"] = json.dumps(texts, separators=(",", ":"))
+    sampler = titled(wf, "Sampler")
+    sampler["class_type"] = "DgxPixelsBatchKSampler"
+    del sampler["inputs"]["seed"]
+    sampler["inputs"]["seeds"] = json.dumps(seeds, separators=(",", ":"))
+    return wf
+
+
+async def scenario_facings():
+    """A 4-direction sheet of 2 frames, mirrored: rows s, w, n drawn, item (facing, frame) seeded
+    seed + frame, as the server's ComfyUI backend sends it when the batch nodes are there."""
+    rec = Recorder("facings")
+    seed, frames, base = 2468, 2, "pixel art knight, walk cycle"
+    prompts = ["%s, %s" % (base, VIEW_WORDS[f]) for f in ("s", "w", "n") for _ in range(frames)]
+    seeds = [seed + k for _ in range(3) for k in range(frames)]
+    wf = batch_items(fill(load("txt2img"), seed, len(prompts), prompt=base), prompts,
+                     ["blurry, photo"] * len(prompts), seeds)
+    rec.notes["items"] = [{"prompt": p, "seed": s} for p, s in zip(prompts, seeds)]
+    await run_prompt(rec, wf)
+    rec.save()
+
+
 async def scenario_img2img():
     rec = Recorder("img2img")
     form = {"image": ("dgx-pixels-source.png", tiny_png(A.size, A.size)), "type": "input", "overwrite": "true"}
@@ -338,6 +375,7 @@ async def main():
         ("object_info", scenario_object_info),
         ("txt2img", lambda: scenario_txt2img("txt2img", "txt2img", 1234, 1)),
         ("sheet", lambda: scenario_txt2img("sheet", "sheet", 5678, 4)),
+        ("facings", scenario_facings if A.batch_nodes else None),
         ("img2img", scenario_img2img),
         ("node_errors_lora", lambda: scenario_node_errors("node_errors_lora", lora="missing_style.safetensors")),
         ("node_errors_checkpoint", lambda: scenario_node_errors("node_errors_checkpoint", ckpt="missing.safetensors")),

@@ -9,6 +9,10 @@
 # PLAN=stream: single-frame jobs with different prompts, ComfyUI with our batch nodes
 #   (comfyui_nodes/dgx_pixels): direct one-prompt-per-image (16 queued) vs our server batching
 #   24 jobs, at 1024² and 512² (STREAM_SIZES=768 for other canvas sides).
+# PLAN=facings: records the `facings` CI fixture (our batch nodes loaded, previews on), then at
+#   1024²: one 4-direction 4-frame sheet through our server vs the same unmirrored vs four
+#   one-facing requests (FACING_ROUNDS rounds, default 3), first with our batch nodes, then on a
+#   stock ComfyUI (STOCK_ROUNDS, default 2, skipped when time is short).
 # PLAN=interleave: first records the CI fixtures (previews on), then at 1024² only: direct,
 #   server (shipped PreviewImage templates), server with SaveImage templates (as the direct
 #   driver's workflow), direct again: so drift over the run shows.
@@ -31,9 +35,20 @@ if [ "$PLAN" = interleave ]; then
   echo "== fixtures recorded (t=$(el)s)"
 fi
 
+if [ "$PLAN" = facings ]; then
+  install_batch_nodes
+  start_comfy "/tmp/comfyui_record.log" --preview-method latent2rgb --whitelist-custom-nodes dgx_pixels
+  wait_comfy "/tmp/comfyui_record.log" || exit 1
+  mkdir -p /tmp/fixtures
+  timeout 120 python3 scripts/comfyui/record.py --out /tmp/fixtures --batch-nodes --only facings
+  stop_comfy
+  tar -czf "$OUT/fixtures.tar.gz" -C /tmp/fixtures .
+  echo "== facings fixture recorded (t=$(el)s)"
+fi
+
 LOG="$OUT/comfyui_bench.log"
 # Default flags, as the baseline: no previews, no --fast.
-if [ "$PLAN" = stream ]; then
+if [ "$PLAN" = stream ] || [ "$PLAN" = facings ]; then
   install_batch_nodes
   start_comfy "$LOG" --whitelist-custom-nodes dgx_pixels
 else
@@ -41,13 +56,15 @@ else
 fi
 wait_comfy "$LOG" || exit 1
 DIRECT_PLAN=compare; [ "$PLAN" = interleave ] && DIRECT_PLAN=b1024; [ "$PLAN" = stream ] && DIRECT_PLAN=stream
-if [ "$PLAN" = stream ]; then
+if [ "$PLAN" = stream ] || [ "$PLAN" = facings ]; then
   python3 -c "import json, urllib.request as u; print(json.dumps({c: json.load(u.urlopen('http://127.0.0.1:8188/object_info/' + c))
     for c in ('DgxPixelsTextBatch', 'DgxPixelsBatchKSampler')}, indent=1))" > "$OUT/object_info_batch_nodes.real.json"
 fi
-echo "== ComfyUI up (t=$(el)s); ComfyUI-direct driver ($DIRECT_PLAN)"
-timeout 280 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct.json" \
-  --plan $DIRECT_PLAN --label direct --budget-s 250 --sizes "$STREAM_SIZES"
+if [ "$PLAN" != facings ]; then
+  echo "== ComfyUI up (t=$(el)s); ComfyUI-direct driver ($DIRECT_PLAN)"
+  timeout 280 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct.json" \
+    --plan $DIRECT_PLAN --label direct --budget-s 250 --sizes "$STREAM_SIZES"
+fi
 
 # serve DATA_DIR: our server on the ComfyUI above, with a style named like ComfyUI's LoRA (the
 # server only reads the file's name and sidecar).
@@ -83,6 +100,20 @@ PY
   echo "== direct again (t=$(el)s)"
   timeout 60 python3 scripts/gpu/drive_direct.py --log "$LOG" --out "$OUT/results_direct_again.json" \
     --plan b1024_again --label direct_again --budget-s 60
+elif [ "$PLAN" = facings ]; then
+  timeout $(( 540 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_facings_nodes.json" \
+    --sizes 1024 --singles 0 --sheets 0 --no-latency --no-singles --facings "${FACING_ROUNDS:-3}"
+  kill $SERVER; wait $SERVER
+  stop_comfy
+  if [ $(( 570 - $(el) )) -gt 150 ]; then
+    echo "== stock ComfyUI, no batch nodes (t=$(el)s)"
+    start_comfy "$LOG"
+    wait_comfy "$LOG" || exit 1
+    serve /tmp/dgxstock
+    timeout $(( 570 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_facings_stock.json" \
+      --sizes 1024 --singles 0 --sheets 0 --no-latency --no-singles --facings "${STOCK_ROUNDS:-2}"
+    kill $SERVER
+  fi
 elif [ "$PLAN" = stream ]; then
   timeout $(( 570 - $(el) )) python3 scripts/gpu/drive_server.py --out "$OUT/results_server.json" --sizes "$STREAM_SIZES" \
     --singles 24 --sheets 0 --no-latency

@@ -5,7 +5,12 @@ The same cases as drive_direct.py's "compare" plan, but as dgx-pixels jobs: POST
 pixel-art pipeline, files written). Images per minute count generated frames.
 
 usage: python3 drive_server.py --url http://127.0.0.1:8787 --out results_server.json
-           [--style lora_random_r64] [--steps 30] [--singles 8] [--sheets 3]
+           [--style lora_random_r64] [--steps 30] [--singles 8] [--sheets 3] [--facings ROUNDS]
+
+--facings ROUNDS (issue "characters that turn"), per round at the first size, timed from submit to
+the last job completed: one 4-direction 4-frame sheet (rows s, w, n drawn, e mirrored: 12
+images), the same sheet with mirror off (16 images), and four separate one-facing 4-frame
+requests submitted at once, the facing in their prompts (16 images), in that order.
 """
 import argparse
 import json
@@ -23,6 +28,7 @@ P.add_argument("--sheets", type=int, default=3)
 P.add_argument("--sizes", default="1024,768,512")
 P.add_argument("--no-latency", action="store_true", help="skip the sequential latency phase")
 P.add_argument("--no-singles", action="store_true", help="skip the single-frame streams")
+P.add_argument("--facings", type=int, default=0, help="rounds of the facings comparison")
 A = P.parse_args()
 RESULTS = {"phases": {}, "errors": []}
 SEED = [5000]
@@ -37,12 +43,34 @@ def http(method, path, body=None):
         return json.loads(r.read())
 
 
-def submit(size, frames):
+def submit(size, frames, prompt="knight, side view", **extra):
     SEED[0] += 1
-    body = {"prompt": "knight, side view, variant %d" % SEED[0], "negative_prompt": "blurry, photo, 3d render",
+    body = {"prompt": "%s, variant %d" % (prompt, SEED[0]), "negative_prompt": "blurry, photo, 3d render",
             "style": A.style, "lora_strength": 0.8, "frames": frames, "width": size, "height": size,
             "steps": A.steps, "guidance_scale": 7.5, "seed": SEED[0], "sprite": {"width": 64, "height": 64}}
+    body.update(extra)
     return http("POST", "/api/v1/generate", body)["job_id"]
+
+
+# What a user without `directions` writes: the facing in the prompt, one request per facing.
+ONE_FACING = ["knight, walk cycle, front view", "knight, walk cycle, side view, facing left",
+              "knight, walk cycle, back view", "knight, walk cycle, side view, facing right"]
+
+
+def facings(size, case):
+    def run():
+        t0 = time.time()
+        if case == "sheet4":
+            ids = [submit(size, 4, "knight, walk cycle", directions=4)]
+        elif case == "sheet4_no_mirror":
+            ids = [submit(size, 4, "knight, walk cycle", directions=4, mirror=False)]
+        else:
+            ids = [submit(size, 4, prompt) for prompt in ONE_FACING]
+        done = wait_all(ids, t0)
+        images = {"sheet4": 12}.get(case, 16)
+        return {"size": size, "case": case, "jobs": len(ids), "generated_images": images, "total_s": done[-1],
+                "completion_times_s": done}
+    return run
 
 
 def wait_all(ids, t0, timeout=400):
@@ -115,6 +143,10 @@ def main():
     RESULTS["health"] = health
     RESULTS["styles"] = http("GET", "/api/v1/models")
     phase("warmup_1024_single", sequential(1024, 1, 1))
+    first = int(A.sizes.split(",")[0])
+    for round_ in range(A.facings):
+        for case in ("sheet4", "sheet4_no_mirror", "separate4"):
+            phase("f%d_%d_%s" % (round_, first, case), facings(first, case))
     if not A.no_latency:
         phase("latency_1024_single", sequential(1024, 1, 3))
     for size in [int(s) for s in A.sizes.split(",")]:

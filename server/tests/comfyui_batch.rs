@@ -1,7 +1,8 @@
 //! Batching on the `comfyui` backend: compatible single-frame jobs in one prompt through our
 //! batch nodes (`comfyui_nodes/dgx_pixels`), the fallback to one prompt per job without them,
-//! the worker splitting a batch's frames back per job, and a pool where only some instances
-//! have the nodes, against the recorded stand-in.
+//! the worker splitting a batch's frames back per job, a pool where only some instances
+//! have the nodes, and the facings of a character that turns (one batch item per facing and
+//! frame, or one `sheet` prompt per facing), against the recorded stand-in.
 //!
 //! Every test is bounded by [`LIMIT`].
 
@@ -10,7 +11,7 @@ mod support;
 
 use std::time::Duration;
 
-use dgx_pixels_protocol::SpriteSize;
+use dgx_pixels_protocol::{Facing, SpriteSize};
 use dgx_pixels_server::backend::comfyui::{ComfyuiBackend, ComfyuiSettings};
 use dgx_pixels_server::backend::{Backend, GenerationSpec, LoraChoice, Progress};
 use serde_json::{Value, json};
@@ -253,5 +254,129 @@ async fn wait_for(http: &reqwest::Client, url: String, wanted: &[&str]) -> Value
             return job;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The texts of the posted prompt's positive [`DgxPixelsTextBatch`] node (the one whose texts
+/// do not start with "not ").
+fn positive_texts(body: &Value) -> Vec<String> {
+    node(body, "DgxPixelsTextBatch")
+        .iter()
+        .map(|n| serde_json::from_str::<Vec<String>>(n["inputs"]["texts"].as_str().unwrap()).unwrap())
+        .find(|texts| !texts[0].starts_with("not "))
+        .unwrap()
+}
+
+/// A 4-direction sheet of 2 frames, mirrored (rows s, w, n drawn): with our nodes, one prompt
+/// of 6 items, each with its facing's view words and the seed of its frame, replayed from the
+/// recording of exactly that prompt on a real ComfyUI.
+#[tokio::test]
+async fn the_facings_of_a_sheet_are_one_batch_with_the_nodes() {
+    let standin = StandIn::start_with(vec![Play::new("facings", Fault::None)], true).await;
+    let backend = backend(&standin);
+    let facings = vec![Facing::S, Facing::W, Facing::N];
+    let sheet = GenerationSpec { frames: 2, facings, ..spec("pixel art knight, walk cycle", 2468) };
+    assert_eq!(sheet.images(), 6);
+    let job = backend.prepare(sheet).await.unwrap();
+    let frames = tokio::time::timeout(LIMIT, job.run(Progress::new(|_| {}))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 6);
+    assert_eq!(standin.prompts(), 1);
+    let (_, body) = &standin.log().into_iter().find(|(route, _)| route == "POST /prompt").unwrap();
+    let texts = positive_texts(body);
+    let views = ["front view", "front view", "facing left", "facing left", "back view", "back view"];
+    for (text, view) in texts.iter().zip(views) {
+        assert!(text.starts_with("pixel art knight, walk cycle, ") && text.contains(view), "{texts:?}");
+    }
+    assert_eq!(node(body, "DgxPixelsBatchKSampler")[0]["inputs"]["seeds"], json!("[2468,2469,2468,2469,2468,2469]"));
+    assert_eq!(node(body, "EmptyLatentImage")[0]["inputs"]["batch_size"], 6);
+}
+
+/// A stock ComfyUI: each drawn facing is a `sheet` prompt of its frames, with its view words
+/// and the job's one seed, all queued at once; the frames come back facing by facing.
+#[tokio::test]
+async fn without_the_nodes_each_facing_is_a_sheet_prompt() {
+    let plays = (0..3).map(|_| Play::new("sheet", Fault::None)).collect();
+    let standin = StandIn::start(plays).await;
+    let backend = backend(&standin);
+    let facings = vec![Facing::S, Facing::W, Facing::N];
+    let job = backend.prepare(GenerationSpec { frames: 4, facings, ..spec("knight", 9) }).await.unwrap();
+    let frames = tokio::time::timeout(LIMIT, job.run(Progress::new(|_| {}))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 12);
+    let prompts: Vec<Value> = standin.log().into_iter().filter(|(r, _)| r == "POST /prompt").map(|(_, b)| b).collect();
+    assert_eq!(prompts.len(), 3);
+    let mut views: Vec<String> = prompts
+        .iter()
+        .map(|body| {
+            assert_eq!(node(body, "KSampler")[0]["inputs"]["seed"], 9);
+            assert_eq!(node(body, "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
+            let texts: Vec<String> =
+                node(body, "CLIPTextEncode").iter().map(|n| n["inputs"]["text"].as_str().unwrap().to_owned()).collect();
+            texts.into_iter().find(|t| t.starts_with("knight, ")).unwrap()
+        })
+        .collect();
+    views.sort();
+    assert_eq!(
+        views,
+        [
+            "knight, back view, facing away from the viewer",
+            "knight, front view, facing the viewer",
+            "knight, side view, in profile, facing left"
+        ]
+    );
+}
+
+/// Facings share batches of at most `max_batch` images, whole facings each: 8 facings of 2
+/// frames, unmirrored, at 4 per batch, are four prompts of two facings.
+#[tokio::test]
+async fn facings_fill_batches_of_at_most_max_batch() {
+    let plays = (0..4).map(|_| Play::new("sheet", Fault::None)).collect();
+    let standin = StandIn::start_with(plays, true).await;
+    let settings = ComfyuiSettings {
+        urls: vec![standin.url()],
+        idle_poll: Duration::from_secs(2),
+        max_batch: 4,
+        ..Default::default()
+    };
+    let backend = ComfyuiBackend::new(settings).unwrap();
+    let sheet = GenerationSpec { frames: 2, facings: Facing::EIGHT.to_vec(), ..spec("knight", 1) };
+    let job = backend.prepare(sheet).await.unwrap();
+    let frames = tokio::time::timeout(LIMIT, job.run(Progress::new(|_| {}))).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 16);
+    let prompts: Vec<Value> = standin.log().into_iter().filter(|(r, _)| r == "POST /prompt").map(|(_, b)| b).collect();
+    assert_eq!(prompts.len(), 4);
+    for body in &prompts {
+        assert_eq!(node(body, "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
+        let texts = positive_texts(body);
+        assert!(texts[0] == texts[1] && texts[2] == texts[3] && texts[1] != texts[2], "{texts:?}");
+    }
+}
+
+/// The whole server on the stand-in: a 4-direction request completes as a sheet of four rows
+/// tagged by facing, the east row the west row mirrored.
+#[tokio::test]
+async fn the_server_makes_a_sheet_of_facings_on_comfyui() {
+    let standin = StandIn::start_with(vec![Play::new("facings", Fault::None)], true).await;
+    let (_dir, base) = serve(&standin, None).await;
+    let http = reqwest::Client::new();
+    let request = json!({ "prompt": "pixel art knight, walk cycle", "style": "lora_random_r64", "width": 256,
+        "height": 256, "steps": 3, "frames": 2, "directions": 4, "seed": 2468, "sprite": {"width": 32, "height": 32} });
+    let accepted: Value =
+        http.post(format!("{base}/api/v1/generate")).json(&request).send().await.unwrap().json().await.unwrap();
+    let url = format!("{base}/api/v1/jobs/{}", accepted["job_id"].as_str().unwrap());
+    let job = tokio::time::timeout(LIMIT, wait_for(&http, url.clone(), &["completed", "failed"])).await.unwrap();
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["result"]["frames"], 8);
+    let sprite = http.get(format!("{url}/sprite.ron")).send().await.unwrap().text().await.unwrap();
+    let meta = dgx_pixels_protocol::SpriteMeta::from_ron(&sprite).unwrap();
+    let names: Vec<&str> = meta.tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["walk_s", "walk_w", "walk_n", "walk_e"]);
+    let png = http.get(format!("{url}/sheet.png")).send().await.unwrap().bytes().await.unwrap();
+    let sheet = image::load_from_memory(&png).unwrap().to_rgba8();
+    assert_eq!(sheet.dimensions(), (64, 128));
+    let row = |r: u32| image::imageops::crop_imm(&sheet, 0, r * 32, 64, 32).to_image();
+    let west_cells = [0, 32].map(|x| image::imageops::crop_imm(&row(1), x, 0, 32, 32).to_image());
+    let east_cells = [0, 32].map(|x| image::imageops::crop_imm(&row(3), x, 0, 32, 32).to_image());
+    for (west, east) in west_cells.iter().zip(&east_cells) {
+        assert_eq!(&image::imageops::flip_horizontal(west), east);
     }
 }

@@ -4,7 +4,8 @@
 //! A sheet of facings gets its mirrored rows here: the backend drew the west-facing rows, and
 //! each east-facing row is its west twin's pixels flipped left to right, after the pipeline, so
 //! left and right match pixel for pixel. Each row's tag is named for its facing
-//! (`walk_sw`), and the pivot sits at the feet the pipeline aligned every cell on.
+//! (`walk_sw`). The pivot of every sheet sits at its feet, the lowest opaque row (for a sheet of
+//! facings, the baseline the pipeline aligned every cell on).
 
 use std::path::Path;
 
@@ -162,7 +163,7 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[Rgb
     SpriteMeta {
         tags,
         palette,
-        pivot: if request.facings().is_empty() { grid.pivot } else { feet(cells, request.sprite) },
+        pivot: feet(cells, request.sprite),
         provenance: Some(Provenance {
             prompt: request.prompt.clone(),
             negative_prompt: request.negative_prompt.clone(),
@@ -176,9 +177,10 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[Rgb
     }
 }
 
-/// Where a sheet of facings stands: the middle of the frame, at the bottom of the baseline the
-/// pipeline put every cell on, so a game that anchors the sprite there has its feet on the
-/// entity's position whichever way it faces.
+/// Where a sheet stands: the middle of the frame, at the bottom of the lowest opaque row of
+/// any cell (for a sheet of facings, the baseline the pipeline put every cell on), so a game
+/// that anchors the sprite there has its feet on the entity's position, whichever way it
+/// faces; the bottom edge for a sheet with no opaque pixel.
 fn feet(cells: &[RgbaImage], frame: SpriteSize) -> (f32, f32) {
     let baseline = cells.iter().filter_map(footing).map(|f| f.baseline).max();
     (0.5, baseline.map_or(1.0, |row| (row + 1) as f32 / frame.height as f32))
