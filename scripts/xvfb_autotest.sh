@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Runs `cargo run --example editor -- --autotest OUT.png` in a real window under Xvfb, rendered
-# by Mesa's software Vulkan (lavapipe): the editor types a prompt, presses Generate, applies the
-# sheet to its hero, screenshots the window and checks that the generated frame is on screen.
+# Runs `cargo run --example EXAMPLE -- --autotest OUT.png` in a real window under Xvfb, rendered
+# by Mesa's software Vulkan (lavapipe), and the example checks its own screenshot:
+# - editor (default): types a prompt, presses Generate, applies the sheet to its hero and checks
+#   that the generated frame is on screen;
+# - top_down: holds the arrow keys until the walker faces north-west, lets go and checks that
+#   the screen shows the north-west row's frame, better than any other row's.
 # Then this script checks the PNG itself: it exists, has the window's size and is not blank.
 #
-# Usage: scripts/xvfb_autotest.sh [OUT.png] [extra cargo args, e.g. --release]
+# Usage: [EXAMPLE=top_down] scripts/xvfb_autotest.sh [OUT.png] [extra cargo args, e.g. --release]
 # Needs: xvfb, mesa-vulkan-drivers (CI installs them with .ci/install-system-packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out="${1:-${CARGO_TARGET_DIR:-target}/autotest/editor.png}"
+example="${EXAMPLE:-editor}"
+case "$example" in
+  editor) window=1100x640 ;;
+  top_down) window=800x600 ;;
+  *) echo "no autotest for example $example" >&2; exit 1 ;;
+esac
+out="${1:-${CARGO_TARGET_DIR:-target}/autotest/$example.png}"
 shift || true
 mkdir -p "$(dirname "$out")"
 rm -f "$out"
@@ -20,18 +29,19 @@ if [ -z "$icd" ]; then
   exit 1
 fi
 export VK_ICD_FILENAMES="$icd" WGPU_BACKEND=vulkan
-export RUST_LOG="${RUST_LOG:-warn,editor=info,bevy_dgx_pixels=info}"
+export RUST_LOG="${RUST_LOG:-warn,$example=info,bevy_dgx_pixels=info}"
 
-cargo build "$@" --example editor
-timeout 600 xvfb-run -a -s "-screen 0 1280x800x24" cargo run "$@" --example editor -- --autotest "$out"
+cargo build "$@" --example "$example"
+timeout 600 xvfb-run -a -s "-screen 0 1280x800x24" cargo run "$@" --example "$example" -- --autotest "$out"
 
-python3 - "$out" <<'PY'
+python3 - "$out" "$window" <<'PY'
 import struct, sys, zlib
 path = sys.argv[1]
+want = tuple(int(side) for side in sys.argv[2].split("x"))
 data = open(path, "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
 width, height = struct.unpack(">II", data[16:24])
-assert (width, height) == (1100, 640), f"screenshot is {width}x{height}, not the 1100x640 window"
+assert (width, height) == want, f"screenshot is {width}x{height}, not the {sys.argv[2]} window"
 idat, pos = b"", 8
 while pos < len(data):
     length, kind = struct.unpack(">I4s", data[pos:pos + 8])

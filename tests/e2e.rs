@@ -8,10 +8,12 @@
 //! - `hot_reload`: rewritten png + atlas pairs reach the game, image and layout in one frame.
 //! - `frames`: frames keep coming while the server hangs.
 //! - `deploy`: what `deploy_to_bevy` writes into a running game is hot-reloaded.
+//! - `facing`: an 8-direction sheet steered with `PixelsFacing`; files from before directions.
 //! - `remake`: the panel's Re-process (no new job) and Vary (an img2img job).
 
 mod e2e {
     mod deploy;
+    mod facing;
     mod frames;
     mod hot_reload;
     mod loader;

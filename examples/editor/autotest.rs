@@ -8,11 +8,16 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::sprite::Anchor;
 use bevy::window::PrimaryWindow;
 use bevy_dgx_pixels::DgxPixelsSystems;
 use bevy_dgx_pixels::panel::{JobState, PanelAction, PanelState, ServerStatus};
 use bevy_dgx_pixels::prelude::*;
 use image::RgbaImage;
+
+#[path = "../support/on_screen.rs"]
+mod on_screen;
+use on_screen::Placed;
 
 /// The prompt the autotest types.
 const PROMPT: &str = "knight, walk cycle, side view";
@@ -38,23 +43,14 @@ enum Stage {
     Shooting(Option<Result<(), String>>),
 }
 
-/// The generated frame the screenshot must show, and where.
-#[derive(Clone, Debug)]
-struct Expected {
-    frame: RgbaImage,
-    /// Physical pixel position of the frame's top-left corner.
-    origin: Vec2,
-    /// Physical pixels per sprite pixel.
-    scale: f32,
-}
-
 /// The autotest's state.
 #[derive(Resource, Debug)]
 pub struct Autotest {
     out: PathBuf,
     stage: Stage,
     stage_started: Instant,
-    expected: Option<Expected>,
+    /// The generated frame the screenshot must show, and where.
+    expected: Option<Placed>,
     /// Generate → Apply → on screen rounds still to run before the screenshot (`--repeat N`).
     rounds_left: u32,
     /// Click-to-visible times of the rounds run.
@@ -95,7 +91,7 @@ fn drive_autotest(
     mut commands: Commands,
     mut test: ResMut<Autotest>,
     mut panel: ResMut<PanelState>,
-    mut hero: Query<(&Name, &Sprite, &Transform, &mut PixelsAnimation)>,
+    mut hero: Query<(&Name, &Sprite, &Transform, &Anchor, &mut PixelsAnimation)>,
     window: Single<&Window, With<PrimaryWindow>>,
     generated: Res<Assets<GeneratedSprite>>,
     mut exit: MessageWriter<AppExit>,
@@ -164,7 +160,7 @@ fn drive_autotest(
         Stage::Settle(frames) => {
             let Some(item) = panel.gallery.last() else { return };
             let Some(sheet) = generated.get(&item.sprite) else { return };
-            let Some((_, sprite, transform, mut animation)) =
+            let Some((_, sprite, transform, anchor, mut animation)) =
                 hero.iter_mut().find(|(name, sprite, ..)| name.as_str() == super::HERO && sprite.image == sheet.image)
             else {
                 return;
@@ -175,7 +171,7 @@ fn drive_autotest(
                 return;
             }
             let index = sprite.texture_atlas.as_ref().map_or(0, |atlas| atlas.index);
-            match expected_frame(item, index, transform, &window) {
+            match expected_frame(item, index, transform, anchor, &window) {
                 Ok(expected) => test.expected = Some(expected),
                 Err(why) => return fail(why),
             }
@@ -202,18 +198,13 @@ fn expected_frame(
     item: &bevy_dgx_pixels::panel::GalleryItem,
     index: usize,
     transform: &Transform,
+    anchor: &Anchor,
     window: &Window,
-) -> Result<Expected, String> {
+) -> Result<Placed, String> {
     let sheet = image::load_from_memory(&item.files.png).map_err(|err| err.to_string())?.to_rgba8();
     let rect = item.frames.get(index).ok_or("the hero shows a frame the sheet lacks")?;
-    let size = rect.size();
-    let frame = image::imageops::crop_imm(&sheet, rect.min.0, rect.min.1, size.width, size.height).to_image();
-    let scale_factor = window.scale_factor();
-    let zoom = transform.scale.x;
-    let centre =
-        Vec2::new(window.width() / 2.0 + transform.translation.x, window.height() / 2.0 - transform.translation.y);
-    let half = Vec2::new(size.width as f32, size.height as f32) * zoom / 2.0;
-    Ok(Expected { frame, origin: (centre - half) * scale_factor, scale: zoom * scale_factor })
+    let frame = on_screen::cell(&sheet, URect::new(rect.min.0, rect.min.1, rect.max.0, rect.max.1));
+    Ok(Placed::new(frame, transform, anchor, window))
 }
 
 /// Compares the captured window with the expected frame, pixel by sprite pixel.
@@ -231,22 +222,10 @@ fn check_screenshot(captured: On<ScreenshotCaptured>, mut test: ResMut<Autotest>
 
 /// The share of the frame's opaque pixels that the screenshot shows in the same colour;
 /// an error when below [`MIN_MATCH`].
-fn compare(expected: &Expected, shot: &RgbaImage) -> Result<f32, String> {
-    let (mut opaque, mut matching) = (0u32, 0u32);
-    for (x, y, pixel) in expected.frame.enumerate_pixels() {
-        if pixel[3] < 255 {
-            continue;
-        }
-        opaque += 1;
-        let at = expected.origin + (Vec2::new(x as f32, y as f32) + 0.5) * expected.scale;
-        let Some(seen) = shot.get_pixel_checked(at.x as u32, at.y as u32) else { continue };
-        if (0..3).all(|c| seen[c].abs_diff(pixel[c]) <= 12) {
-            matching += 1;
-        }
-    }
-    let share = matching as f32 / opaque.max(1) as f32;
+fn compare(expected: &Placed, shot: &RgbaImage) -> Result<f32, String> {
+    let (share, opaque) = expected.share_shown(shot);
     if opaque == 0 || share < MIN_MATCH {
-        return Err(format!("only {matching} of {opaque} sprite pixels on screen"));
+        return Err(format!("only {:.0} % of {opaque} sprite pixels on screen", share * 100.0));
     }
     Ok(share)
 }

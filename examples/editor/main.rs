@@ -57,7 +57,8 @@ fn spawn_scene(mut commands: Commands, assets: Res<AssetServer>) {
         Name::new(HERO),
         PixelsSprite(assets.load("generated/knight.sprite.ron")),
         PixelsAnimation { tag: Some("walk".into()), ..default() },
-        Transform::from_xyz(250.0, -36.0, 0.0).with_scale(Vec3::splat(8.0)),
+        // The sheet's pivot is at the feet: they stand on the top edge of the ground strip.
+        Transform::from_xyz(250.0, -100.0, 0.0).with_scale(Vec3::splat(8.0)),
     ));
     // World-space text on the ground (no bevy_ui: the examples build without it, see Cargo.toml).
     commands.spawn((Text2d::new("F2: panel"), Transform::from_xyz(0.0, -260.0, 1.0)));

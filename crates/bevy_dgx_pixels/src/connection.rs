@@ -151,7 +151,7 @@ pub struct Connection {
 
 /// What the connection thread runs: a command from a system, or a loader's generation.
 enum Work {
-    Command(ConnectionCommand),
+    Command(Box<ConnectionCommand>),
     GenerateInto {
         request: Box<GenerateRequest>,
         dir: PathBuf,
@@ -180,7 +180,7 @@ impl Connection {
     /// Queues `command`; never blocks.
     pub fn send(&self, command: ConnectionCommand) {
         // A closed channel means the app is shutting down; nothing is left to answer.
-        let _ = self.commands.send(Work::Command(command));
+        let _ = self.commands.send(Work::Command(Box::new(command)));
     }
 
     /// The next result, if one has arrived; never blocks.
@@ -236,7 +236,7 @@ fn run_connection(
         runtime.spawn(async move {
             let client = client.map_err(ConnectionError::Embedded);
             match item {
-                Work::Command(command) => run_command(client, command, events).await,
+                Work::Command(command) => run_command(client, *command, events).await,
                 Work::GenerateInto { request, dir, name, reply } => {
                     let result = match client {
                         Ok(client) => generate_into(&client, &request, dir, name).await,

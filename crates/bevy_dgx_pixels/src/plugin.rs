@@ -12,7 +12,9 @@ use bevy_input::keyboard::KeyCode;
 use crate::connection::Connection;
 use crate::loader::{AssetRoots, register_loaders};
 use crate::settings::{DEFAULT_OUTPUT_FOLDER, DEFAULT_PANEL_KEY, DgxPixelsSettings, PixelsServer};
-use crate::{advance_animations, attach_generated_sprites, clamp_atlas_indices, report_sprite_reloads};
+use crate::{
+    advance_animations, attach_generated_sprites, clamp_atlas_indices, report_sprite_reloads, turn_to_heading,
+};
 
 /// Name of the asset source that [`register_output_folder`] adds (`dgx-pixels://knight.png`).
 pub const OUTPUT_SOURCE: &str = "dgx-pixels";
@@ -58,7 +60,8 @@ pub enum DgxPixelsSystems {
     HotReload,
     /// Points `Sprite`s at their [`GeneratedSprite`](crate::GeneratedSprite)s.
     Attach,
-    /// Advances [`PixelsAnimation`](crate::PixelsAnimation)s.
+    /// Turns [`PixelsFacing`](crate::PixelsFacing)s to their headings and advances
+    /// [`PixelsAnimation`](crate::PixelsAnimation)s.
     Animate,
     /// Polls the connection and applies the panel's results.
     Panel,
@@ -108,7 +111,7 @@ impl Plugin for DgxPixelsPlugin {
                 (
                     (clamp_atlas_indices, report_sprite_reloads).in_set(DgxPixelsSystems::HotReload),
                     attach_generated_sprites.in_set(DgxPixelsSystems::Attach),
-                    advance_animations.in_set(DgxPixelsSystems::Animate),
+                    (turn_to_heading, advance_animations).chain().in_set(DgxPixelsSystems::Animate),
                 ),
             );
         #[cfg(feature = "panel")]

@@ -1,8 +1,9 @@
-//! The request form: prompt, negative prompt, style, size, frames, columns, colours or palette,
-//! seed, background, and the Generate button.
+//! The request form: prompt, negative prompt, style, size, frames, directions (and mirror),
+//! columns, colours or palette, seed, background, and the Generate button.
 
 use bevy_egui::egui::{self, ComboBox, DragValue, TextEdit};
-use dgx_pixels_protocol::{Background, Palette};
+use dgx_pixels_protocol::facing::DIRECTIONS;
+use dgx_pixels_protocol::{Background, Palette, limits};
 
 use super::state::{PanelAction, PanelInputs};
 use super::widgets::seed_ui;
@@ -27,6 +28,8 @@ impl RequestForm<'_> {
             style,
             sprite_size,
             frames,
+            directions,
+            mirror,
             columns,
             colors,
             palette,
@@ -57,10 +60,22 @@ impl RequestForm<'_> {
             });
             ui.end_row();
             ui.label("Frames");
-            ui.add(DragValue::new(frames).range(1..=64));
+            ui.add(DragValue::new(frames).range(1..=limits::SHEET_CELLS / (*directions).max(1)));
+            ui.end_row();
+            ui.label("Directions");
+            ui.horizontal(|ui| {
+                ComboBox::from_id_salt("directions").selected_text(directions.to_string()).show_ui(ui, |ui| {
+                    for n in DIRECTIONS {
+                        ui.selectable_value(directions, n, n.to_string());
+                    }
+                });
+                ui.add_enabled(*directions > 1, egui::Checkbox::new(mirror, "mirror east from west"));
+            });
+            *frames = (*frames).min(limits::SHEET_CELLS / (*directions).max(1));
             ui.end_row();
             ui.label("Columns");
-            ui.add(
+            ui.add_enabled(
+                *directions <= 1,
                 DragValue::new(columns)
                     .range(0..=64)
                     .custom_formatter(|n, _| if n == 0.0 { "auto".to_owned() } else { format!("{n}") }),

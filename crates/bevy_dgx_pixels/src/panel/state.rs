@@ -25,9 +25,14 @@ pub struct PanelInputs {
     pub style: Option<String>,
     /// Frame width and height in pixels.
     pub sprite_size: (u32, u32),
-    /// Frames in the sheet.
+    /// Frames in the sheet; with directions, of each facing.
     pub frames: u32,
-    /// Sheet columns; 0 lets the server choose `min(frames, 8)`.
+    /// Facings: 1, or 4 or 8 for a character that turns (a row per facing).
+    pub directions: u32,
+    /// With directions: mirror the west-facing rows into the east-facing ones.
+    pub mirror: bool,
+    /// Sheet columns; 0 lets the server choose `min(frames, 8)`. Unused with directions (a
+    /// row per facing).
     pub columns: u32,
     /// Palette size when no preset is chosen.
     pub colors: u16,
@@ -53,6 +58,8 @@ impl Default for PanelInputs {
             style: None,
             sprite_size: (32, 32),
             frames: 4,
+            directions: 1,
+            mirror: true,
             columns: 0,
             colors: 16,
             palette: None,
@@ -73,7 +80,9 @@ impl PanelInputs {
         request.style = self.style.clone();
         request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.1);
         request.frames = self.frames;
-        request.columns = (self.columns > 0).then_some(self.columns.min(self.frames));
+        request.directions = self.directions;
+        request.mirror = self.mirror;
+        request.columns = (self.columns > 0 && self.directions <= 1).then_some(self.columns.min(self.frames));
         request.colors = self.colors;
         request.palette = self.palette.clone().map(PaletteSpec::Preset);
         request.seed = self.seed_locked.then_some(self.seed);
@@ -88,9 +97,10 @@ impl PanelInputs {
 
     /// The request whose sheet settings (size, colours, palette, background, columns) Re-process
     /// applies to a sheet of `frames` frames: the columns are clamped to its frames, not to the
-    /// form's.
+    /// form's, and the frames are laid out as one grid (a sheet of facings keeps its tags, which
+    /// name frames by index).
     pub fn sheet_request(&self, frames: u32) -> GenerateRequest {
-        Self { frames, ..self.clone() }.to_request()
+        Self { frames, directions: 1, ..self.clone() }.to_request()
     }
 
     /// Reads inputs written by [`Self::to_ron`]; defaults for anything missing or unreadable.
