@@ -292,4 +292,21 @@ mod tests {
         assert_eq!((sheet.frames, sheet.columns, sheet.sprite), (4, Some(3), inputs.to_request().sprite));
         assert_eq!(PanelInputs::from_ron("(prompt: \"x\")").denoise, DEFAULT_DENOISE);
     }
+
+    /// A character that turns: the form's directions and mirror go into the request, its
+    /// columns do not (a row per facing); Re-process lays the cells out as one grid; older
+    /// input files, without directions, ask for one facing.
+    #[test]
+    fn directions_reach_the_request() {
+        let inputs =
+            PanelInputs { prompt: "knight".into(), directions: 8, mirror: false, columns: 2, ..Default::default() };
+        let request = inputs.to_request();
+        request.validate().unwrap();
+        assert_eq!((request.directions, request.mirror, request.columns, request.cells()), (8, false, None, 32));
+        let sheet = inputs.sheet_request(32);
+        sheet.validate().unwrap();
+        assert_eq!((sheet.directions, sheet.frames), (1, 32));
+        let older = PanelInputs::from_ron("(prompt: \"x\", frames: 2)");
+        assert_eq!((older.directions, older.mirror), (1, true));
+    }
 }
