@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::render::view::window::screenshot::ScreenshotCaptured;
 use bevy::sprite::Anchor;
 use bevy::window::PrimaryWindow;
 use bevy_dgx_pixels::DgxPixelsSystems;
@@ -175,21 +175,10 @@ fn drive_autotest(
                 Ok(expected) => test.expected = Some(expected),
                 Err(why) => return fail(why),
             }
-            commands
-                .spawn(Screenshot::primary_window())
-                .observe(save_to_disk(test.out.clone()))
-                .observe(check_screenshot);
+            on_screen::shoot(&mut commands, test.out.clone(), check_screenshot);
             test.advance(Stage::Shooting(None));
         }
-        Stage::Shooting(None) => {}
-        Stage::Shooting(Some(Err(why))) => fail(why),
-        Stage::Shooting(Some(Ok(()))) => {
-            // `save_to_disk` wrote the file in the same observer run; a moment more is margin.
-            if test.stage_started.elapsed() > Duration::from_millis(300) {
-                info!(out = %test.out.display(), "autotest passed");
-                exit.write(AppExit::Success);
-            }
-        }
+        Stage::Shooting(verdict) => on_screen::conclude(verdict.as_ref(), test.stage_started, &test.out, &mut exit),
     }
 }
 

@@ -1,7 +1,12 @@
 //! For the examples' `--autotest` modes: where a sprite draws one frame of its sheet on screen,
-//! and how much of that frame a window screenshot shows.
+//! how much of that frame a window screenshot shows, and how an autotest ends.
 
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bevy::ecs::system::IntoObserverSystem;
 use bevy::prelude::*;
+use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
 use bevy::sprite::Anchor;
 use image::RgbaImage;
 
@@ -56,4 +61,27 @@ impl Placed {
 /// Cell `rect` of a sheet.
 pub fn cell(sheet: &RgbaImage, rect: URect) -> RgbaImage {
     image::imageops::crop_imm(sheet, rect.min.x, rect.min.y, rect.width(), rect.height()).to_image()
+}
+
+/// Asks for a screenshot of the primary window: saved to `out`, then handed to `check`.
+pub fn shoot<M>(commands: &mut Commands, out: PathBuf, check: impl IntoObserverSystem<ScreenshotCaptured, (), M>) {
+    commands.spawn(Screenshot::primary_window()).observe(save_to_disk(out)).observe(check);
+}
+
+/// Ends an autotest whose screenshot was asked for at `since`: nothing while the verdict is
+/// pending; exit 0 once it passed (and `save_to_disk`, which wrote `out` in the same observer
+/// run, has had a moment more), exit non-zero with the reason once it failed.
+pub fn conclude(verdict: Option<&Result<(), String>>, since: Instant, out: &Path, exit: &mut MessageWriter<AppExit>) {
+    match verdict {
+        None => {}
+        Some(Err(why)) => {
+            error!("autotest failed: {why}");
+            exit.write(AppExit::error());
+        }
+        Some(Ok(())) if since.elapsed() > Duration::from_millis(300) => {
+            info!(out = %out.display(), "autotest passed");
+            exit.write(AppExit::Success);
+        }
+        Some(Ok(())) => {}
+    }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::render::view::window::screenshot::ScreenshotCaptured;
 use bevy::sprite::Anchor;
 use bevy::window::PrimaryWindow;
 use bevy_dgx_pixels::facings_of;
@@ -140,21 +140,10 @@ fn drive_autotest(
                 Ok(rows) => test.rows = rows,
                 Err(why) => return fail(why),
             }
-            commands
-                .spawn(Screenshot::primary_window())
-                .observe(save_to_disk(test.out.clone()))
-                .observe(check_screenshot);
+            on_screen::shoot(&mut commands, test.out.clone(), check_screenshot);
             test.advance(Stage::Shooting(None));
         }
-        Stage::Shooting(None) => {}
-        Stage::Shooting(Some(Err(why))) => fail(why),
-        Stage::Shooting(Some(Ok(()))) => {
-            // `save_to_disk` wrote the file in the same observer run; a moment more is margin.
-            if test.stage_started.elapsed() > Duration::from_millis(300) {
-                info!(out = %test.out.display(), "autotest passed");
-                exit.write(AppExit::Success);
-            }
-        }
+        Stage::Shooting(verdict) => on_screen::conclude(verdict.as_ref(), test.stage_started, &test.out, &mut exit),
     }
 }
 
