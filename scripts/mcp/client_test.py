@@ -4,7 +4,8 @@ Run by scripts/mcp_test.sh, which starts `dgx-pixels serve` with `--allow-root R
 Checks, over streamable HTTP:
   * the token applies to /mcp;
   * tools/list has all six tools, each with a description and an object input schema;
-  * generate_sprite (procedural backend) returns the job, absolute file URLs and a PNG preview;
+  * generate_sprite (procedural backend) returns the job, absolute file URLs and a PNG preview,
+    and with `directions: 8` a sheet of a row per facing;
   * deploy_to_bevy writes NAME.png, NAME.atlas.ron and NAME.sprite.ron into a Bevy project
     inside the root;
   * a table of path-escape and bad-argument attempts is refused, each as a tool error, the
@@ -136,6 +137,16 @@ async def http_checks(url: str, token: str, root: Path, outside: Path) -> list[t
             check(response.read().startswith(PNG_MAGIC), "the sheet URL does not serve a PNG")
         print(f"generate_sprite: job {job_id} completed, preview {len(images[0].data)} base64 chars")
 
+        turning = await client.call_tool(
+            "generate_sprite",
+            {"prompt": "knight, walk cycle", "frames": 2, "directions": 8, "seed": 3, "wait_seconds": 60},
+        )
+        check(not turning.is_error, f"generate_sprite with directions failed: {text_of(turning)}")
+        turned = turning.structured_content["job"]
+        check(turned["result"]["frames"] == 16 and turned["request"]["directions"] == 8, f"8 facings: {turned}")
+        check("directions" in gen_schema["properties"] and "mirror" in gen_schema["properties"], "facings schema")
+        print("generate_sprite: an 8-direction sheet of 16 cells")
+
         job = await client.call_tool("get_job", {"job_id": job_id})
         check(not job.is_error and job.structured_content["job"]["id"] == job_id, "get_job")
 
@@ -194,6 +205,8 @@ async def http_checks(url: str, token: str, root: Path, outside: Path) -> list[t
             ),
             ("missing category", "deploy_to_bevy", {k: v for k, v in good.items() if k != "category"}),
             ("frames out of range", "generate_sprite", {"prompt": "x", "frames": 0}),
+            ("directions not 1, 4 or 8", "generate_sprite", {"prompt": "x", "directions": 6}),
+            ("too many cells", "generate_sprite", {"prompt": "x", "directions": 8, "frames": 9}),
             ("unknown generate field", "generate_sprite", {"prompt": "x", "colour": 4}),
             ("negative wait", "generate_sprite", {"prompt": "x", "wait_seconds": -1}),
             ("batch of 21", "generate_batch", {"requests": [{"prompt": "x"}] * 21}),
