@@ -36,6 +36,7 @@ fn spec(frames: u32, lora: &str) -> GenerationSpec {
         seed: 1234,
         frames,
         facings: Vec::new(),
+        tile: false,
         sprite: SpriteSize::new(32, 32),
         canvas: SpriteSize::new(256, 256),
         steps: 3,
@@ -101,6 +102,18 @@ async fn node_errors_fail_the_job_readably() {
     let err = tokio::time::timeout(LIMIT, generate(&backend, spec(1, LORA))).await.unwrap().unwrap_err();
     assert!(err.contains("rejected the workflow"), "{err}");
     assert!(err.contains("node 2 (LoraLoader): Value not in list: lora_name: 'missing_style.safetensors'"), "{err}");
+}
+
+/// A tile asks for a seamless drawing, which this backend cannot make yet: the job fails at
+/// once, saying so and naming the backend that can, and nothing reaches ComfyUI.
+#[tokio::test]
+async fn a_tile_is_refused_before_queueing() {
+    let standin = StandIn::start(vec![Play::new("txt2img", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let tile = GenerationSpec { tile: true, ..spec(1, LORA) };
+    let err = tokio::time::timeout(LIMIT, generate(&backend, tile)).await.unwrap().unwrap_err();
+    assert!(err.contains("seamless tiles") && err.contains("procedural"), "{err}");
+    assert_eq!(standin.prompts(), 0);
 }
 
 /// A LoRA that ComfyUI does not list is caught by `/object_info` before anything is queued,

@@ -28,6 +28,7 @@ fn spec(prompt: &str, seed: u64) -> GenerationSpec {
         seed,
         frames: 1,
         facings: Vec::new(),
+        tile: false,
         sprite: SpriteSize::new(32, 32),
         canvas: SpriteSize::new(256, 256),
         steps: 3,

@@ -36,6 +36,9 @@ pub struct GenerateRequest {
     /// [`limits::SHEET_CELLS`]. 1 (the default) draws the one facing the prompt says.
     #[serde(default = "default_directions", skip_serializing_if = "is_one")]
     pub directions: u32,
+    /// What to make: a sprite (the default) or a seamless tile ([`RequestKind`]).
+    #[serde(default, skip_serializing_if = "RequestKind::is_sprite")]
+    pub kind: RequestKind,
     /// With `directions` above 1: draw the west-facing rows and mirror them into the
     /// east-facing ones (`true`, the default: less GPU time, and left and right that match by
     /// construction), or draw every facing (`false`, for asymmetric characters).
@@ -84,6 +87,36 @@ pub struct GenerateRequest {
     /// server's default (0.6) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denoise: Option<f32>,
+}
+
+/// What a request makes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub enum RequestKind {
+    /// A sprite on a removed backdrop: characters, creatures, items.
+    #[default]
+    Sprite,
+    /// A square ground tile whose opposite edges continue each other, so that it repeats
+    /// without a seam: fully opaque (`background` does not apply), one facing, its pixel grid
+    /// aligned to its edges.
+    Tile,
+}
+
+impl RequestKind {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Sprite => "sprite",
+            RequestKind::Tile => "tile",
+        }
+    }
+
+    /// Whether this is the default kind (left out of the JSON, so older requests keep their
+    /// hash).
+    pub fn is_sprite(&self) -> bool {
+        *self == RequestKind::Sprite
+    }
 }
 
 /// The image an img2img request starts from: frame `frame` of job `job`.
@@ -196,6 +229,7 @@ impl GenerateRequest {
             lora_strength: None,
             sprite: SpriteSize::default(),
             frames: default_frames(),
+            kind: RequestKind::default(),
             directions: default_directions(),
             mirror: default_mirror(),
             columns: None,
@@ -220,6 +254,7 @@ impl GenerateRequest {
         Self {
             style: Some("s".into()),
             lora_strength: Some(1.0),
+            kind: RequestKind::Tile,
             directions: 4,
             mirror: false,
             columns: Some(1),
@@ -298,6 +333,14 @@ impl GenerateRequest {
                 frames: self.frames,
                 max: limits::SHEET_CELLS,
             });
+        }
+        if self.kind == RequestKind::Tile {
+            if self.sprite.width != self.sprite.height {
+                return Err(FieldError::NotFor { field: "sprite", kind: "tile", rule: "must be square" });
+            }
+            if self.directions != 1 {
+                return Err(FieldError::NotFor { field: "directions", kind: "tile", rule: "must be 1" });
+            }
         }
         if let Some(columns) = self.columns {
             check_range("columns", columns, &(1..=self.frames))?;
@@ -419,6 +462,8 @@ mod tests {
             (r#"{"prompt":"x","directions":0}"#, "directions"),
             (r#"{"prompt":"x","directions":8,"frames":9}"#, "directions"),
             (r#"{"prompt":"x","directions":4,"frames":4,"columns":2}"#, "columns"),
+            (r#"{"prompt":"x","kind":"tile","sprite":{"width":32,"height":16}}"#, "sprite"),
+            (r#"{"prompt":"x","kind":"tile","directions":4}"#, "directions"),
         ];
         for (json, field) in cases {
             let err = request(json).validate().unwrap_err();
@@ -447,7 +492,10 @@ mod tests {
     #[test]
     fn default_facings_keep_the_hash_of_older_requests() {
         let text = serde_json::to_string(&GenerateRequest::new("x")).unwrap();
-        assert!(!text.contains("directions") && !text.contains("mirror"), "{text}");
+        assert!(!text.contains("directions") && !text.contains("mirror") && !text.contains("kind"), "{text}");
+        let tile = request(r#"{"prompt":"grass","kind":"tile"}"#);
+        tile.validate().unwrap();
+        assert_ne!(tile.content_hash(), GenerateRequest::new("grass").content_hash());
         // The example request and the hash its sheet was made with, by a build before facings.
         let hero = crate::parse_pixels_request(include_str!("../../../assets/hero.pixels.ron")).unwrap();
         let made_from = crate::SpriteMeta::from_ron(include_str!("../../../assets/hero.sprite.ron")).unwrap();
@@ -461,6 +509,7 @@ mod tests {
     #[test]
     fn unknown_fields_are_rejected() {
         assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","frame":4}"#).is_err());
+        assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","kind":"tilemap"}"#).is_err());
         assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","source":{"job":"a","x":1}}"#).is_err());
     }
 

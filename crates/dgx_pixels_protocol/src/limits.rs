@@ -134,6 +134,16 @@ pub enum FieldError {
         /// The value sent.
         value: u32,
     },
+    /// A value a kind of request does not take (a tile must be square).
+    #[error("`{field}` {rule} for a {kind}")]
+    NotFor {
+        /// JSON path of the field.
+        field: &'static str,
+        /// The request's kind (`tile`).
+        kind: &'static str,
+        /// What the field must be, for people ("must be square").
+        rule: &'static str,
+    },
     /// A field that means something only beside another one, sent without it.
     #[error("`{field}` is only allowed together with `{needs}`")]
     Requires {
@@ -156,6 +166,7 @@ impl FieldError {
             | FieldError::NotOneOf { field, .. }
             | FieldError::TooManyCells { field, .. }
             | FieldError::RowPerFacing { field, .. }
+            | FieldError::NotFor { field, .. }
             | FieldError::Requires { field, .. } => field,
         }
     }

@@ -234,6 +234,8 @@ mod schema {
                 "additionalProperties": false, "description": "Final pixel size of one frame; default 32x32."},
             "frames": {"type": "integer", "minimum": limits::FRAMES.start(), "maximum": limits::FRAMES.end(), "default": 1,
                 "description": "Animation frames in the sheet; with `directions`, frames of each facing."},
+            "kind": {"type": "string", "enum": ["sprite", "tile"], "default": "sprite",
+                "description": "`tile`: a square, fully opaque ground tile whose opposite edges continue each other, so it repeats without a seam."},
             "directions": {"type": "integer", "enum": crate::facing::DIRECTIONS, "default": 1,
                 "description": "Facings of a character that turns: 4 (s, w, n, e) or 8 (s, sw, w, nw, n, ne, e, se), one sheet row each, tagged `<animation>_<facing>`; directions x frames at most 64."},
             "mirror": {"type": "boolean", "default": true,

@@ -15,6 +15,7 @@
 //! - [`dither`]: ordered (Bayer) dithering onto a palette.
 //! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
 //! - [`align`]: every cell of a character sheet on one baseline and one centre line.
+//! - [`tile`]: seamless tiles: the grid's phase, rolling a periodic image, measuring a seam.
 //! - [`color`]: the Oklab colour space all colour decisions use.
 //! - [`view`](mod@view): the borrowed form in which stages read frames, whatever memory holds them.
 //!
@@ -50,6 +51,7 @@ pub mod pipeline;
 pub mod quantize;
 #[cfg(target_arch = "x86_64")]
 mod sse2;
+pub mod tile;
 pub mod trim;
 pub mod upscale;
 pub mod view;

@@ -7,7 +7,7 @@
 
 use std::ops::Deref;
 
-use dgx_pixels_protocol::{Background, GenerateRequest, Palette, PaletteSpec, Rgb, SpriteSize, limits};
+use dgx_pixels_protocol::{Background, GenerateRequest, Palette, PaletteSpec, RequestKind, Rgb, SpriteSize, limits};
 use image::{ImageBuffer, Rgba, RgbaImage};
 
 use crate::align::stand_on_baseline;
@@ -15,9 +15,10 @@ use crate::background::{BackgroundOptions, apply_mask, find_backdrop};
 use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
 use crate::flatness::{MAX_BACKDROP_DRIFT, backdrop_drift};
-use crate::grid::{GridError, detect_grid};
+use crate::grid::{AxisGrid, GridError, PixelGrid, detect_grid};
 use crate::outline::add_outline;
 use crate::quantize::{KMeansOptions, fit_palette, map_to_palette, opaque_colors, to_palette};
+use crate::tile::{grid_phase, roll};
 use crate::trim::{crop, shared_bounds};
 use crate::view::{RgbaView, view};
 
@@ -86,6 +87,7 @@ pub struct PipelineBuilder {
     outline: Option<Rgb>,
     trim: bool,
     align: bool,
+    tile: bool,
     seed: u64,
 }
 
@@ -100,6 +102,7 @@ impl Default for PipelineBuilder {
             outline: None,
             trim: false,
             align: false,
+            tile: false,
             seed: 0,
         }
     }
@@ -165,6 +168,16 @@ impl PipelineBuilder {
         self
     }
 
+    /// A seamless tile (a periodic image): it is rolled so that the detected grid starts at
+    /// its edges, then cut in equal cells from edge to edge, so the first and last columns and
+    /// rows are whole cells and opposite edges still meet after downsampling
+    /// ([`crate::tile`]); no backdrop is removed (a tile has none, whatever
+    /// [`Self::background`] says). Default off.
+    pub fn tile(&mut self, tile: bool) -> &mut Self {
+        self.tile = tile;
+        self
+    }
+
     /// Seed of the palette fit; the same seed and frames give the same palette. Default 0.
     pub fn seed(&mut self, seed: u64) -> &mut Self {
         self.seed = seed;
@@ -183,6 +196,7 @@ impl PipelineBuilder {
             .palette(request.palette.as_ref().and_then(PaletteSpec::resolve))
             .background(request.background)
             .align(request.directions > 1)
+            .tile(request.kind == RequestKind::Tile)
             .seed(seed);
         builder
     }
@@ -252,8 +266,16 @@ impl Pipeline {
             } else {
                 detect_grid(frame, shared_size).map_err(|source| PipelineError::Grid { frame: index, source })?
             };
-            let mut sprite = downsample(frame, &grid);
-            let backdrop = match settings.background {
+            let mut sprite = if settings.tile {
+                // Turned so a cell starts at the edge, then cut in equal cells from edge to edge.
+                let (dx, dy) = grid_phase(&grid, frame.dimensions());
+                let rolled = roll(frame, dx, dy);
+                downsample(&view(&rolled), &edge_aligned(frame.dimensions(), grid.size()))
+            } else {
+                downsample(frame, &grid)
+            };
+            let background = if settings.tile { Background::Keep } else { settings.background };
+            let backdrop = match background {
                 Background::Transparent => find_backdrop(&sprite, &BackgroundOptions::default())
                     .filter(|b| backdrop_drift(frame, &grid, &b.mask).is_none_or(|d| d <= MAX_BACKDROP_DRIFT)),
                 Background::Keep => None,
@@ -296,6 +318,11 @@ impl Pipeline {
         }
         Ok(PixelFrames { frames: sprites, palette })
     }
+}
+
+/// `size` equal cells over an image of `dimensions`, from edge to edge: a tile's grid.
+fn edge_aligned(dimensions: (u32, u32), size: SpriteSize) -> PixelGrid {
+    PixelGrid { x: AxisGrid::uniform(dimensions.0, size.width), y: AxisGrid::uniform(dimensions.1, size.height) }
 }
 
 fn target(size: TargetSize) -> Option<SpriteSize> {
@@ -440,6 +467,58 @@ mod tests {
         assert!(baselines <= 1.0 && centres <= 1.0, "baselines differ by {baselines}, centres by {centres}");
         let (baselines, centres) = measure(false);
         assert!(baselines > 1.0 && centres > 1.0, "the fixture is not uneven: {baselines}, {centres}");
+    }
+
+    /// A tile's border line may step this much more than its largest line inside: a line of
+    /// noisy pixels varies by a few percent from the next; a seam is several times.
+    const SEAMLESS: f32 = 1.1;
+
+    /// A periodic fake (16×16 tile drawn with 8.5-pixel blocks, rolled so its cells start 3 and
+    /// 5 pixels in, with noise) comes back as the tile itself, turned, and seamless: the step
+    /// across its borders is no larger than the steps inside it.
+    #[test]
+    fn a_tile_comes_back_seamless() {
+        let colours = [[60, 140, 60], [80, 170, 70], [120, 100, 60], [50, 110, 50], [150, 190, 90]];
+        let truth = RgbaImage::from_fn(16, 16, |x, y| {
+            let [r, g, b] = colours[((x * 7 + y * 3 + x * y) % 5) as usize];
+            Rgba([r, g, b, 255])
+        });
+        let mut seed = 0x2545_f491u32;
+        let fake = RgbaImage::from_fn(136, 136, |x, y| {
+            let (sx, sy) = ((x + 3) % 136, (y + 5) % 136);
+            let p = truth.get_pixel((sx as f32 / 8.5) as u32, (sy as f32 / 8.5) as u32).0;
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let n = (seed % 13) as i16 - 6;
+            Rgba(
+                [0, 1, 2]
+                    .map(|c| (i16::from(p[c]) + n).clamp(0, 255) as u8)
+                    .into_iter()
+                    .chain([255])
+                    .collect::<Vec<_>>()
+                    .try_into()
+                    .unwrap(),
+            )
+        });
+        let request = GenerateRequest {
+            kind: RequestKind::Tile,
+            sprite: SpriteSize::new(16, 16),
+            colors: 6,
+            ..GenerateRequest::new("grass")
+        };
+        let tile =
+            PipelineBuilder::for_request(&request, 1).build().unwrap().process(&[fake]).unwrap().frames.remove(0);
+        assert!(tile.pixels().all(|p| p.0[3] == 255), "a tile is opaque");
+        let best = (0..16 * 16)
+            .map(|shift| {
+                let turned = crate::tile::roll(&crate::view::view(&truth), shift % 16, shift / 16);
+                accuracy(&turned, &tile)
+            })
+            .fold(0.0, f32::max);
+        assert!(best >= 0.95, "the tile is not the truth turned: {best}");
+        let steps = crate::tile::seam_steps(&tile);
+        assert!(steps.ratio() <= SEAMLESS, "a seam: {steps:?}");
     }
 
     /// All frames share one palette, and a given palette is used as is.

@@ -44,6 +44,9 @@ pub struct GenerationSpec {
     /// The facings to draw, a row of `frames` each, in this order; empty: one row, facing as
     /// the prompt says. The rows mirrored from others are not here (the worker mirrors them).
     pub facings: Vec<Facing>,
+    /// A seamless tile (`kind: "tile"`): the drawing must continue across its own edges, as a
+    /// periodic image, so that it repeats without a seam once pixelized.
+    pub tile: bool,
     /// Final size of one frame, after the pipeline.
     pub sprite: SpriteSize,
     /// Generation canvas (for diffusion backends).

@@ -1,4 +1,4 @@
-//! `dgx-pixels generate`: queue a sprite on a server, follow it, and write `NAME.png`,
+//! `dgx-pixels generate`: queue a sprite (or a tile, `--kind tile`) on a server, follow it, and write `NAME.png`,
 //! `NAME.atlas.ron` and `NAME.sprite.ron` into `--out`. With `--from JOB[:FRAME]` the sprite is
 //! an edit or variation of a frame of an earlier job (img2img), changed as much as `--denoise`.
 //!
@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use dgx_pixels_client::{Client, ClientError, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN, JobEvent};
 use dgx_pixels_protocol::events::ProgressEvent;
-use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, SourceImage, SpriteSize};
+use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, RequestKind, SourceImage, SpriteSize};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -24,6 +24,9 @@ pub struct GenerateArgs {
     /// Frames of the animation (1..=64); with --directions, of each facing.
     #[arg(long, default_value_t = 1)]
     frames: u32,
+    /// What to make: `sprite`, or `tile` (square, opaque, repeats without a seam).
+    #[arg(long, default_value = "sprite", value_parser = parse_kind)]
+    kind: RequestKind,
     /// Facings of a character that turns: 4 (rows s, w, n, e) or 8 (s, sw, w, nw, n, ne, e,
     /// se), each row the same animation, tagged `<animation>_<facing>`; 1 draws one facing.
     #[arg(long, default_value_t = 1, value_parser = parse_directions)]
@@ -72,6 +75,14 @@ fn parse_source(text: &str) -> Result<SourceImage, String> {
     Ok(SourceImage { job: JobId(job.to_owned()), frame })
 }
 
+/// `sprite` or `tile`.
+fn parse_kind(text: &str) -> Result<RequestKind, String> {
+    [RequestKind::Sprite, RequestKind::Tile]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+        .ok_or_else(|| format!("`kind` must be sprite or tile, got `{text}`"))
+}
+
 /// 1, 4 or 8; checked here so that a typo fails before anything is sent.
 fn parse_directions(text: &str) -> Result<u32, String> {
     text.parse()
@@ -94,12 +105,14 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
 }
 
 async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
-    let GenerateArgs { prompt, frames, directions, no_mirror, size, colors, style, from, denoise, out, server } = args;
+    let GenerateArgs { prompt, frames, kind, directions, no_mirror, size, colors, style, from, denoise, out, server } =
+        args;
     let token = std::env::var(ENV_TOKEN).unwrap_or_default();
     let url = server.unwrap_or_else(|| DEFAULT_SERVER.to_owned());
     let client = Client::builder().base_url(url).token(token).build()?;
     let request = GenerateRequest {
         frames,
+        kind,
         directions,
         mirror: !no_mirror,
         sprite: size,

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use dgx_pixels_protocol::{
     AnimationDirection, AnimationTag, BackendKind, GenerateRequest, JobFiles, JobId, JobResult, Palette, Provenance,
-    SpriteMeta, SpriteSize,
+    RequestKind, SpriteMeta, SpriteSize,
 };
 use dgx_pixels_sprite::align::footing;
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
@@ -163,7 +163,8 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[Rgb
     SpriteMeta {
         tags,
         palette,
-        pivot: feet(cells, request.sprite),
+        // A tile has no feet: it is placed by its centre, as Bevy's tilemaps place tiles.
+        pivot: if request.kind == RequestKind::Tile { grid.pivot } else { feet(cells, request.sprite) },
         provenance: Some(Provenance {
             prompt: request.prompt.clone(),
             negative_prompt: request.negative_prompt.clone(),

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dgx_pixels_protocol::{GenerateRequest, JobStatus, SpriteSize};
+use dgx_pixels_protocol::{GenerateRequest, JobStatus, RequestKind, SpriteSize};
 use image::RgbaImage;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -226,6 +226,7 @@ async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<Gener
         seed: claim.seed,
         frames: request.frames,
         facings: request.drawn_facings(),
+        tile: request.kind == RequestKind::Tile,
         sprite: request.sprite,
         canvas,
         steps: request.steps,

@@ -11,6 +11,7 @@
 //! - `models`: the models folder watched live.
 //! - `openapi`: the OpenAPI document lists every route and describes every JSON body.
 //! - `facings`: sheets of a character that turns: rows, tags, mirrors, one baseline.
+//! - `tiles`: seamless tiles: square, opaque, no seam when laid next to themselves.
 //! - `variation`: img2img on the procedural backend, a variation of a finished sprite.
 
 mod crash;
@@ -23,5 +24,6 @@ mod models;
 mod openapi;
 mod security;
 mod shutdown;
+mod tiles;
 mod util;
 mod variation;

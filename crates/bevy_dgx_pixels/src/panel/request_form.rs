@@ -1,9 +1,10 @@
-//! The request form: prompt, negative prompt, style, size, frames, directions (and mirror),
+//! The request form: prompt, negative prompt, style, kind (sprite or tile), size, frames,
+//! directions (and mirror),
 //! columns, colours or palette, seed, background, and the Generate button.
 
 use bevy_egui::egui::{self, ComboBox, DragValue, TextEdit};
 use dgx_pixels_protocol::facing::DIRECTIONS;
-use dgx_pixels_protocol::{Background, Palette, limits};
+use dgx_pixels_protocol::{Background, Palette, RequestKind, limits};
 
 use super::state::{PanelAction, PanelInputs};
 use super::widgets::seed_ui;
@@ -28,6 +29,7 @@ impl RequestForm<'_> {
             style,
             sprite_size,
             frames,
+            kind,
             directions,
             mirror,
             columns,
@@ -52,11 +54,19 @@ impl RequestForm<'_> {
                 }
             });
             ui.end_row();
+            ui.label("Kind");
+            ui.horizontal(|ui| {
+                ui.radio_value(kind, RequestKind::Sprite, "sprite");
+                ui.radio_value(kind, RequestKind::Tile, "tile (seamless)");
+            });
+            ui.end_row();
+            let sprite = *kind == RequestKind::Sprite;
             ui.label("Sprite size");
             ui.horizontal(|ui| {
                 ui.add(DragValue::new(&mut sprite_size.0).range(8..=512).suffix(" px"));
                 ui.label("×");
-                ui.add(DragValue::new(&mut sprite_size.1).range(8..=512).suffix(" px"));
+                // A tile is square: its height is its width.
+                ui.add_enabled(sprite, DragValue::new(&mut sprite_size.1).range(8..=512).suffix(" px"));
             });
             ui.end_row();
             ui.label("Frames");
@@ -64,6 +74,9 @@ impl RequestForm<'_> {
             ui.end_row();
             ui.label("Directions");
             ui.horizontal(|ui| {
+                if !sprite {
+                    ui.disable();
+                }
                 ComboBox::from_id_salt("directions").selected_text(directions.to_string()).show_ui(ui, |ui| {
                     for n in DIRECTIONS {
                         ui.selectable_value(directions, n, n.to_string());
@@ -97,6 +110,10 @@ impl RequestForm<'_> {
             ui.end_row();
             ui.label("Background");
             ui.horizontal(|ui| {
+                if !sprite {
+                    // A tile is opaque: there is no backdrop to remove.
+                    ui.disable();
+                }
                 ui.radio_value(background, Background::Transparent, "transparent");
                 ui.radio_value(background, Background::Keep, "keep");
             });

@@ -3,7 +3,7 @@
 use bevy_asset::Handle;
 use bevy_ecs::prelude::*;
 use dgx_pixels_protocol::{
-    AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, SourceImage, SpriteMeta, SpriteSize,
+    AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, RequestKind, SourceImage, SpriteMeta, SpriteSize,
 };
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,8 @@ pub struct PanelInputs {
     pub sprite_size: (u32, u32),
     /// Frames in the sheet; with directions, of each facing.
     pub frames: u32,
+    /// A sprite, or a seamless tile (square, opaque, one facing).
+    pub kind: RequestKind,
     /// Facings: 1, or 4 or 8 for a character that turns (a row per facing).
     pub directions: u32,
     /// With directions: mirror the west-facing rows into the east-facing ones.
@@ -58,6 +60,7 @@ impl Default for PanelInputs {
             style: None,
             sprite_size: (32, 32),
             frames: 4,
+            kind: RequestKind::Sprite,
             directions: 1,
             mirror: true,
             columns: 0,
@@ -80,6 +83,14 @@ impl PanelInputs {
         request.style = self.style.clone();
         request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.1);
         request.frames = self.frames;
+        request.kind = self.kind;
+        if self.kind == RequestKind::Tile {
+            // A tile is square and faces no way: the form's width is its side.
+            request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.0);
+            request.directions = 1;
+            request.mirror = true;
+            return request;
+        }
         request.directions = self.directions;
         request.mirror = self.mirror;
         request.columns = (self.columns > 0 && self.directions <= 1).then_some(self.columns.min(self.frames));
@@ -308,5 +319,21 @@ mod tests {
         assert_eq!((sheet.directions, sheet.frames), (1, 32));
         let older = PanelInputs::from_ron("(prompt: \"x\", frames: 2)");
         assert_eq!((older.directions, older.mirror), (1, true));
+    }
+
+    /// A tile from the form: square at the form's width, one facing, whatever the form's
+    /// height and directions say.
+    #[test]
+    fn a_tile_request_is_square_and_faces_no_way() {
+        let inputs = PanelInputs {
+            prompt: "grass".into(),
+            kind: RequestKind::Tile,
+            sprite_size: (24, 40),
+            directions: 8,
+            ..Default::default()
+        };
+        let request = inputs.to_request();
+        request.validate().unwrap();
+        assert_eq!((request.kind, request.sprite, request.directions), (RequestKind::Tile, SpriteSize::new(24, 24), 1));
     }
 }

@@ -320,6 +320,7 @@ fn probe_spec(lora: Option<(String, f32)>) -> GenerationSpec {
         seed: 0,
         frames: 1,
         facings: Vec::new(),
+        tile: false,
         sprite: dgx_pixels_protocol::SpriteSize::new(32, 32),
         canvas: dgx_pixels_protocol::SpriteSize::new(1024, 1024),
         steps: 1,
@@ -343,6 +344,13 @@ impl Backend for ComfyuiBackend {
     }
 
     fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
+        if spec.tile {
+            // Plain SDXL draws images with edges that do not continue each other; a tile from it
+            // would show a seam every time it repeats.
+            let why = "seamless tiles are drawn by the procedural backend only for now: the comfyui backend \
+                       has no circular-padding workflow yet (use `\"backend\": \"procedural\"`)";
+            return future::ready(Err(BackendError::Unavailable(why.to_owned()))).boxed();
+        }
         if !spec.facings.is_empty() {
             return self.prepare_facings(spec);
         }

@@ -89,6 +89,8 @@ impl PreparedSheet {
             }
             None => (Design::from_prompt(&spec.prompt, spec.seed), None),
         };
+        // A tile is ground whatever the prompt names; its words still pick the material.
+        let design = if spec.tile { Design { subject: design::Subject::Tile, ..design } } else { design };
         Self { design, variation, spec, delay }
     }
 
@@ -152,6 +154,7 @@ mod tests {
             seed,
             frames: 4,
             facings: Vec::new(),
+            tile: false,
             sprite: SpriteSize::new(32, 32),
             canvas: SpriteSize::new(1024, 1024),
             steps: 30,

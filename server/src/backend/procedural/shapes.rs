@@ -267,18 +267,20 @@ fn tile(mut canvas: Canvas, d: &Design, index: u32) -> RgbaImage {
     let (w, h) = (canvas.width(), canvas.height());
     let cell = (w / 8).max(1);
     let seed = d.jitter[0].to_bits() as u64;
+    // Every pattern repeats a whole number of times across the tile (bricks: 2 per row, 4
+    // rows; waves: 16 steps each way), so whatever its size the tile continues across its edges.
     for y in 0..h {
         for x in 0..w {
             let noise = SplitMix(seed ^ (u64::from(y) << 32 | u64::from(x))).next() % 16;
             let colour = match name {
                 "brick" | "wall" => {
-                    let row = y / (cell * 2);
-                    let offset = if row.is_multiple_of(2) { 0 } else { cell * 2 };
-                    let mortar = y.is_multiple_of(cell * 2) || (x + offset).is_multiple_of(cell * 4);
+                    let row = y * 4 / h;
+                    let along = (x + (row % 2) * w / 4) % w;
+                    let mortar = (y * 4) % h < 4.min(h) || (along * 2) % w < 2.min(w);
                     if mortar { scale(base, 1.5) } else { scale(base, 0.9 + noise as f32 / 80.0) }
                 }
                 "water" | "lava" => {
-                    let wave = (x + 2 * y + index * cell).is_multiple_of(cell * 4);
+                    let wave = (x * 16 / w + 2 * (y * 16 / h) + 2 * index).is_multiple_of(8);
                     if wave { scale(base, 1.4) } else { scale(base, 0.95 + noise as f32 / 160.0) }
                 }
                 _ => scale(base, 0.85 + noise as f32 / 60.0),

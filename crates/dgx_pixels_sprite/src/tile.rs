@@ -1,0 +1,102 @@
+//! Seamless tiles: a tile repeats without a seam when the colour step from its last column to
+//! its first (and last row to first) is like the steps inside it.
+//!
+//! A tileable image from a generator (ComfyUI with circular padding, or the procedural
+//! backend) is periodic: it continues across its own edges. Its fake pixels, though, need not
+//! start at the edge: the grid has some phase. [`roll_to_grid`] turns the image around (a
+//! periodic image stays periodic when rolled) so that a cell starts at the edge; the pipeline
+//! then samples equal cells from edge to edge and the tile's first and last pixels are whole
+//! cells that continue each other. [`seam_steps`] measures the result.
+
+use image::{Rgba, RgbaImage};
+
+use crate::grid::PixelGrid;
+use crate::view::RgbaView;
+
+/// The offset, in whole pixels along x and y, at which `grid`'s cells start: the circular mean
+/// of its interior edges modulo the mean cell width, so a few edges snapped off the beat do not
+/// move it.
+pub fn grid_phase(grid: &PixelGrid, dimensions: (u32, u32)) -> (u32, u32) {
+    let axis = |edges: &[f32], len: u32| {
+        let cells = edges.len().saturating_sub(1).max(1);
+        let cell = len as f32 / cells as f32;
+        let interior = &edges[1..edges.len().saturating_sub(1).max(1)];
+        if interior.is_empty() || cell <= 0.0 {
+            return 0;
+        }
+        let (sin, cos) = interior.iter().fold((0.0f32, 0.0f32), |(s, c), edge| {
+            let angle = edge / cell * std::f32::consts::TAU;
+            (s + angle.sin(), c + angle.cos())
+        });
+        let phase = sin.atan2(cos).rem_euclid(std::f32::consts::TAU) / std::f32::consts::TAU * cell;
+        (phase.round() as u32) % len.max(1)
+    };
+    (axis(grid.x.edges(), dimensions.0), axis(grid.y.edges(), dimensions.1))
+}
+
+/// `image` rolled so that pixel `(dx, dy)` becomes `(0, 0)`, what leaves one edge coming back
+/// at the other.
+pub fn roll(image: &RgbaView<'_>, dx: u32, dy: u32) -> RgbaImage {
+    let (width, height) = image.dimensions();
+    RgbaImage::from_fn(width, height, |x, y| *image.get_pixel((x + dx) % width, (y + dy) % height))
+}
+
+/// The colour steps of a tile line by line, as a 3×3 tiling of it shows them: for each line
+/// between two neighbouring columns (or rows), the mean RGB distance between the pixels on its
+/// two sides. The line between the last column and the first is the tile's border.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SeamSteps {
+    /// The border lines' mean steps: last column to first, last row to first.
+    pub across: [f32; 2],
+    /// The largest mean step of any line inside the tile, between columns and between rows.
+    pub inside: [f32; 2],
+}
+
+impl SeamSteps {
+    /// The larger of the two borders' steps over the largest step inside the tile along the
+    /// same axis: 1 or less, the border looks like any line inside; a seam is several times.
+    pub fn ratio(&self) -> f32 {
+        (0..2).map(|axis| self.across[axis] / self.inside[axis].max(f32::EPSILON)).fold(0.0, f32::max)
+    }
+}
+
+/// The per-line colour steps of `tile` (see [`SeamSteps`]), its edges wrapping around.
+pub fn seam_steps(tile: &RgbaImage) -> SeamSteps {
+    let (width, height) = tile.dimensions();
+    let step =
+        |a: &Rgba<u8>, b: &Rgba<u8>| (0..3).map(|c| (f32::from(a[c]) - f32::from(b[c])).powi(2)).sum::<f32>().sqrt();
+    // Line `i` of an axis lies between pixel `i` and pixel `i + 1` (wrapping) along it.
+    let columns: Vec<f32> = (0..width)
+        .map(|x| (0..height).map(|y| step(tile.get_pixel(x, y), tile.get_pixel((x + 1) % width, y))).sum::<f32>())
+        .map(|sum| sum / height.max(1) as f32)
+        .collect();
+    let rows: Vec<f32> = (0..height)
+        .map(|y| (0..width).map(|x| step(tile.get_pixel(x, y), tile.get_pixel(x, (y + 1) % height))).sum::<f32>())
+        .map(|sum| sum / width.max(1) as f32)
+        .collect();
+    let split = |lines: &[f32]| match lines.split_last() {
+        Some((border, inside)) => (*border, inside.iter().copied().fold(0.0, f32::max)),
+        None => (0.0, 0.0),
+    };
+    let ((across_x, inside_x), (across_y, inside_y)) = (split(&columns), split(&rows));
+    SeamSteps { across: [across_x, across_y], inside: [inside_x, inside_y] }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::view;
+
+    #[test]
+    fn a_gradient_has_a_seam_and_a_periodic_image_none() {
+        let gradient = RgbaImage::from_fn(16, 16, |x, _| Rgba([(x * 16) as u8, 40, 40, 255]));
+        let steps = seam_steps(&gradient);
+        assert!(steps.ratio() > 10.0, "{steps:?}");
+        let wave = RgbaImage::from_fn(16, 16, |x, y| Rgba([if (x + y) % 4 < 2 { 200 } else { 50 }, 90, 90, 255]));
+        let steps = seam_steps(&wave);
+        assert!((steps.ratio() - 1.0).abs() < 1e-3, "{steps:?}");
+        assert_eq!(roll(&view(&wave), 16, 0), wave);
+        assert_eq!(roll(&view(&wave), 2, 2), wave);
+        assert_ne!(roll(&view(&wave), 1, 0), wave);
+    }
+}
