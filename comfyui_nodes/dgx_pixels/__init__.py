@@ -1,4 +1,5 @@
-"""dgx-pixels batch nodes for ComfyUI: many single-frame jobs with different prompts in one prompt.
+"""dgx-pixels nodes for ComfyUI: many single-frame jobs with different prompts in one prompt, and
+seamless tiles.
 
 Core ComfyUI cannot stack different prompts' conditionings along the batch axis, and its
 KSampler draws the noise of a whole batch from one seed. These two nodes fill the gap so that
@@ -12,6 +13,14 @@ cfg) into one ComfyUI prompt while every job keeps its own prompt and its own se
 - ``DgxPixelsBatchKSampler``: KSampler with ``seeds`` (a JSON list, one per batch item)
   instead of ``seed``. Item ``i`` gets exactly the noise a batch of one with ``seeds[i]`` gets,
   so a job's image does not depend on which jobs shared its batch (up to GPU arithmetic).
+
+Seamless tiles (the server's ``tile`` workflow, for requests with ``kind: "tile"``):
+
+- ``DgxPixelsSeamless``: the MODEL with every convolution of its UNet padding circularly (as
+  object patches on a clone, so the checkpoint's other users are untouched): the latent it
+  denoises wraps around, so the image continues across its own edges.
+- ``DgxPixelsSeamlessVAEDecode``: VAEDecode with the VAE's convolutions padding circularly for
+  the duration of the decode (restored after), so the pixels wrap around as the latent does.
 
 Install: copy (or link) this folder into ComfyUI's ``custom_nodes/`` as ``dgx_pixels`` and
 restart ComfyUI. With ``--disable-all-custom-nodes``, add ``--whitelist-custom-nodes dgx_pixels``.
@@ -110,12 +119,64 @@ class DgxPixelsBatchKSampler:
         return (out,)
 
 
+def _convolutions(module):
+    return [(name, m) for name, m in module.named_modules() if isinstance(m, torch.nn.Conv2d)]
+
+
+class DgxPixelsSeamless:
+    """A MODEL whose UNet convolutions pad circularly, so what it draws tiles without a seam."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"model": ("MODEL",)}}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "dgx-pixels"
+
+    def patch(self, model):
+        seamless = model.clone()
+        for name, _ in _convolutions(seamless.get_model_object("diffusion_model")):
+            seamless.add_object_patch("diffusion_model.%s.padding_mode" % name, "circular")
+        return (seamless,)
+
+
+class DgxPixelsSeamlessVAEDecode:
+    """VAEDecode with the VAE's convolutions padding circularly while it decodes."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"samples": ("LATENT",), "vae": ("VAE",)}}
+
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "decode"
+    CATEGORY = "dgx-pixels"
+
+    def decode(self, samples, vae):
+        convolutions = [m for _, m in _convolutions(vae.first_stage_model)]
+        modes = [m.padding_mode for m in convolutions]
+        try:
+            for m in convolutions:
+                m.padding_mode = "circular"
+            images = vae.decode(samples["samples"])
+        finally:
+            for m, mode in zip(convolutions, modes):
+                m.padding_mode = mode
+        if len(images.shape) == 5:  # batches of batches, as VAEDecode combines them
+            images = images.reshape(-1, images.shape[-3], images.shape[-2], images.shape[-1])
+        return (images,)
+
+
 NODE_CLASS_MAPPINGS = {
     "DgxPixelsTextBatch": DgxPixelsTextBatch,
     "DgxPixelsBatchKSampler": DgxPixelsBatchKSampler,
+    "DgxPixelsSeamless": DgxPixelsSeamless,
+    "DgxPixelsSeamlessVAEDecode": DgxPixelsSeamlessVAEDecode,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS = {
     "DgxPixelsTextBatch": "Text batch (dgx-pixels)",
     "DgxPixelsBatchKSampler": "KSampler, seed per item (dgx-pixels)",
+    "DgxPixelsSeamless": "Seamless model (dgx-pixels)",
+    "DgxPixelsSeamlessVAEDecode": "VAE decode, seamless (dgx-pixels)",
 }

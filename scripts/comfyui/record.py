@@ -13,7 +13,8 @@ usage: python3 record.py --url http://127.0.0.1:8188 --out server/tests/fixtures
 
 Scenarios: object_info, txt2img, sheet, facings (needs our batch nodes, comfyui_nodes/dgx_pixels,
 loaded: a 4-direction sheet of 2 frames as the server sends it, the rows s, w and n drawn, as one
-batch of 6 items with a prompt and a seed each), img2img, node_errors_lora, node_errors_checkpoint,
+batch of 6 items with a prompt and a seed each), tile (the seamless template, batch 2; our nodes),
+our_nodes (object_info of our four nodes, written as object_info_dgx_nodes.json), img2img, node_errors_lora, node_errors_checkpoint,
 execution_error (needs --broken-lora: a file in ComfyUI's loras folder that is not a valid
 safetensors file), interrupt (interrupt a running prompt and delete a queued one from /queue),
 and died (needs --die-cmd and --revive-cmd: ComfyUI is killed mid-prompt and started again).
@@ -39,6 +40,7 @@ import aiohttp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKFLOWS = os.path.join(HERE, "..", "..", "server", "workflows")
+OUR_NODES = ["DgxPixelsTextBatch", "DgxPixelsBatchKSampler", "DgxPixelsSeamless", "DgxPixelsSeamlessVAEDecode"]
 USED_NODES = ["CheckpointLoaderSimple", "LoraLoader", "CLIPTextEncode", "EmptyLatentImage", "KSampler",
               "VAEDecode", "VAEEncode", "LoadImage", "RepeatLatentBatch", "SaveImage", "PreviewImage"]
 
@@ -53,7 +55,8 @@ P.add_argument("--steps", type=int, default=3)
 P.add_argument("--die-cmd", default=None)
 P.add_argument("--revive-cmd", default=None)
 P.add_argument("--only", default=None, help="comma-separated scenario names")
-P.add_argument("--batch-nodes", action="store_true", help="ComfyUI has our batch nodes: record `facings` too")
+P.add_argument("--batch-nodes", action="store_true",
+               help="ComfyUI has our nodes (comfyui_nodes/dgx_pixels): record `facings`, `tile`, `our_nodes` too")
 A = P.parse_args()
 
 
@@ -286,6 +289,27 @@ async def scenario_facings():
     rec.save()
 
 
+async def scenario_tile():
+    """The server's `tile` template (our seamless nodes) with a batch of 2: two tiles."""
+    rec = Recorder("tile")
+    await run_prompt(rec, fill(load("tile"), 1357, 2, prompt="pixel art grass, top-down, seamless texture"))
+    rec.save()
+
+
+async def scenario_our_nodes():
+    """GET /object_info/{class} for every node of comfyui_nodes/dgx_pixels, as the stand-in serves them."""
+    rec = Recorder("object_info_dgx_nodes")
+    for name in OUR_NODES:
+        rec.request("GET", "/object_info/" + name)
+    doc = {"notes": "Recorded from real ComfyUI with comfyui_nodes/dgx_pixels installed by scripts/comfyui/record.py "
+                    "(scenario our_nodes): GET /object_info/{class} for each of our nodes."}
+    for entry in rec.http:
+        doc.update(entry.get("response_json") or {})
+    with open(os.path.join(A.out, "object_info_dgx_nodes.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    print("wrote object_info_dgx_nodes.json", sorted(k for k in doc if k != "notes"), flush=True)
+
+
 async def scenario_img2img():
     rec = Recorder("img2img")
     form = {"image": ("dgx-pixels-source.png", tiny_png(A.size, A.size)), "type": "input", "overwrite": "true"}
@@ -376,6 +400,8 @@ async def main():
         ("txt2img", lambda: scenario_txt2img("txt2img", "txt2img", 1234, 1)),
         ("sheet", lambda: scenario_txt2img("sheet", "sheet", 5678, 4)),
         ("facings", scenario_facings if A.batch_nodes else None),
+        ("tile", scenario_tile if A.batch_nodes else None),
+        ("our_nodes", scenario_our_nodes if A.batch_nodes else None),
         ("img2img", scenario_img2img),
         ("node_errors_lora", lambda: scenario_node_errors("node_errors_lora", lora="missing_style.safetensors")),
         ("node_errors_checkpoint", lambda: scenario_node_errors("node_errors_checkpoint", ckpt="missing.safetensors")),

@@ -59,6 +59,7 @@ DIRECT_PLAN=compare; [ "$PLAN" = interleave ] && DIRECT_PLAN=b1024; [ "$PLAN" = 
 if [ "$PLAN" = stream ] || [ "$PLAN" = facings ]; then
   python3 -c "import json, urllib.request as u; print(json.dumps({c: json.load(u.urlopen('http://127.0.0.1:8188/object_info/' + c))
     for c in ('DgxPixelsTextBatch', 'DgxPixelsBatchKSampler')}, indent=1))" > "$OUT/object_info_batch_nodes.real.json"
+  # (the CI fixture of all our nodes, object_info_dgx_nodes.json, is recorded by scripts/gpu/tile.sh)
 fi
 if [ "$PLAN" != facings ]; then
   echo "== ComfyUI up (t=$(el)s); ComfyUI-direct driver ($DIRECT_PLAN)"

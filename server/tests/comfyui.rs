@@ -104,16 +104,60 @@ async fn node_errors_fail_the_job_readably() {
     assert!(err.contains("node 2 (LoraLoader): Value not in list: lora_name: 'missing_style.safetensors'"), "{err}");
 }
 
-/// A tile asks for a seamless drawing, which this backend cannot make yet: the job fails at
-/// once, saying so and naming the backend that can, and nothing reaches ComfyUI.
+/// A tile is drawn with the `tile` template: the seamless model patch and the seamless VAE
+/// decode of our nodes, all frames in one batch, replayed from its recording on a real ComfyUI.
 #[tokio::test]
-async fn a_tile_is_refused_before_queueing() {
+async fn a_tile_is_drawn_with_the_seamless_nodes() {
+    let standin = StandIn::start_with(vec![Play::new("tile", Fault::None)], true).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let frames = tokio::time::timeout(LIMIT, generate(&backend, GenerationSpec { tile: true, ..spec(2, LORA) }))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(frames.len(), 2);
+    let (_, body) = standin.log().into_iter().find(|(route, _)| route == "POST /prompt").unwrap();
+    let classes: Vec<&str> =
+        body["prompt"].as_object().unwrap().values().filter_map(|n| n["class_type"].as_str()).collect();
+    for class in ["DgxPixelsSeamless", "DgxPixelsSeamlessVAEDecode"] {
+        assert!(classes.contains(&class), "{classes:?}");
+    }
+    assert!(!classes.contains(&"VAEDecode"), "{classes:?}");
+}
+
+/// On a ComfyUI without our nodes a tile fails before anything is queued, naming the nodes; a
+/// variation of a tile is refused, as no seamless img2img exists yet.
+#[tokio::test]
+async fn a_tile_needs_our_nodes() {
     let standin = StandIn::start(vec![Play::new("txt2img", Fault::None)]).await;
     let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
-    let tile = GenerationSpec { tile: true, ..spec(1, LORA) };
-    let err = tokio::time::timeout(LIMIT, generate(&backend, tile)).await.unwrap().unwrap_err();
-    assert!(err.contains("seamless tiles") && err.contains("procedural"), "{err}");
+    let err = tokio::time::timeout(LIMIT, generate(&backend, GenerationSpec { tile: true, ..spec(1, LORA) }))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(err.contains("DgxPixelsSeamless"), "{err}");
+    let source = Some(SourceFrame { image: Arc::new(image::RgbaImage::new(64, 64)), denoise: None });
+    let err = tokio::time::timeout(LIMIT, generate(&backend, GenerationSpec { tile: true, source, ..spec(1, LORA) }))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(err.contains("variation of a tile"), "{err}");
     assert_eq!(standin.prompts(), 0);
+}
+
+/// The recorded frames themselves: real ComfyUI's plain output has edges in another colour (the
+/// zero padding's band, which repeats as a grid of lines), its seamless output none.
+#[tokio::test]
+async fn the_seamless_nodes_remove_the_edge_band() {
+    let standin =
+        StandIn::start_with(vec![Play::new("tile", Fault::None), Play::new("sheet", Fault::None)], true).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let tiles = generate(&backend, GenerationSpec { tile: true, ..spec(2, LORA) }).await.unwrap();
+    let plain = generate(&backend, spec(4, LORA)).await.unwrap();
+    let band = |frames: &[image::RgbaImage]| {
+        frames.iter().map(|f| dgx_pixels_sprite::tile::edge_band_contrast(f, 2)).collect::<Vec<_>>()
+    };
+    let (tiles, plain) = (band(&tiles), band(&plain));
+    assert!(tiles.iter().all(|c| *c < 30.0) && plain.iter().all(|c| *c > 60.0), "tiles {tiles:?}, plain {plain:?}");
 }
 
 /// A LoRA that ComfyUI does not list is caught by `/object_info` before anything is queued,

@@ -7,6 +7,11 @@
 //! periodic image stays periodic when rolled) so that a cell starts at the edge; the pipeline
 //! then samples equal cells from edge to edge and the tile's first and last pixels are whole
 //! cells that continue each other. [`seam_steps`] measures the result.
+//!
+//! A seam comes in two kinds, and each has its measure: a *step*, where the content does not
+//! continue across the edge ([`seam_steps`]), and a *band*, where the generator drew the edges
+//! in another colour, as a diffusion model does with zero padding: a frame of a few pixels that
+//! repeats as a grid of lines ([`edge_band_contrast`]).
 
 use image::{Rgba, RgbaImage};
 
@@ -82,6 +87,26 @@ pub fn seam_steps(tile: &RgbaImage) -> SeamSteps {
     SeamSteps { across: [across_x, across_y], inside: [inside_x, inside_y] }
 }
 
+/// How far the mean colour of the outer `band` pixels on every side lies from the mean colour
+/// of the rest of `image` (RGB distance, 0..=441): near 0 for a seamless image, large for one
+/// whose edges are drawn in another colour.
+pub fn edge_band_contrast(image: &RgbaImage, band: u32) -> f32 {
+    let (width, height) = image.dimensions();
+    let (mut edge, mut inner) = (([0.0f64; 3], 0u32), ([0.0f64; 3], 0u32));
+    for (x, y, pixel) in image.enumerate_pixels() {
+        let on_edge = x < band || y < band || x + band >= width || y + band >= height;
+        let sum = if on_edge { &mut edge } else { &mut inner };
+        (0..3).for_each(|c| sum.0[c] += f64::from(pixel[c]));
+        sum.1 += 1;
+    }
+    if edge.1 == 0 || inner.1 == 0 {
+        return 0.0;
+    }
+    let mean = |(sum, n): ([f64; 3], u32)| sum.map(|v| v / f64::from(n));
+    let (e, i) = (mean(edge), mean(inner));
+    (0..3).map(|c| (e[c] - i[c]).powi(2)).sum::<f64>().sqrt() as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +123,10 @@ mod tests {
         assert_eq!(roll(&view(&wave), 16, 0), wave);
         assert_eq!(roll(&view(&wave), 2, 2), wave);
         assert_ne!(roll(&view(&wave), 1, 0), wave);
+        let framed = RgbaImage::from_fn(16, 16, |x, y| {
+            if x.min(y) < 2 || x.max(y) > 13 { Rgba([40, 220, 200, 255]) } else { Rgba([180, 40, 120, 255]) }
+        });
+        assert!(edge_band_contrast(&framed, 2) > 200.0);
+        assert!(edge_band_contrast(&wave, 2) < 1.0);
     }
 }

@@ -105,8 +105,9 @@ impl StandIn {
         Self::start_with(plays, false).await
     }
 
-    /// [`StandIn::start`], with `comfyui_nodes/dgx_pixels` installed when `batch_nodes`: their
-    /// `/object_info` entries come from `object_info_batch_nodes.json`.
+    /// [`StandIn::start`], with `comfyui_nodes/dgx_pixels` (the batch and the seamless nodes)
+    /// installed when `batch_nodes`: their `/object_info` entries come from
+    /// `object_info_dgx_nodes.json`.
     pub async fn start_with(plays: Vec<Play>, batch_nodes: bool) -> Self {
         let recorded = fixture("object_info");
         let answer = |path: &str| {
@@ -114,9 +115,9 @@ impl StandIn {
         };
         let mut catalog = answer("/object_info");
         if batch_nodes {
-            let nodes = fixture("object_info_batch_nodes");
-            for class in ["DgxPixelsTextBatch", "DgxPixelsBatchKSampler"] {
-                catalog[class] = nodes[class].clone();
+            let nodes = fixture("object_info_dgx_nodes");
+            for (class, info) in nodes.as_object().into_iter().flatten().filter(|(class, _)| *class != "notes") {
+                catalog[class] = info.clone();
             }
         }
         let (die, _) = watch::channel(0);

@@ -1,7 +1,8 @@
 //! [`ComfyuiBackend`]: the [`Backend`] that draws with SDXL + LoRAs on one or more ComfyUIs.
 //!
 //! `prepare` picks the template (one frame: `txt2img`; several: `sheet`, all frames in one
-//! batch; a source image: `img2img`, see [`ComfyuiBackend::prepare_img2img`]), fills it from
+//! batch; a tile: `tile`, which needs our seamless nodes; a source image: `img2img`, see
+//! [`ComfyuiBackend::prepare_img2img`]), fills it from
 //! the [`GenerationSpec`] and checks it against a healthy instance's `/object_info`, so a job
 //! naming a LoRA that ComfyUI lacks fails before it waits for the GPU, with a message naming
 //! what is missing. The instance is chosen when the job runs, not when it is prepared: the
@@ -344,11 +345,9 @@ impl Backend for ComfyuiBackend {
     }
 
     fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
-        if spec.tile {
-            // Plain SDXL draws images with edges that do not continue each other; a tile from it
-            // would show a seam every time it repeats.
-            let why = "seamless tiles are drawn by the procedural backend only for now: the comfyui backend \
-                       has no circular-padding workflow yet (use `\"backend\": \"procedural\"`)";
+        if spec.tile && spec.source.is_some() {
+            let why = "a variation of a tile is not drawn seamlessly by the comfyui backend yet: \
+                       generate the tile from its prompt, or use `\"backend\": \"procedural\"`";
             return future::ready(Err(BackendError::Unavailable(why.to_owned()))).boxed();
         }
         if !spec.facings.is_empty() {
@@ -357,7 +356,11 @@ impl Backend for ComfyuiBackend {
         let plan = match &spec.source {
             Some(source) => self.prepare_img2img(&spec, source),
             None => {
-                let kind = if spec.frames > 1 { WorkflowKind::Sheet } else { WorkflowKind::Txt2img };
+                let kind = match spec.frames {
+                    _ if spec.tile => WorkflowKind::Tile,
+                    1 => WorkflowKind::Txt2img,
+                    _ => WorkflowKind::Sheet,
+                };
                 let plan = self.plan(kind, &self.params(&spec, spec.frames), spec.frames, None);
                 future::ready(plan.map_err(BackendError::from)).boxed()
             }

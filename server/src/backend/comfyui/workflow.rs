@@ -1,8 +1,9 @@
 //! Workflow templates in ComfyUI's API JSON format, and filling them for one job.
 //!
-//! Three templates ship inside the binary (`server/workflows/*.json`): `txt2img` (one frame),
+//! Four templates ship inside the binary (`server/workflows/*.json`): `txt2img` (one frame),
 //! `sheet` (all frames of a job in one batch: one prompt, one seed, so the frames stay one
-//! character) and `img2img` (edit or vary an uploaded sprite). A file
+//! character), `img2img` (edit or vary an uploaded sprite) and `tile` (a seamless tile: the
+//! model and the VAE decode pad circularly through our `DgxPixelsSeamless` nodes). A file
 //! `<data-dir>/workflows/NAME.json` replaces the shipped one, so a user can export their own
 //! graph from ComfyUI ("Save (API)") and keep our server filling it.
 //!
@@ -26,6 +27,7 @@ use serde_json::{Map, Value, json};
 const TXT2IMG: &str = include_str!("../../../workflows/txt2img.json");
 const SHEET: &str = include_str!("../../../workflows/sheet.json");
 const IMG2IMG: &str = include_str!("../../../workflows/img2img.json");
+const TILE: &str = include_str!("../../../workflows/tile.json");
 
 /// Our ComfyUI node (`comfyui_nodes/dgx_pixels`) that encodes a JSON list of texts into one
 /// batched conditioning.
@@ -45,15 +47,18 @@ pub enum WorkflowKind {
     Sheet,
     /// An uploaded image, edited or varied.
     Img2img,
+    /// Text to seamless tiles, all frames in one batch.
+    Tile,
 }
 
 impl WorkflowKind {
-    /// The file name stem: `txt2img`, `sheet`, `img2img`.
+    /// The file name stem: `txt2img`, `sheet`, `img2img`, `tile`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Txt2img => "txt2img",
             Self::Sheet => "sheet",
             Self::Img2img => "img2img",
+            Self::Tile => "tile",
         }
     }
 
@@ -62,6 +67,7 @@ impl WorkflowKind {
             Self::Txt2img => TXT2IMG,
             Self::Sheet => SHEET,
             Self::Img2img => IMG2IMG,
+            Self::Tile => TILE,
         }
     }
 }
@@ -456,6 +462,23 @@ mod tests {
         assert!(!wf.class_types().contains("CLIPTextEncode"));
         assert!(wf.uses_batch_nodes());
         assert!(!Templates::default().load(WorkflowKind::Txt2img).unwrap().uses_batch_nodes());
+    }
+
+    /// The tile template draws with the seamless model and decodes with the seamless VAE, and
+    /// without a style the seamless model takes the checkpoint's.
+    #[test]
+    fn the_tile_template_pads_circularly() {
+        let mut wf = Templates::default().load(WorkflowKind::Tile).unwrap();
+        wf.fill(&WorkflowParams { lora: None, batch: 2, ..params() }).unwrap();
+        let classes = wf.class_types();
+        assert!(classes.contains("DgxPixelsSeamless") && classes.contains("DgxPixelsSeamlessVAEDecode"), "{classes:?}");
+        assert!(!classes.contains("VAEDecode") && !classes.contains("LoraLoader"));
+        let seamless = wf.nodes.iter().find(|(_, n)| n["class_type"] == "DgxPixelsSeamless").map(|(id, _)| id.clone());
+        assert_eq!(wf.input(Role::Sampler, "model"), Some(&json!([seamless.unwrap(), 0])));
+        let checkpoint = wf.find(Role::Checkpoint).unwrap();
+        let seamless_model = wf.nodes.values().find(|n| n["class_type"] == "DgxPixelsSeamless").unwrap();
+        assert_eq!(seamless_model["inputs"]["model"], json!([checkpoint, 0]));
+        assert_eq!(wf.input(Role::Canvas, "batch_size"), Some(&json!(2)));
     }
 
     #[test]
