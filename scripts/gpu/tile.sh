@@ -3,9 +3,9 @@
 # (comfyui_nodes/dgx_pixels). Records the CI fixtures `tile.json` (the shipped `tile` template,
 # batch 2, 64², previews on) and `object_info_dgx_nodes.json`; then, through our server at 1024²
 # and 30 steps, 2-frame tile jobs and 1-frame sprite jobs (txt2img) from the same prompt, and
-# measures each raw frame's seams as dgx_pixels_sprite::tile does (computed here in Python the
-# same way): the step ratio (border line over the largest inside line) and the edge band
-# contrast (mean colour of the outer 2 pixels against the rest).
+# measures each raw frame's seams: the step ratio (the border line's mean step over the largest
+# inside line's) and the edge band contrast (mean colour of the outer 2 pixels against the
+# rest, as dgx_pixels_sprite::tile::edge_band_contrast computes it).
 #   bash scripts/gpu/tile.sh 2>&1 | tail -40
 # Needs what bench.sh needs (.gpu/ComfyUI, .whl/, .gpu/bin/dgx-pixels).
 source scripts/gpu/common.sh

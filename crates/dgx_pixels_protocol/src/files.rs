@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{GenerateRequest, Palette, SpriteSize};
+use crate::{GenerateRequest, Palette, SpriteSize, TilesetInfo};
 
 /// Format version written into every `.sprite.ron`.
 pub const SPRITE_META_FORMAT: u32 = 1;
@@ -129,6 +129,10 @@ pub struct SpriteMeta {
     pub palette: Palette,
     /// Where it came from; `None` for sheets packed from existing images.
     pub provenance: Option<Provenance>,
+    /// For a tileset: its layout and each tile's terrain bits; absent for anything else (and in
+    /// files written before tilesets existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tileset: Option<TilesetInfo>,
 }
 
 impl SpriteMeta {
@@ -147,6 +151,7 @@ impl SpriteMeta {
             pivot: (0.5, 0.5),
             palette: Palette::default(),
             provenance: None,
+            tileset: None,
         }
     }
 
@@ -174,6 +179,11 @@ impl SpriteMeta {
         }
         if let Some(tag) = meta.tags.iter().find(|t| t.first > t.last || t.last >= meta.frames) {
             return Err(FileFormatError::TagOutOfRange { tag: tag.name.clone(), frames: meta.frames });
+        }
+        if let Some(tileset) = &meta.tileset
+            && tileset.tiles.len() != meta.frames as usize
+        {
+            return Err(FileFormatError::TileCount { frames: meta.frames, tiles: tileset.tiles.len() });
         }
         Ok(meta)
     }
@@ -243,6 +253,14 @@ pub enum FileFormatError {
         frames: u32,
         /// Durations given.
         durations: usize,
+    },
+    /// A tileset's bits do not have one entry per frame.
+    #[error("{tiles} tileset entries for {frames} frames")]
+    TileCount {
+        /// Frames declared.
+        frames: u32,
+        /// Tile entries given.
+        tiles: usize,
     },
     /// A tag names frames that do not exist, or runs backwards.
     #[error("tag `{tag}` runs backwards or past the last of {frames} frames")]
@@ -315,12 +333,18 @@ mod tests {
                 request_hash: GenerateRequest::new("knight").content_hash(),
                 generator: "dgx-pixels 0.1.0".into(),
             }),
+            tileset: None,
         };
         let text = meta.to_ron();
         assert_eq!(SpriteMeta::from_ron(&text).unwrap(), meta);
         assert_eq!(meta.uniform_fps(), Some(10.0));
         let short = text.replace("100, 100, ", "");
         assert!(matches!(SpriteMeta::from_ron(&short), Err(FileFormatError::DurationCount { .. })));
+        assert!(!text.contains("tileset"), "no tileset field for a sprite: {text}");
+        let tiles = SpriteMeta { tileset: Some(TilesetInfo::wang16()), ..meta.clone() };
+        assert!(matches!(SpriteMeta::from_ron(&tiles.to_ron()), Err(FileFormatError::TileCount { .. })));
+        let set = SpriteMeta { frames: 16, frame_durations_ms: vec![100; 16], tags: Vec::new(), ..tiles };
+        assert_eq!(SpriteMeta::from_ron(&set.to_ron()).unwrap(), set);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::{self, FieldError, check_len, check_name, check_range};
 use crate::palette::PaletteSpec;
-use crate::{Facing, JobId};
+use crate::{Facing, JobId, TileLayout, TilesetInfo};
 
 /// A request for one sprite sheet. Only `prompt` is required; every other field has the
 /// default that `DESIGN.md` gives, so `{"prompt": "slime"}` is a complete request.
@@ -36,9 +36,20 @@ pub struct GenerateRequest {
     /// [`limits::SHEET_CELLS`]. 1 (the default) draws the one facing the prompt says.
     #[serde(default = "default_directions", skip_serializing_if = "is_one")]
     pub directions: u32,
-    /// What to make: a sprite (the default) or a seamless tile ([`RequestKind`]).
+    /// What to make: a sprite (the default), a seamless tile or an autotile tileset
+    /// ([`RequestKind`]).
     #[serde(default, skip_serializing_if = "RequestKind::is_sprite")]
     pub kind: RequestKind,
+    /// With `kind: "tileset"`: the lower terrain (where a tile's bits are 0), as a prompt;
+    /// `prompt` adds the words both terrains share (the setting, the style).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<String>,
+    /// With `kind: "tileset"`: the upper terrain (where a tile's bits are 1), as a prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<String>,
+    /// With `kind: "tileset"`: which tiles, `wang16` (the default) or `blob47`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<TileLayout>,
     /// With `directions` above 1: draw the west-facing rows and mirror them into the
     /// east-facing ones (`true`, the default: less GPU time, and left and right that match by
     /// construction), or draw every facing (`false`, for asymmetric characters).
@@ -101,6 +112,10 @@ pub enum RequestKind {
     /// without a seam: fully opaque (`background` does not apply), one facing, its pixel grid
     /// aligned to its edges.
     Tile,
+    /// An autotile set of two terrains (`lower`, `upper`): seamless tiles of each, and the
+    /// transitions between them laid out as `layout` says ([`TileLayout`]), every edge
+    /// matching its neighbours'.
+    Tileset,
 }
 
 impl RequestKind {
@@ -109,6 +124,7 @@ impl RequestKind {
         match self {
             RequestKind::Sprite => "sprite",
             RequestKind::Tile => "tile",
+            RequestKind::Tileset => "tileset",
         }
     }
 
@@ -230,6 +246,9 @@ impl GenerateRequest {
             sprite: SpriteSize::default(),
             frames: default_frames(),
             kind: RequestKind::default(),
+            lower: None,
+            upper: None,
+            layout: None,
             directions: default_directions(),
             mirror: default_mirror(),
             columns: None,
@@ -254,7 +273,10 @@ impl GenerateRequest {
         Self {
             style: Some("s".into()),
             lora_strength: Some(1.0),
-            kind: RequestKind::Tile,
+            kind: RequestKind::Tileset,
+            lower: Some("l".into()),
+            upper: Some("u".into()),
+            layout: Some(TileLayout::Wang16),
             directions: 4,
             mirror: false,
             columns: Some(1),
@@ -268,20 +290,34 @@ impl GenerateRequest {
         }
     }
 
-    /// Sheet columns: `frames` for a sheet with directions (a row per facing), else the
-    /// request's `columns`, else `min(frames, 8)`.
+    /// Sheet columns: 4 for a tileset (a 4×4 grid of its 16 tiles), `frames` for a sheet with
+    /// directions (a row per facing), else the request's `columns`, else `min(frames, 8)`.
     pub fn sheet_columns(&self) -> u32 {
-        if self.directions > 1 { self.frames } else { self.columns.unwrap_or(self.frames.min(8)) }
+        if self.kind == RequestKind::Tileset {
+            4
+        } else if self.directions > 1 {
+            self.frames
+        } else {
+            self.columns.unwrap_or(self.frames.min(8))
+        }
     }
 
     /// Sheet rows for [`Self::sheet_columns`]: one per facing with directions.
     pub fn rows(&self) -> u32 {
-        if self.directions > 1 { self.directions } else { self.frames.div_ceil(self.sheet_columns().max(1)) }
+        if self.directions > 1 { self.directions } else { self.cells().div_ceil(self.sheet_columns().max(1)) }
     }
 
-    /// Cells in the sheet: `frames` for each facing.
+    /// Cells in the sheet: `frames` for each facing, or a tileset's tiles.
     pub fn cells(&self) -> u32 {
-        self.frames.saturating_mul(self.directions.max(1))
+        match self.tileset() {
+            Some(tileset) => u32::try_from(tileset.tiles.len()).unwrap_or(u32::MAX),
+            None => self.frames.saturating_mul(self.directions.max(1)),
+        }
+    }
+
+    /// For a tileset request, the tiles it makes and their bits.
+    pub fn tileset(&self) -> Option<TilesetInfo> {
+        (self.kind == RequestKind::Tileset).then(TilesetInfo::wang16)
     }
 
     /// The facings of the sheet's rows, in row order; empty for a one-facing sheet.
@@ -294,8 +330,12 @@ impl GenerateRequest {
         Facing::drawn(self.directions, self.mirror)
     }
 
-    /// Frames a backend draws: `frames` per drawn facing (the mirrored rows are made after).
+    /// Frames a backend draws: `frames` per drawn facing (the mirrored rows are made after), or
+    /// for a tileset one seamless tile per terrain (the transitions are composed after).
     pub fn drawn_frames(&self) -> u32 {
+        if self.kind == RequestKind::Tileset {
+            return 2;
+        }
         self.frames.saturating_mul(u32::try_from(self.drawn_facings().len()).unwrap_or(1).max(1))
     }
 
@@ -334,14 +374,7 @@ impl GenerateRequest {
                 max: limits::SHEET_CELLS,
             });
         }
-        if self.kind == RequestKind::Tile {
-            if self.sprite.width != self.sprite.height {
-                return Err(FieldError::NotFor { field: "sprite", kind: "tile", rule: "must be square" });
-            }
-            if self.directions != 1 {
-                return Err(FieldError::NotFor { field: "directions", kind: "tile", rule: "must be 1" });
-            }
-        }
+        self.validate_kind()?;
         if let Some(columns) = self.columns {
             check_range("columns", columns, &(1..=self.frames))?;
             if self.directions > 1 && columns != self.frames {
@@ -372,6 +405,50 @@ impl GenerateRequest {
                 return Err(FieldError::Requires { field: "denoise", needs: "source" });
             }
             check_range("denoise", denoise, &limits::DENOISE)?;
+        }
+        Ok(())
+    }
+
+    /// The rules of `kind`: a tile or a tileset is square and faces no way; a tileset has both
+    /// terrains, one frame and a layout this build makes; the terrain fields belong to a tileset.
+    fn validate_kind(&self) -> Result<(), FieldError> {
+        let kind = self.kind.as_str();
+        if self.kind != RequestKind::Sprite {
+            if self.sprite.width != self.sprite.height {
+                return Err(FieldError::NotFor { field: "sprite", kind, rule: "must be square" });
+            }
+            if self.directions != 1 {
+                return Err(FieldError::NotFor { field: "directions", kind, rule: "must be 1" });
+            }
+        }
+        if self.kind != RequestKind::Tileset {
+            for (field, given) in
+                [("lower", self.lower.is_some()), ("upper", self.upper.is_some()), ("layout", self.layout.is_some())]
+            {
+                if given {
+                    return Err(FieldError::Requires { field, needs: "kind: tileset" });
+                }
+            }
+            return Ok(());
+        }
+        for (field, terrain) in [("lower", &self.lower), ("upper", &self.upper)] {
+            let Some(terrain) = terrain else {
+                return Err(FieldError::NotFor { field, kind, rule: "is required (a prompt for the terrain)" });
+            };
+            check_len(field, terrain.chars().count(), limits::PROMPT_CHARS)?;
+            if terrain.trim().is_empty() {
+                return Err(FieldError::BadLength { field, min: 1, max: *limits::PROMPT_CHARS.end(), len: 0 });
+            }
+        }
+        if self.frames != 1 {
+            return Err(FieldError::NotFor { field: "frames", kind, rule: "must be 1" });
+        }
+        if self.layout == Some(TileLayout::Blob47) {
+            return Err(FieldError::NotFor {
+                field: "layout",
+                kind,
+                rule: "must be wang16 for now (blob47 is not made yet)",
+            });
         }
         Ok(())
     }
@@ -464,6 +541,13 @@ mod tests {
             (r#"{"prompt":"x","directions":4,"frames":4,"columns":2}"#, "columns"),
             (r#"{"prompt":"x","kind":"tile","sprite":{"width":32,"height":16}}"#, "sprite"),
             (r#"{"prompt":"x","kind":"tile","directions":4}"#, "directions"),
+            (r#"{"prompt":"x","kind":"tileset","upper":"water"}"#, "lower"),
+            (r#"{"prompt":"x","kind":"tileset","lower":"grass"}"#, "upper"),
+            (r#"{"prompt":"x","kind":"tileset","lower":"grass","upper":" "}"#, "upper"),
+            (r#"{"prompt":"x","kind":"tileset","lower":"grass","upper":"water","frames":2}"#, "frames"),
+            (r#"{"prompt":"x","kind":"tileset","lower":"grass","upper":"water","layout":"blob47"}"#, "layout"),
+            (r#"{"prompt":"x","lower":"grass"}"#, "lower"),
+            (r#"{"prompt":"x","kind":"tile","layout":"wang16"}"#, "layout"),
         ];
         for (json, field) in cases {
             let err = request(json).validate().unwrap_err();
@@ -485,6 +569,15 @@ mod tests {
         request(r#"{"prompt":"x","frames":8,"directions":8}"#).validate().unwrap();
         let err = request(r#"{"prompt":"x","frames":16,"directions":8}"#).validate().unwrap_err();
         assert_eq!(err.to_string(), "`directions` × `frames` must be at most 64 cells, got 8 × 16");
+    }
+
+    #[test]
+    fn a_tileset_is_sixteen_tiles_from_two_terrains() {
+        let r = request(r#"{"prompt":"top-down","kind":"tileset","lower":"grass","upper":"water"}"#);
+        r.validate().unwrap();
+        assert_eq!((r.cells(), r.drawn_frames(), r.sheet_columns(), r.rows()), (16, 2, 4, 4));
+        assert_eq!(r.tileset().map(|t| t.layout), Some(TileLayout::Wang16));
+        assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","layout":"hex"}"#).is_err());
     }
 
     /// A request that leaves `directions` and `mirror` at their defaults serialises as it did

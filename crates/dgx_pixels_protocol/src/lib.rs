@@ -18,6 +18,7 @@
 //! - [`files`]: `.atlas.ron`, `.sprite.ron` and `.pixels.ron`.
 //! - [`health`] and [`models`]: `GET /health` and `GET /api/v1/models`.
 //! - [`mcp`]: arguments and results of the MCP tools.
+//! - [`tileset`]: autotile layouts and the terrain bits `.sprite.ron` records per tile.
 //!
 //! # Features
 //! - `schemars`: `schemars::JsonSchema` for the MCP tool arguments (the tools' `inputSchema`).
@@ -46,6 +47,7 @@ pub mod limits;
 pub mod mcp;
 pub mod models;
 pub mod palette;
+pub mod tileset;
 
 pub use error::ErrorBody;
 pub use events::JobEvent;
@@ -60,6 +62,7 @@ pub use job::{Job, JobAccepted, JobFiles, JobId, JobResult, JobStatus};
 pub use limits::FieldError;
 pub use models::{ModelList, Style, StyleSidecar};
 pub use palette::{Palette, PaletteSpec, Rgb};
+pub use tileset::{TileLayout, TilesetInfo};
 
 /// Version segment of every HTTP route (`/api/v1/...`).
 pub const API_VERSION: &str = "v1";

@@ -72,6 +72,7 @@ mod tests {
             pivot: (0.5, 0.5),
             palette: Palette::default(),
             provenance: None,
+            tileset: None,
         };
         let json = aseprite_json(&layout, &meta, "bat.png");
         assert_eq!(json["frames"][1]["frame"], json!({"x": 16, "y": 0, "w": 16, "h": 8}));

@@ -16,6 +16,7 @@
 //! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
 //! - [`align`]: every cell of a character sheet on one baseline and one centre line.
 //! - [`tile`]: seamless tiles: the grid's phase, rolling a periodic image, measuring a seam.
+//! - [`autotile`]: autotile sets (`wang16`) composed from two seamless terrain tiles.
 //! - [`color`]: the Oklab colour space all colour decisions use.
 //! - [`view`](mod@view): the borrowed form in which stages read frames, whatever memory holds them.
 //!
@@ -37,6 +38,7 @@
 pub mod align;
 pub mod aseprite;
 pub mod atlas;
+pub mod autotile;
 pub mod write;
 
 pub mod background;

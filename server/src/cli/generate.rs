@@ -24,9 +24,16 @@ pub struct GenerateArgs {
     /// Frames of the animation (1..=64); with --directions, of each facing.
     #[arg(long, default_value_t = 1)]
     frames: u32,
-    /// What to make: `sprite`, or `tile` (square, opaque, repeats without a seam).
+    /// What to make: `sprite`, `tile` (square, opaque, repeats without a seam) or `tileset` (16
+    /// autotiles between --lower and --upper).
     #[arg(long, default_value = "sprite", value_parser = parse_kind)]
     kind: RequestKind,
+    /// With --kind tileset: the lower terrain, e.g. "grass".
+    #[arg(long)]
+    lower: Option<String>,
+    /// With --kind tileset: the upper terrain, e.g. "shallow water".
+    #[arg(long)]
+    upper: Option<String>,
     /// Facings of a character that turns: 4 (rows s, w, n, e) or 8 (s, sw, w, nw, n, ne, e,
     /// se), each row the same animation, tagged `<animation>_<facing>`; 1 draws one facing.
     #[arg(long, default_value_t = 1, value_parser = parse_directions)]
@@ -75,12 +82,12 @@ fn parse_source(text: &str) -> Result<SourceImage, String> {
     Ok(SourceImage { job: JobId(job.to_owned()), frame })
 }
 
-/// `sprite` or `tile`.
+/// `sprite`, `tile` or `tileset`.
 fn parse_kind(text: &str) -> Result<RequestKind, String> {
-    [RequestKind::Sprite, RequestKind::Tile]
+    [RequestKind::Sprite, RequestKind::Tile, RequestKind::Tileset]
         .into_iter()
         .find(|kind| kind.as_str() == text)
-        .ok_or_else(|| format!("`kind` must be sprite or tile, got `{text}`"))
+        .ok_or_else(|| format!("`kind` must be sprite, tile or tileset, got `{text}`"))
 }
 
 /// 1, 4 or 8; checked here so that a typo fails before anything is sent.
@@ -105,14 +112,30 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
 }
 
 async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
-    let GenerateArgs { prompt, frames, kind, directions, no_mirror, size, colors, style, from, denoise, out, server } =
-        args;
+    let GenerateArgs {
+        prompt,
+        frames,
+        kind,
+        lower,
+        upper,
+        directions,
+        no_mirror,
+        size,
+        colors,
+        style,
+        from,
+        denoise,
+        out,
+        server,
+    } = args;
     let token = std::env::var(ENV_TOKEN).unwrap_or_default();
     let url = server.unwrap_or_else(|| DEFAULT_SERVER.to_owned());
     let client = Client::builder().base_url(url).token(token).build()?;
     let request = GenerateRequest {
         frames,
         kind,
+        lower,
+        upper,
         directions,
         mirror: !no_mirror,
         sprite: size,

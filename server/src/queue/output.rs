@@ -4,7 +4,8 @@
 //! A sheet of facings gets its mirrored rows here: the backend drew the west-facing rows, and
 //! each east-facing row is its west twin's pixels flipped left to right, after the pipeline, so
 //! left and right match pixel for pixel. Each row's tag is named for its facing
-//! (`walk_sw`). The pivot of every sheet sits at its feet, the lowest opaque row (for a sheet of
+//! (`walk_sw`). A tileset's transitions are composed here from its two pixelized terrains
+//! ([`dgx_pixels_sprite::autotile`]), and its `.sprite.ron` names each tile's terrain bits. The pivot of every sheet sits at its feet, the lowest opaque row (for a sheet of
 //! facings, the baseline the pipeline aligned every cell on).
 
 use std::path::Path;
@@ -63,13 +64,18 @@ pub(crate) fn write_result(job: &OutputJob<'_>, drawn: &[RgbaImage], dir: &Path)
         return Err(OutputError::FrameCount { want: request.drawn_frames(), got: drawn.len() });
     }
     let (pixels, palette) = pixelize_frames(request, job.seed, drawn)?;
-    let frames = with_mirrored_rows(request, pixels);
+    let frames = match request.tileset() {
+        Some(_) => composed_tileset(&pixels, job.seed)?,
+        None => with_mirrored_rows(request, pixels),
+    };
     let columns = request.sheet_columns();
     let sheet = grid_sheet(&frames, columns, 0, 0)?;
     let meta = sprite_meta(job, columns, palette.clone(), &frames);
     std::fs::create_dir_all(dir).map_err(|source| WriteError::Io { path: dir.to_owned(), source })?;
     remove_stale_temp_files(dir);
-    write_raw_frames(&with_mirrored_rows(request, drawn.to_vec()), dir)?;
+    // A tileset keeps its two terrains as drawn; its transitions exist only as composed.
+    let raw = if request.tileset().is_some() { drawn.to_vec() } else { with_mirrored_rows(request, drawn.to_vec()) };
+    write_raw_frames(&raw, dir)?;
     write_sprite_files(dir, STEM, &sheet, &meta)?;
     Ok(JobResult {
         name: request.asset_name(),
@@ -82,6 +88,15 @@ pub(crate) fn write_result(job: &OutputJob<'_>, drawn: &[RgbaImage], dir: &Path)
         palette,
         files: JobFiles::for_job(job.id),
     })
+}
+
+/// A tileset's tiles from its two pixelized terrains (lower, upper), in the order its
+/// [`dgx_pixels_protocol::TilesetInfo`] gives: for `wang16`, tile `i` has bits `i`.
+fn composed_tileset(terrains: &[RgbaImage], seed: u64) -> Result<Vec<RgbaImage>, OutputError> {
+    match terrains {
+        [lower, upper] => Ok(dgx_pixels_sprite::autotile::wang16(lower, upper, seed)),
+        _ => Err(OutputError::FrameCount { want: 2, got: terrains.len() }),
+    }
 }
 
 /// The sheet's cells, row by row, from the rows drawn: a facing that was not drawn is its
@@ -155,6 +170,7 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[Rgb
         direction: AnimationDirection::Forward,
     };
     let tags = match request.facings() {
+        _ if request.tileset().is_some() => Vec::new(),
         [] if request.frames > 1 => vec![tag(animation, 0)],
         [] => Vec::new(),
         facings => (0..).zip(facings).map(|(row, facing)| tag(facing.tag(&animation), row * request.frames)).collect(),
@@ -164,7 +180,8 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[Rgb
         tags,
         palette,
         // A tile has no feet: it is placed by its centre, as Bevy's tilemaps place tiles.
-        pivot: if request.kind == RequestKind::Tile { grid.pivot } else { feet(cells, request.sprite) },
+        pivot: if request.kind == RequestKind::Sprite { feet(cells, request.sprite) } else { grid.pivot },
+        tileset: request.tileset(),
         provenance: Some(Provenance {
             prompt: request.prompt.clone(),
             negative_prompt: request.negative_prompt.clone(),

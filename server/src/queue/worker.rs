@@ -31,6 +31,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 use super::output::{OutputJob, write_result};
 use super::source::load_source;
 use super::{Claim, JobQueue, Outcome};
+use crate::backend::batch::Concurrent;
 use crate::backend::{Backend, GenerationSpec, LoraChoice, PreparedJob, Progress, SourceFrame};
 use crate::job_files::JobFilesDir;
 use crate::models::StyleRegistry;
@@ -185,7 +186,12 @@ async fn prepare(context: &WorkerContext, backend: &dyn Backend, claims: &[Claim
         }
     }
     let prepared = match <[GenerationSpec; 1]>::try_from(specs) {
-        Ok([spec]) => backend.prepare(spec).await,
+        Ok([spec]) => match terrain_specs(&claims[0].request, &spec) {
+            Some(terrains) => {
+                Concurrent::prepare(terrains.into_iter().map(|spec| backend.prepare(spec)).collect()).await
+            }
+            None => backend.prepare(spec).await,
+        },
         Err(specs) => backend.prepare_batch(specs).await,
     };
     match prepared {
@@ -195,6 +201,19 @@ async fn prepare(context: &WorkerContext, backend: &dyn Backend, claims: &[Claim
             None
         }
     }
+}
+
+/// For a tileset, its two terrains as seamless tiles, lower then upper: `spec` (the request's
+/// shared words, style and seed) with each terrain's words after the prompt. `None` for any
+/// other request.
+fn terrain_specs(request: &GenerateRequest, spec: &GenerationSpec) -> Option<Vec<GenerationSpec>> {
+    let (lower, upper) = (request.lower.as_ref()?, request.upper.as_ref()?);
+    if request.kind != RequestKind::Tileset {
+        return None;
+    }
+    let terrain =
+        |words: &str| GenerationSpec { prompt: format!("{}, {words}", spec.prompt), tile: true, ..spec.clone() };
+    Some(vec![terrain(lower), terrain(upper)])
 }
 
 /// The request with the style's trigger words in front of the prompt, the seed chosen and the
@@ -226,7 +245,7 @@ async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<Gener
         seed: claim.seed,
         frames: request.frames,
         facings: request.drawn_facings(),
-        tile: request.kind == RequestKind::Tile,
+        tile: request.kind != RequestKind::Sprite,
         sprite: request.sprite,
         canvas,
         steps: request.steps,

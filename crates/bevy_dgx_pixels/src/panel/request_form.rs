@@ -1,4 +1,5 @@
-//! The request form: prompt, negative prompt, style, kind (sprite or tile), size, frames,
+//! The request form: prompt, negative prompt, style, kind (sprite, tile or tileset with its two
+//! terrains), size, frames,
 //! directions (and mirror),
 //! columns, colours or palette, seed, background, and the Generate button.
 
@@ -30,6 +31,8 @@ impl RequestForm<'_> {
             sprite_size,
             frames,
             kind,
+            lower,
+            upper,
             directions,
             mirror,
             columns,
@@ -58,8 +61,17 @@ impl RequestForm<'_> {
             ui.horizontal(|ui| {
                 ui.radio_value(kind, RequestKind::Sprite, "sprite");
                 ui.radio_value(kind, RequestKind::Tile, "tile (seamless)");
+                ui.radio_value(kind, RequestKind::Tileset, "tileset");
             });
             ui.end_row();
+            if *kind == RequestKind::Tileset {
+                ui.label("Lower terrain");
+                ui.add(TextEdit::singleline(lower).hint_text("grass"));
+                ui.end_row();
+                ui.label("Upper terrain");
+                ui.add(TextEdit::singleline(upper).hint_text("shallow water"));
+                ui.end_row();
+            }
             let sprite = *kind == RequestKind::Sprite;
             ui.label("Sprite size");
             ui.horizontal(|ui| {
@@ -119,7 +131,8 @@ impl RequestForm<'_> {
             });
             ui.end_row();
         });
-        let ready = !prompt.trim().is_empty();
+        let terrains = *kind != RequestKind::Tileset || !(lower.trim().is_empty() || upper.trim().is_empty());
+        let ready = !prompt.trim().is_empty() && terrains;
         if ui.add_enabled(ready, egui::Button::new("Generate")).clicked() {
             actions.push(PanelAction::Generate);
         }

@@ -27,8 +27,12 @@ pub struct PanelInputs {
     pub sprite_size: (u32, u32),
     /// Frames in the sheet; with directions, of each facing.
     pub frames: u32,
-    /// A sprite, or a seamless tile (square, opaque, one facing).
+    /// A sprite, a seamless tile (square, opaque, one facing) or an autotile tileset.
     pub kind: RequestKind,
+    /// For a tileset: the lower terrain's words.
+    pub lower: String,
+    /// For a tileset: the upper terrain's words.
+    pub upper: String,
     /// Facings: 1, or 4 or 8 for a character that turns (a row per facing).
     pub directions: u32,
     /// With directions: mirror the west-facing rows into the east-facing ones.
@@ -61,6 +65,8 @@ impl Default for PanelInputs {
             sprite_size: (32, 32),
             frames: 4,
             kind: RequestKind::Sprite,
+            lower: "grass".to_owned(),
+            upper: "shallow water".to_owned(),
             directions: 1,
             mirror: true,
             columns: 0,
@@ -84,11 +90,18 @@ impl PanelInputs {
         request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.1);
         request.frames = self.frames;
         request.kind = self.kind;
-        if self.kind == RequestKind::Tile {
+        if self.kind != RequestKind::Sprite {
             // A tile is square and faces no way: the form's width is its side.
             request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.0);
             request.directions = 1;
             request.mirror = true;
+        }
+        if self.kind == RequestKind::Tileset {
+            request.frames = 1;
+            request.lower = Some(self.lower.trim().to_owned());
+            request.upper = Some(self.upper.trim().to_owned());
+        }
+        if self.kind != RequestKind::Sprite {
             return request;
         }
         request.directions = self.directions;
@@ -335,5 +348,8 @@ mod tests {
         let request = inputs.to_request();
         request.validate().unwrap();
         assert_eq!((request.kind, request.sprite, request.directions), (RequestKind::Tile, SpriteSize::new(24, 24), 1));
+        let tileset = PanelInputs { kind: RequestKind::Tileset, frames: 4, ..inputs }.to_request();
+        tileset.validate().unwrap();
+        assert_eq!((tileset.frames, tileset.lower.as_deref(), tileset.cells()), (1, Some("grass"), 16));
     }
 }

@@ -288,7 +288,8 @@ fn tile(mut canvas: Canvas, d: &Design, index: u32) -> RgbaImage {
             canvas.set(i64::from(x), i64::from(y), colour);
         }
     }
-    let glint = (index * cell * 2) % w.max(1);
+    // Away from the edges for the first frame, so the tile's border looks like its inside.
+    let glint = (w / 3 + index * cell * 2) % w.max(1);
     canvas.set(i64::from(glint), i64::from((glint + h / 3) % h.max(1)), scale(base, 1.6));
     canvas.into_image()
 }
