@@ -4,10 +4,11 @@
 # - editor (default): types a prompt, presses Generate, applies the sheet to its hero and checks
 #   that the generated frame is on screen;
 # - top_down: holds the arrow keys until the walker faces north-west, lets go and checks that
-#   the screen shows the north-west row's frame, better than any other row's.
+#   the screen shows the north-west row's frame, better than any other row's;
+# - tilemap: paints a lake from the generated autotile set and checks every tile on screen.
 # Then this script checks the PNG itself: it exists, has the window's size and is not blank.
 #
-# Usage: [EXAMPLE=top_down] scripts/xvfb_autotest.sh [OUT.png] [extra cargo args, e.g. --release]
+# Usage: [EXAMPLE=top_down|tilemap] scripts/xvfb_autotest.sh [OUT.png] [extra cargo args, e.g. --release]
 # Needs: xvfb, mesa-vulkan-drivers (CI installs them with .ci/install-system-packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ example="${EXAMPLE:-editor}"
 case "$example" in
   editor) window=1100x640 ;;
   top_down) window=800x600 ;;
+  tilemap) window=768x512 ;;
   *) echo "no autotest for example $example" >&2; exit 1 ;;
 esac
 out="${1:-${CARGO_TARGET_DIR:-target}/autotest/$example.png}"

@@ -10,9 +10,14 @@ use dgx_pixels_protocol::GenerateRequest;
 
 use super::util::{Project, headless_app, request};
 
+/// The slowest frame allowed. A frame that waited on the hanging server would take seconds (the
+/// client's timeout); this leaves room for a 2-core machine running other tests beside this one,
+/// where a frame that waits on nothing has been seen to take over 100 ms.
+const SLOWEST_FRAME: Duration = Duration::from_millis(250);
+
 /// With a server that accepts connections and never answers, a `.pixels.ron` load and a
 /// panel-style generate are both in flight, and the app still runs frame after frame, none
-/// slower than 100 ms.
+/// slower than [`SLOWEST_FRAME`].
 #[test]
 fn frames_keep_coming_while_a_request_hangs() {
     let hanging = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -34,6 +39,6 @@ fn frames_keep_coming_while_a_request_hangs() {
     }
     assert!(connection.try_recv().is_none(), "the hanging server never answered");
     assert!(frames > 100, "only {frames} frames in 2 s");
-    assert!(slowest < Duration::from_millis(100), "a frame took {slowest:?}");
+    assert!(slowest < SLOWEST_FRAME, "a frame took {slowest:?}");
     drop(hanging);
 }

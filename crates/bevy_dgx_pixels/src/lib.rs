@@ -14,6 +14,8 @@
 //!   at its `.sprite.ron` pivot; [`PixelsAnimation`] plays it by its tags and durations;
 //!   [`PixelsFacing`] turns a character: it plays the row of a sheet of facings (`directions` 4
 //!   or 8) nearest the heading the game sets.
+//! - **Tilemaps**: [`tilemap`] loads a generated tileset as a `TilemapChunk` tileset and turns a
+//!   map's terrain into its tile data by each tile's corner bits.
 //! - **Panel** (`panel` feature, on by default): an egui window to generate, preview, apply and
 //!   save sprites while the game runs, vary one (img2img) or re-process it at another size or
 //!   palette without generating again; toggled with [`DgxPixelsPlugin::panel_key`].
@@ -60,6 +62,7 @@ mod plugin;
 pub mod reprocess;
 pub mod settings;
 mod sheet;
+pub mod tilemap;
 
 pub use animation::{FALLBACK_FRAME_MS, PixelsAnimation, advance_animations, frame_at, frame_sequence};
 pub use connection::{Connection, ConnectionCommand, ConnectionError, ConnectionEvent};

@@ -290,11 +290,13 @@ impl GenerateRequest {
         }
     }
 
-    /// Sheet columns: 4 for a tileset (a 4×4 grid of its 16 tiles), `frames` for a sheet with
-    /// directions (a row per facing), else the request's `columns`, else `min(frames, 8)`.
+    /// Sheet columns: 1 for a tileset (its tiles stacked top to bottom, the layout Bevy's
+    /// `ImageArrayLayout::RowCount` reads as the array texture a `TilemapChunk` draws from),
+    /// `frames` for a sheet with directions (a row per facing), else the request's `columns`,
+    /// else `min(frames, 8)`.
     pub fn sheet_columns(&self) -> u32 {
         if self.kind == RequestKind::Tileset {
-            4
+            1
         } else if self.directions > 1 {
             self.frames
         } else {
@@ -575,7 +577,7 @@ mod tests {
     fn a_tileset_is_sixteen_tiles_from_two_terrains() {
         let r = request(r#"{"prompt":"top-down","kind":"tileset","lower":"grass","upper":"water"}"#);
         r.validate().unwrap();
-        assert_eq!((r.cells(), r.drawn_frames(), r.sheet_columns(), r.rows()), (16, 2, 4, 4));
+        assert_eq!((r.cells(), r.drawn_frames(), r.sheet_columns(), r.rows()), (16, 2, 1, 16));
         assert_eq!(r.tileset().map(|t| t.layout), Some(TileLayout::Wang16));
         assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","layout":"hex"}"#).is_err());
     }

@@ -37,7 +37,7 @@ async fn tiles_repeat_without_a_seam() {
     }
 }
 
-/// A `wang16` tileset through the server and the CLI: 16 tiles in a 4×4 sheet, `.sprite.ron`
+/// A `wang16` tileset through the server and the CLI: 16 tiles stacked in one column, `.sprite.ron`
 /// naming each tile's corner bits, tiles 0 and 15 the two seamless terrains, and every pair the
 /// layout allows side by side sharing its edge pixel for pixel (the pixels across it are a pair
 /// that one terrain has across its own wrap-around).
@@ -56,10 +56,10 @@ async fn a_tileset_autotiles_between_two_terrains() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let meta = SpriteMeta::from_ron(&std::fs::read_to_string(out.join("top_down.sprite.ron")).unwrap()).unwrap();
     assert_eq!(meta.tileset, Some(TilesetInfo::wang16()));
-    assert_eq!((meta.frames, meta.columns, meta.pivot), (16, 4, (0.5, 0.5)));
+    assert_eq!((meta.frames, meta.columns, meta.pivot), (16, 1, (0.5, 0.5)));
     let atlas = AtlasLayout::from_ron(&std::fs::read_to_string(out.join("top_down.atlas.ron")).unwrap()).unwrap();
     let sheet = image::open(out.join("top_down.png")).unwrap().to_rgba8();
-    assert_eq!(sheet.dimensions(), (64, 64));
+    assert_eq!(sheet.dimensions(), (16, 256));
     let tiles: Vec<RgbaImage> =
         atlas.textures.iter().map(|r| image::imageops::crop_imm(&sheet, r.min.0, r.min.1, 16, 16).to_image()).collect();
     let (lower, upper) = (&tiles[0], &tiles[15]);
