@@ -13,7 +13,8 @@ usage: python3 record.py --url http://127.0.0.1:8188 --out server/tests/fixtures
 
 Scenarios: object_info, txt2img, sheet, facings (needs our batch nodes, comfyui_nodes/dgx_pixels,
 loaded: a 4-direction sheet of 2 frames as the server sends it, the rows s, w and n drawn, as one
-batch of 6 items with a prompt and a seed each), tile (the seamless template, batch 2; our nodes),
+batch of 6 items with a prompt and a seed each), tile and tile_single (the seamless template,
+batch 2 and 1; our nodes),
 our_nodes (object_info of our four nodes, written as object_info_dgx_nodes.json), img2img, node_errors_lora, node_errors_checkpoint,
 execution_error (needs --broken-lora: a file in ComfyUI's loras folder that is not a valid
 safetensors file), interrupt (interrupt a running prompt and delete a queued one from /queue),
@@ -289,10 +290,10 @@ async def scenario_facings():
     rec.save()
 
 
-async def scenario_tile():
-    """The server's `tile` template (our seamless nodes) with a batch of 2: two tiles."""
-    rec = Recorder("tile")
-    await run_prompt(rec, fill(load("tile"), 1357, 2, prompt="pixel art grass, top-down, seamless texture"))
+async def scenario_tile(name, batch):
+    """The server's `tile` template (our seamless nodes) with a batch of `batch` tiles."""
+    rec = Recorder(name)
+    await run_prompt(rec, fill(load("tile"), 1357 + batch, batch, prompt="pixel art grass, top-down, seamless texture"))
     rec.save()
 
 
@@ -400,7 +401,8 @@ async def main():
         ("txt2img", lambda: scenario_txt2img("txt2img", "txt2img", 1234, 1)),
         ("sheet", lambda: scenario_txt2img("sheet", "sheet", 5678, 4)),
         ("facings", scenario_facings if A.batch_nodes else None),
-        ("tile", scenario_tile if A.batch_nodes else None),
+        ("tile", (lambda: scenario_tile("tile", 2)) if A.batch_nodes else None),
+        ("tile_single", (lambda: scenario_tile("tile_single", 1)) if A.batch_nodes else None),
         ("our_nodes", scenario_our_nodes if A.batch_nodes else None),
         ("img2img", scenario_img2img),
         ("node_errors_lora", lambda: scenario_node_errors("node_errors_lora", lora="missing_style.safetensors")),

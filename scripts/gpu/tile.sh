@@ -7,6 +7,8 @@
 # inside line's) and the edge band contrast (mean colour of the outer 2 pixels against the
 # rest, as dgx_pixels_sprite::tile::edge_band_contrast computes it).
 #   bash scripts/gpu/tile.sh 2>&1 | tail -40
+# Then a 16-tile wang16 tileset between grass and shallow water, twice (its two terrains are two
+# tile prompts). RECORD=tile_single records the 1-tile fixture the tileset test replays.
 # Needs what bench.sh needs (.gpu/ComfyUI, .whl/, .gpu/bin/dgx-pixels).
 source scripts/gpu/common.sh
 setup_python
@@ -15,7 +17,7 @@ install_batch_nodes
 start_comfy /tmp/comfyui_record.log --preview-method latent2rgb --whitelist-custom-nodes dgx_pixels
 wait_comfy /tmp/comfyui_record.log || exit 1
 mkdir -p /tmp/fixtures
-timeout 150 python3 scripts/comfyui/record.py --out /tmp/fixtures --batch-nodes --only tile,our_nodes
+timeout 150 python3 scripts/comfyui/record.py --out /tmp/fixtures --batch-nodes --only "${RECORD:-tile,our_nodes}"
 stop_comfy
 tar -czf "$OUT/fixtures.tar.gz" -C /tmp/fixtures .
 echo "== fixtures recorded (t=$(el)s)"
@@ -64,8 +66,10 @@ for _ in range(120):
 base = {"prompt": "pixel art grass, top-down", "style": "lora_random_r64", "width": 1024, "height": 1024,
         "steps": 30, "sprite": {"width": 32, "height": 32}}
 results = {}
+tileset = {"kind": "tileset", "lower": "grass", "upper": "shallow water"}
 for label, extra in (("warmup", {"seed": 1}), ("sprite", {"seed": 5}), ("tile", {"seed": 5, "kind": "tile", "frames": 2}),
-                     ("sprite_again", {"seed": 6}), ("tile_again", {"seed": 6, "kind": "tile", "frames": 2})):
+                     ("sprite_again", {"seed": 6}), ("tile_again", {"seed": 6, "kind": "tile", "frames": 2}),
+                     ("tileset", dict(tileset, seed=7)), ("tileset_again", dict(tileset, seed=8))):
     t = time.time()
     job = call("POST", api + "/generate", dict(base, **extra))["job_id"]
     while (state := call("GET", f"{api}/jobs/{job}"))["status"] not in ("completed", "failed", "cancelled"):
@@ -73,12 +77,13 @@ for label, extra in (("warmup", {"seed": 1}), ("sprite", {"seed": 5}), ("tile", 
     took = time.time() - t
     entry = {"status": state["status"], "seconds": round(took, 2), "error": state.get("error")}
     if state["status"] == "completed":
-        frames = state["result"]["frames"]
+        # A tileset keeps its two terrains as raw frames; its 16 tiles are composed from them.
+        frames = 2 if extra.get("kind") == "tileset" else state["result"]["frames"]
         raws = [u.urlopen(f"{api}/jobs/{job}/raw/{i}.png").read() for i in range(frames)]
         sheet = u.urlopen(f"{api}/jobs/{job}/sheet.png").read()
         entry["raw_seam_ratio"] = [round(seam_ratio(r), 3) for r in raws]
         entry["raw_edge_band"] = [round(band(r), 1) for r in raws]
-        if label in ("sprite", "tile"):
+        if label in ("sprite", "tile", "tileset"):
             open(f"{out}/{label}-raw0.png", "wb").write(raws[0])
             open(f"{out}/{label}-sheet.png", "wb").write(sheet)
     results[label] = entry

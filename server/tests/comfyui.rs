@@ -405,3 +405,33 @@ async fn a_dead_instance_is_skipped() {
     assert!(backend.ready());
     assert!(!backend.pool().instances()[0].is_healthy());
 }
+
+/// A tileset on (the stand-in of) ComfyUI with our nodes: its two terrains go out as two `tile`
+/// prompts, each with its terrain's words after the shared prompt, and the job completes with
+/// 16 tiles composed from them.
+#[tokio::test]
+async fn the_server_runs_a_tileset_job_on_comfyui() {
+    let plays = vec![Play::new("tile_single", Fault::None), Play::new("tile_single", Fault::None)];
+    let standin = StandIn::start_with(plays, true).await;
+    let (_dir, base) = serve(&standin, None).await;
+    let http = reqwest::Client::new();
+    let request = json!({ "prompt": "top-down", "kind": "tileset", "lower": "grass", "upper": "shallow water",
+        "style": "lora_random_r64", "width": 256, "height": 256, "steps": 3, "sprite": {"width": 16, "height": 16} });
+    let job = tokio::time::timeout(LIMIT, run_job(&http, &base, &request)).await.unwrap();
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!((job["result"]["frames"].as_u64(), job["result"]["columns"].as_u64()), (Some(16), Some(1)));
+    let prompts: Vec<Value> = standin.log().into_iter().filter(|(r, _)| r == "POST /prompt").map(|(_, b)| b).collect();
+    assert_eq!(prompts.len(), 2);
+    let mut texts: Vec<String> = prompts
+        .iter()
+        .map(|body| {
+            let nodes = body["prompt"].as_object().unwrap();
+            assert!(nodes.values().any(|n| n["class_type"] == "DgxPixelsSeamless"), "{body}");
+            let positive = nodes.values().find(|n| n["_meta"]["title"] == "Positive prompt").unwrap();
+            positive["inputs"]["text"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    texts.sort();
+    assert_eq!(texts.len(), 2);
+    assert!(texts[0].ends_with("top-down, grass") && texts[1].ends_with("top-down, shallow water"), "{texts:?}");
+}
