@@ -1,5 +1,5 @@
-//! Generated tilesets in Bevy's own tilemap: a `wang16` set as a `TilemapChunk`'s tileset, and
-//! a map's terrain turned into its `TilemapChunkTileData`.
+//! Generated tilesets in Bevy's own tilemap: a `wang16` or `blob47` set as a `TilemapChunk`'s
+//! tileset, and a map's terrain turned into its `TilemapChunkTileData`.
 //!
 //! The server writes a tileset's tiles stacked in one column, so Bevy's image loader makes the
 //! 2D array texture a `TilemapChunk` samples with no copy of ours: load the PNG with
@@ -11,7 +11,7 @@ use bevy_image::{ImageArrayLayout, ImageLoaderSettings};
 use bevy_math::UVec2;
 use bevy_sprite_render::{TileData, TilemapChunkTileData};
 pub use dgx_pixels_protocol::TilesetInfo;
-use dgx_pixels_protocol::tileset::{NE, NW, SE, SW};
+use dgx_pixels_protocol::tileset::{NE, NW, SE, SW, blob47_reduce};
 
 /// Loader settings that read a tileset sheet of `tiles` stacked tiles as an array texture, for
 /// `asset_server.load_builder().with_settings(tileset_array(16)).load("lake.png")`.
@@ -34,6 +34,38 @@ pub fn wang16_tile_data(upper_corners: &[bool], size: UVec2, set: &TilesetInfo) 
             let bottom_row = size.y - 1 - top_row;
             tiles[(bottom_row * size.x + x) as usize] =
                 set.frame_of(bits).and_then(|frame| u16::try_from(frame).ok()).map(TileData::from_tileset_index);
+        }
+    }
+    TilemapChunkTileData(tiles)
+}
+
+/// The tiles of a `size` chunk painted with a `blob47` set: `upper_cells` says, for each cell
+/// row by row from the top, whether it is of the upper terrain. An upper cell takes the tile of
+/// its neighbours' mask, a lower cell the set's plain lower tile. In `TilemapChunk` order, as
+/// [`wang16_tile_data`].
+pub fn blob47_tile_data(upper_cells: &[bool], size: UVec2, set: &TilesetInfo) -> TilemapChunkTileData {
+    use dgx_pixels_protocol::tileset::blob::{E, N, NE, NW, S, SE, SW, W};
+    let at = |x: i64, y: i64| {
+        (0..i64::from(size.x)).contains(&x)
+            && (0..i64::from(size.y)).contains(&y)
+            && upper_cells.get((y * i64::from(size.x) + x) as usize).copied().unwrap_or(false)
+    };
+    let mut tiles = vec![None; (size.x * size.y) as usize];
+    for top_row in 0..size.y {
+        for x in 0..size.x {
+            let (cx, cy) = (i64::from(x), i64::from(top_row));
+            let frame = if at(cx, cy) {
+                let neighbours =
+                    [(0, -1, N), (1, -1, NE), (1, 0, E), (1, 1, SE), (0, 1, S), (-1, 1, SW), (-1, 0, W), (-1, -1, NW)];
+                let mask =
+                    neighbours.iter().filter(|(dx, dy, _)| at(cx + dx, cy + dy)).fold(0, |m, (_, _, bit)| m | bit);
+                set.frame_of(blob47_reduce(mask))
+            } else {
+                set.lower
+            };
+            let bottom_row = size.y - 1 - top_row;
+            tiles[(bottom_row * size.x + x) as usize] =
+                frame.and_then(|frame| u16::try_from(frame).ok()).map(TileData::from_tileset_index);
         }
     }
     TilemapChunkTileData(tiles)
@@ -69,5 +101,16 @@ mod tests {
         let reordered = TilesetInfo { tiles: (0..16).rev().collect(), ..TilesetInfo::wang16() };
         let data = wang16_tile_data(&corners, UVec2::new(1, 2), &reordered);
         assert_eq!(data.0[1].as_ref().map(|t| t.tileset_index), Some(15 - u16::from(NW | NE)));
+    }
+
+    #[test]
+    fn blob_cells_take_their_neighbours_mask_and_lower_cells_the_lower_tile() {
+        use dgx_pixels_protocol::tileset::blob::{E, W};
+        let set = TilesetInfo::blob47();
+        // One row: upper, upper, lower.
+        let data = blob47_tile_data(&[true, true, false], UVec2::new(3, 1), &set);
+        let indices: Vec<Option<u16>> = data.0.iter().map(|t| t.as_ref().map(|t| t.tileset_index)).collect();
+        let frame = |mask| set.frame_of(mask).map(|f| f as u16);
+        assert_eq!(indices, [frame(E), frame(W), set.lower.map(|f| f as u16)]);
     }
 }

@@ -181,9 +181,9 @@ impl SpriteMeta {
             return Err(FileFormatError::TagOutOfRange { tag: tag.name.clone(), frames: meta.frames });
         }
         if let Some(tileset) = &meta.tileset
-            && tileset.tiles.len() != meta.frames as usize
+            && (tileset.frames() != meta.frames || tileset.lower.is_some_and(|lower| lower >= meta.frames))
         {
-            return Err(FileFormatError::TileCount { frames: meta.frames, tiles: tileset.tiles.len() });
+            return Err(FileFormatError::TileCount { frames: meta.frames, tiles: tileset.frames() as usize });
         }
         Ok(meta)
     }
@@ -254,7 +254,7 @@ pub enum FileFormatError {
         /// Durations given.
         durations: usize,
     },
-    /// A tileset's bits do not have one entry per frame.
+    /// A tileset's tiles (with its plain lower tile) are not one per frame.
     #[error("{tiles} tileset entries for {frames} frames")]
     TileCount {
         /// Frames declared.

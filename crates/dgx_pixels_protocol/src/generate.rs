@@ -312,14 +312,14 @@ impl GenerateRequest {
     /// Cells in the sheet: `frames` for each facing, or a tileset's tiles.
     pub fn cells(&self) -> u32 {
         match self.tileset() {
-            Some(tileset) => u32::try_from(tileset.tiles.len()).unwrap_or(u32::MAX),
+            Some(tileset) => tileset.frames(),
             None => self.frames.saturating_mul(self.directions.max(1)),
         }
     }
 
     /// For a tileset request, the tiles it makes and their bits.
     pub fn tileset(&self) -> Option<TilesetInfo> {
-        (self.kind == RequestKind::Tileset).then(TilesetInfo::wang16)
+        (self.kind == RequestKind::Tileset).then(|| TilesetInfo::of(self.layout.unwrap_or_default()))
     }
 
     /// The facings of the sheet's rows, in row order; empty for a one-facing sheet.
@@ -445,13 +445,6 @@ impl GenerateRequest {
         if self.frames != 1 {
             return Err(FieldError::NotFor { field: "frames", kind, rule: "must be 1" });
         }
-        if self.layout == Some(TileLayout::Blob47) {
-            return Err(FieldError::NotFor {
-                field: "layout",
-                kind,
-                rule: "must be wang16 for now (blob47 is not made yet)",
-            });
-        }
         Ok(())
     }
 
@@ -547,7 +540,6 @@ mod tests {
             (r#"{"prompt":"x","kind":"tileset","lower":"grass"}"#, "upper"),
             (r#"{"prompt":"x","kind":"tileset","lower":"grass","upper":" "}"#, "upper"),
             (r#"{"prompt":"x","kind":"tileset","lower":"grass","upper":"water","frames":2}"#, "frames"),
-            (r#"{"prompt":"x","kind":"tileset","lower":"grass","upper":"water","layout":"blob47"}"#, "layout"),
             (r#"{"prompt":"x","lower":"grass"}"#, "lower"),
             (r#"{"prompt":"x","kind":"tile","layout":"wang16"}"#, "layout"),
         ];
@@ -580,6 +572,9 @@ mod tests {
         assert_eq!((r.cells(), r.drawn_frames(), r.sheet_columns(), r.rows()), (16, 2, 1, 16));
         assert_eq!(r.tileset().map(|t| t.layout), Some(TileLayout::Wang16));
         assert!(serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","layout":"hex"}"#).is_err());
+        let blob = GenerateRequest { layout: Some(TileLayout::Blob47), ..r };
+        blob.validate().unwrap();
+        assert_eq!((blob.cells(), blob.rows()), (48, 48));
     }
 
     /// A request that leaves `directions` and `mirror` at their defaults serialises as it did

@@ -7,10 +7,17 @@
 //! border between terrains is not a ruler line. Two tiles whose shared corners agree therefore
 //! pick the same terrain row by row along their shared edge, and since each terrain tile is
 //! seamless its last column continues into its first: the edge matches pixel for pixel.
+//!
+//! A `blob47` tile is an upper cell whose neighbours of the same terrain its mask names: the
+//! tile is cut in a 3×3 grid of zones (the outer ones a quarter of the side); the centre is
+//! upper, each edge zone is upper when that neighbour is, each corner zone when that diagonal
+//! counts (both its edges and itself upper). Two upper cells side by side both have the bit of
+//! the other, and their corner bits agree, so their shared edge matches; an upper cell beside a
+//! lower one shows lower along that edge, as the plain lower tile does.
 
 use image::RgbaImage;
 
-use dgx_pixels_protocol::tileset::{NE, NW, SE, SW};
+use dgx_pixels_protocol::tileset::{NE, NW, SE, SW, blob47_masks};
 
 /// How far the wobble moves the border between terrains, as a share of the blend.
 const WOBBLE: f32 = 0.3;
@@ -39,9 +46,50 @@ pub fn is_upper(bits: u8, x: u32, y: u32, n: u32, seed: u64) -> bool {
 }
 
 fn compose(lower: &RgbaImage, upper: &RgbaImage, bits: u8, seed: u64) -> RgbaImage {
+    paint(lower, upper, |x, y, n| is_upper(bits, x, y, n, seed))
+}
+
+/// The tiles of a `blob47` set in `TilesetInfo::blob47` order (the 47 masks, then the plain
+/// lower tile), from two seamless terrain tiles of one square size.
+pub fn blob47(lower: &RgbaImage, upper: &RgbaImage) -> Vec<RgbaImage> {
+    let mut tiles: Vec<RgbaImage> =
+        blob47_masks().into_iter().map(|mask| paint(lower, upper, |x, y, n| blob_upper(mask, x, y, n))).collect();
+    tiles.push(lower.clone());
+    tiles
+}
+
+/// Whether pixel `(x, y)` of an `n`×`n` upper cell with neighbour `mask` shows the upper terrain.
+pub fn blob_upper(mask: u8, x: u32, y: u32, n: u32) -> bool {
+    use dgx_pixels_protocol::tileset::blob::{E, N, NE, NW, S, SE, SW, W};
+    let edge = (n / 4).max(1);
+    let zone = |v: u32| {
+        if v < edge {
+            0
+        } else if v + edge >= n {
+            2
+        } else {
+            1
+        }
+    };
+    let needs = match (zone(x), zone(y)) {
+        (1, 1) => return true,
+        (1, 0) => N,
+        (1, 2) => S,
+        (0, 1) => W,
+        (2, 1) => E,
+        (0, 0) => NW,
+        (2, 0) => NE,
+        (0, 2) => SW,
+        _ => SE,
+    };
+    mask & needs != 0
+}
+
+/// A tile of `lower`'s size showing `upper` where `upper_at(x, y, side)` holds, else `lower`.
+fn paint(lower: &RgbaImage, upper: &RgbaImage, upper_at: impl Fn(u32, u32, u32) -> bool) -> RgbaImage {
     let n = lower.width();
     RgbaImage::from_fn(n, n, |x, y| {
-        let source = if is_upper(bits, x, y, n, seed) { upper } else { lower };
+        let source = if upper_at(x, y, n) { upper } else { lower };
         *source.get_pixel(x % source.width(), y % source.height())
     })
 }
@@ -105,6 +153,50 @@ mod tests {
             }
             assert_eq!(allowed, 128);
             assert_eq!(refused, 2 * 256 - 128, "every pair the layout forbids shows a mismatch");
+        }
+    }
+
+    /// Every pair of neighbouring cells any map can hold: all 2^12 terrains of the 4×3 (or 3×4)
+    /// cells around the pair, each cell taking its blob tile (or the lower tile), the pair's
+    /// shared edge matching pixel for pixel.
+    #[test]
+    fn every_blob_neighbour_pair_shares_its_edge_pixel_for_pixel() {
+        use dgx_pixels_protocol::TilesetInfo;
+        use dgx_pixels_protocol::tileset::blob::{E, N, NE, NW, S, SE, SW, W};
+        use dgx_pixels_protocol::tileset::blob47_reduce;
+        let n = 16;
+        let (lower, upper) = terrains(n);
+        let tiles = blob47(&lower, &upper);
+        let set = TilesetInfo::blob47();
+        assert_eq!(tiles.len(), 48);
+        for east in [true, false] {
+            let (w, h) = if east { (4i32, 3i32) } else { (3, 4) };
+            for map in 0u32..1 << 12 {
+                let at = |x: i32, y: i32| (0..w).contains(&x) && (0..h).contains(&y) && map & (1 << (y * w + x)) != 0;
+                let tile_of = |x: i32, y: i32| {
+                    if !at(x, y) {
+                        return &tiles[set.lower.unwrap() as usize];
+                    }
+                    let mut mask = 0;
+                    for (dx, dy, bit) in [
+                        (0, -1, N),
+                        (1, -1, NE),
+                        (1, 0, E),
+                        (1, 1, SE),
+                        (0, 1, S),
+                        (-1, 1, SW),
+                        (-1, 0, W),
+                        (-1, -1, NW),
+                    ] {
+                        if at(x + dx, y + dy) {
+                            mask |= bit;
+                        }
+                    }
+                    &tiles[set.frame_of(blob47_reduce(mask)).unwrap() as usize]
+                };
+                let (a, b) = if east { (tile_of(1, 1), tile_of(2, 1)) } else { (tile_of(1, 1), tile_of(1, 2)) };
+                assert!(edge_matches(a, b, east, &lower, &upper), "map {map:012b}, east {east}");
+            }
         }
     }
 

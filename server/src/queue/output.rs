@@ -12,7 +12,7 @@ use std::path::Path;
 
 use dgx_pixels_protocol::{
     AnimationDirection, AnimationTag, BackendKind, GenerateRequest, JobFiles, JobId, JobResult, Palette, Provenance,
-    RequestKind, SpriteMeta, SpriteSize,
+    RequestKind, SpriteMeta, SpriteSize, TileLayout,
 };
 use dgx_pixels_sprite::align::footing;
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
@@ -65,7 +65,7 @@ pub(crate) fn write_result(job: &OutputJob<'_>, drawn: &[RgbaImage], dir: &Path)
     }
     let (pixels, palette) = pixelize_frames(request, job.seed, drawn)?;
     let frames = match request.tileset() {
-        Some(_) => composed_tileset(&pixels, job.seed)?,
+        Some(tileset) => composed_tileset(tileset.layout, &pixels, job.seed)?,
         None => with_mirrored_rows(request, pixels),
     };
     let columns = request.sheet_columns();
@@ -91,10 +91,12 @@ pub(crate) fn write_result(job: &OutputJob<'_>, drawn: &[RgbaImage], dir: &Path)
 }
 
 /// A tileset's tiles from its two pixelized terrains (lower, upper), in the order its
-/// [`dgx_pixels_protocol::TilesetInfo`] gives: for `wang16`, tile `i` has bits `i`.
-fn composed_tileset(terrains: &[RgbaImage], seed: u64) -> Result<Vec<RgbaImage>, OutputError> {
-    match terrains {
-        [lower, upper] => Ok(dgx_pixels_sprite::autotile::wang16(lower, upper, seed)),
+/// [`dgx_pixels_protocol::TilesetInfo`] gives: for `wang16` tile `i` has bits `i`; for
+/// `blob47` the 47 masks, then the plain lower tile.
+fn composed_tileset(layout: TileLayout, terrains: &[RgbaImage], seed: u64) -> Result<Vec<RgbaImage>, OutputError> {
+    match (layout, terrains) {
+        (TileLayout::Wang16, [lower, upper]) => Ok(dgx_pixels_sprite::autotile::wang16(lower, upper, seed)),
+        (TileLayout::Blob47, [lower, upper]) => Ok(dgx_pixels_sprite::autotile::blob47(lower, upper)),
         _ => Err(OutputError::FrameCount { want: 2, got: terrains.len() }),
     }
 }

@@ -53,7 +53,6 @@ async fn invalid_inputs_are_answered_with_their_field() {
         generate(r#"{"prompt":"x","kind":"tileset","upper":"water"}"#, "lower"),
         generate(r#"{"prompt":"x","kind":"tileset","lower":"grass"}"#, "upper"),
         generate(r#"{"prompt":"x","kind":"tileset","lower":"a","upper":"b","layout":"hexagons"}"#, "layout"),
-        generate(r#"{"prompt":"x","kind":"tileset","lower":"a","upper":"b","layout":"blob47"}"#, "layout"),
         generate(
             r#"{"prompt":"x","kind":"tileset","lower":"a","upper":"b","sprite":{"width":600,"height":600}}"#,
             "sprite.width",

@@ -95,3 +95,30 @@ async fn a_tileset_autotiles_between_two_terrains() {
     }
     assert_eq!(checked, 128);
 }
+
+/// A `blob47` set through the server: 47 mask tiles and the plain lower tile, stacked, each
+/// named by its mask in `.sprite.ron`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blob_tileset_has_47_tiles_and_the_lower_one() {
+    let server = TestServer::start(|_| {}).await;
+    let client = &server.client;
+    let request = GenerateRequest {
+        kind: RequestKind::Tileset,
+        lower: Some("sand".into()),
+        upper: Some("grass".into()),
+        layout: Some(dgx_pixels_protocol::TileLayout::Blob47),
+        sprite: SpriteSize::new(16, 16),
+        seed: Some(2),
+        ..GenerateRequest::new("top-down")
+    };
+    let id = client.generate(&request, None).await.unwrap().job_id;
+    let job = client.wait(&id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
+    let meta = SpriteMeta::from_ron(&client.sprite_ron(&id).await.unwrap()).unwrap();
+    assert_eq!(meta.tileset, Some(TilesetInfo::blob47()));
+    let sheet = image::load_from_memory(&client.sheet_png(&id).await.unwrap()).unwrap().to_rgba8();
+    assert_eq!(sheet.dimensions(), (16, 48 * 16));
+    let tile = |frame: u32| image::imageops::crop_imm(&sheet, 0, frame * 16, 16, 16).to_image();
+    let (full, lower) = (tile(meta.tileset.as_ref().unwrap().frame_of(255).unwrap()), tile(47));
+    assert_ne!(full, lower, "the all-upper tile and the lower tile are two terrains");
+}

@@ -5,7 +5,7 @@
 
 use bevy_egui::egui::{self, ComboBox, DragValue, TextEdit};
 use dgx_pixels_protocol::facing::DIRECTIONS;
-use dgx_pixels_protocol::{Background, Palette, RequestKind, limits};
+use dgx_pixels_protocol::{Background, Palette, RequestKind, TileLayout, limits};
 
 use super::state::{PanelAction, PanelInputs};
 use super::widgets::seed_ui;
@@ -33,6 +33,7 @@ impl RequestForm<'_> {
             kind,
             lower,
             upper,
+            layout,
             directions,
             mirror,
             columns,
@@ -70,6 +71,12 @@ impl RequestForm<'_> {
                 ui.end_row();
                 ui.label("Upper terrain");
                 ui.add(TextEdit::singleline(upper).hint_text("shallow water"));
+                ui.end_row();
+                ui.label("Layout");
+                ui.horizontal(|ui| {
+                    ui.radio_value(layout, TileLayout::Wang16, "wang16 (corners)");
+                    ui.radio_value(layout, TileLayout::Blob47, "blob47 (neighbours)");
+                });
                 ui.end_row();
             }
             let sprite = *kind == RequestKind::Sprite;

@@ -4,6 +4,7 @@ use bevy_asset::Handle;
 use bevy_ecs::prelude::*;
 use dgx_pixels_protocol::{
     AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, RequestKind, SourceImage, SpriteMeta, SpriteSize,
+    TileLayout,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,8 @@ pub struct PanelInputs {
     pub lower: String,
     /// For a tileset: the upper terrain's words.
     pub upper: String,
+    /// For a tileset: which tiles.
+    pub layout: TileLayout,
     /// Facings: 1, or 4 or 8 for a character that turns (a row per facing).
     pub directions: u32,
     /// With directions: mirror the west-facing rows into the east-facing ones.
@@ -67,6 +70,7 @@ impl Default for PanelInputs {
             kind: RequestKind::Sprite,
             lower: "grass".to_owned(),
             upper: "shallow water".to_owned(),
+            layout: TileLayout::Wang16,
             directions: 1,
             mirror: true,
             columns: 0,
@@ -100,6 +104,7 @@ impl PanelInputs {
             request.frames = 1;
             request.lower = Some(self.lower.trim().to_owned());
             request.upper = Some(self.upper.trim().to_owned());
+            request.layout = Some(self.layout);
         }
         if self.kind != RequestKind::Sprite {
             return request;
@@ -348,8 +353,11 @@ mod tests {
         let request = inputs.to_request();
         request.validate().unwrap();
         assert_eq!((request.kind, request.sprite, request.directions), (RequestKind::Tile, SpriteSize::new(24, 24), 1));
-        let tileset = PanelInputs { kind: RequestKind::Tileset, frames: 4, ..inputs }.to_request();
+        let tileset = PanelInputs { kind: RequestKind::Tileset, frames: 4, ..inputs.clone() }.to_request();
         tileset.validate().unwrap();
         assert_eq!((tileset.frames, tileset.lower.as_deref(), tileset.cells()), (1, Some("grass"), 16));
+        let blob = PanelInputs { kind: RequestKind::Tileset, layout: TileLayout::Blob47, ..inputs }.to_request();
+        blob.validate().unwrap();
+        assert_eq!(blob.cells(), 48);
     }
 }
