@@ -60,9 +60,8 @@ pub struct Autotest {
 impl Autotest {
     /// `Some` when the command line has `--autotest OUT.png`.
     pub fn from_args() -> Option<Self> {
+        let out = on_screen::autotest_out()?;
         let args: Vec<String> = std::env::args().collect();
-        let at = args.iter().position(|arg| arg == "--autotest")?;
-        let out = PathBuf::from(args.get(at + 1).map_or("autotest.png", String::as_str));
         let repeat = args.iter().position(|arg| arg == "--repeat").and_then(|at| args.get(at + 1)?.parse().ok());
         Some(Self {
             out,

@@ -63,6 +63,14 @@ pub fn cell(sheet: &RgbaImage, rect: URect) -> RgbaImage {
     image::imageops::crop_imm(sheet, rect.min.x, rect.min.y, rect.width(), rect.height()).to_image()
 }
 
+/// The `OUT.png` of `--autotest OUT.png` on the command line (`autotest.png` when the flag has
+/// no value); `None` without the flag.
+pub fn autotest_out() -> Option<PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == "--autotest")?;
+    Some(PathBuf::from(args.get(at + 1).map_or("autotest.png", String::as_str)))
+}
+
 /// Asks for a screenshot of the primary window: saved to `out`, then handed to `check`.
 pub fn shoot<M>(commands: &mut Commands, out: PathBuf, check: impl IntoObserverSystem<ScreenshotCaptured, (), M>) {
     commands.spawn(Screenshot::primary_window()).observe(save_to_disk(out)).observe(check);

@@ -47,9 +47,7 @@ pub struct Autotest {
 impl Autotest {
     /// `Some` when the command line has `--autotest OUT.png`.
     pub fn from_args() -> Option<Self> {
-        let args: Vec<String> = std::env::args().collect();
-        let at = args.iter().position(|arg| arg == "--autotest")?;
-        let out = PathBuf::from(args.get(at + 1).map_or("autotest.png", String::as_str));
+        let out = on_screen::autotest_out()?;
         Some(Self { out, stage: Stage::Settle(0), stage_started: Instant::now(), cells: Vec::new() })
     }
 

@@ -67,16 +67,6 @@ if [ "$PLAN" != facings ]; then
     --plan $DIRECT_PLAN --label direct --budget-s 250 --sizes "$STREAM_SIZES"
 fi
 
-# serve DATA_DIR: our server on the ComfyUI above, with a style named like ComfyUI's LoRA (the
-# server only reads the file's name and sidecar).
-serve() {
-  mkdir -p "$1/models/lora"
-  head -c 1024 /dev/zero > "$1/models/lora/lora_random_r64.safetensors"
-  echo '{"recommended_strength": 0.8}' > "$1/models/lora/lora_random_r64.json"
-  .gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir "$1" \
-    --bind 127.0.0.1:8787 >> "$OUT/server.log" 2>&1 &
-  SERVER=$!
-}
 echo "== direct done (t=$(el)s); our server"
 serve /tmp/dgxdata
 if [ "$PLAN" = interleave ]; then

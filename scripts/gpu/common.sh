@@ -51,3 +51,15 @@ wait_comfy() {
 stop_comfy() {
   kill "$(cat /tmp/comfy.pid)" 2>/dev/null; sleep 1; kill -9 "$(cat /tmp/comfy.pid)" 2>/dev/null; true
 }
+
+# serve DATA_DIR: our server (.gpu/bin/dgx-pixels) on the ComfyUI above, on 127.0.0.1:8787, with
+# a style named like ComfyUI's LoRA (the server only reads the file's name and sidecar); its PID
+# in $SERVER, its log appended to $OUT/server.log.
+serve() {
+  mkdir -p "$1/models/lora"
+  head -c 1024 /dev/zero > "$1/models/lora/lora_random_r64.safetensors"
+  echo '{"recommended_strength": 0.8}' > "$1/models/lora/lora_random_r64.json"
+  .gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir "$1" \
+    --bind 127.0.0.1:8787 >> "$OUT/server.log" 2>&1 &
+  SERVER=$!
+}

@@ -12,12 +12,7 @@ make_weights
 LOG="$OUT/comfyui_img2img.log"
 start_comfy "$LOG"
 wait_comfy "$LOG" || exit 1
-mkdir -p /tmp/dgxi2i/models/lora
-head -c 1024 /dev/zero > /tmp/dgxi2i/models/lora/lora_random_r64.safetensors
-echo '{"recommended_strength": 0.8}' > /tmp/dgxi2i/models/lora/lora_random_r64.json
-.gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir /tmp/dgxi2i \
-  --bind 127.0.0.1:8787 >> "$OUT/server.log" 2>&1 &
-SERVER=$!
+serve /tmp/dgxi2i
 echo "== ComfyUI and server up (t=$(el)s)"
 timeout 400 python3 - "$OUT" <<'PY'
 import json, sys, time, urllib.request as u

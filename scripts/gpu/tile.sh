@@ -24,12 +24,7 @@ echo "== fixtures recorded (t=$(el)s)"
 LOG="$OUT/comfyui_tile.log"
 start_comfy "$LOG" --whitelist-custom-nodes dgx_pixels
 wait_comfy "$LOG" || exit 1
-mkdir -p /tmp/dgxtile/models/lora
-head -c 1024 /dev/zero > /tmp/dgxtile/models/lora/lora_random_r64.safetensors
-echo '{"recommended_strength": 0.8}' > /tmp/dgxtile/models/lora/lora_random_r64.json
-.gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir /tmp/dgxtile \
-  --bind 127.0.0.1:8787 >> "$OUT/server.log" 2>&1 &
-SERVER=$!
+serve /tmp/dgxtile
 echo "== ComfyUI and server up (t=$(el)s)"
 timeout 300 python3 - "$OUT" <<'PY'
 import io, json, sys, time, urllib.request as u
