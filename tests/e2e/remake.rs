@@ -116,3 +116,23 @@ fn reprocess_makes_no_job_and_vary_makes_an_img2img_job() {
     let message = run_to_failure(&mut app, PanelAction::Reprocess(generated.ticket));
     assert!(message.contains("cannot reach"), "{message}");
 }
+
+/// A tileset generated through the panel (16 tiles from its form's terrains) lands in the
+/// gallery; Re-process on it says that tilesets are not rebuilt, rather than looking for raw
+/// frames its tiles never had.
+#[test]
+fn a_tileset_from_the_panel_is_not_reprocessed() {
+    let server = TestServer::start();
+    let project = Project::new();
+    let mut app = headless_panel_app(&project, server.setting());
+    {
+        let mut state = app.world_mut().resource_mut::<PanelState>();
+        state.inputs.prompt = "top-down".into();
+        state.inputs.kind = dgx_pixels_protocol::RequestKind::Tileset;
+        state.inputs.sprite_size = (16, 16);
+    }
+    let set = run_to_new_item(&mut app, PanelAction::Generate);
+    assert_eq!((set.meta.frames, set.meta.tileset.as_ref().map(|t| t.tiles.len())), (16, Some(16)));
+    let message = run_to_failure(&mut app, PanelAction::Reprocess(set.ticket));
+    assert!(message.contains("tileset"), "{message}");
+}

@@ -29,6 +29,12 @@ pub enum ReprocessError {
     /// The job has no raw frames (it completed before the server kept them).
     #[error("job `{0}` has no raw frames to re-process (it was made before the server kept them); generate it again")]
     NoRawFrames(JobId),
+    /// The job is a tileset: its tiles are composed from two terrains, not drawn one per frame,
+    /// so its raw frames do not rebuild it.
+    #[error(
+        "job `{0}` is a tileset: Re-process does not rebuild tilesets yet; generate it again with the new settings"
+    )]
+    Tileset(JobId),
     /// The request names a palette preset this build does not know.
     #[error("unknown palette preset `{0}`")]
     UnknownPalette(String),
@@ -71,6 +77,9 @@ pub async fn reprocess(
     // reported as such, not as missing raw frames.
     let (found, sprite) = futures_util::try_join!(client.job(job), client.sprite_ron(job))?;
     let meta = SpriteMeta::from_ron(&sprite).map_err(crate::SheetError::from)?;
+    if meta.tileset.is_some() {
+        return Err(ReprocessError::Tileset(job.clone()).into());
+    }
     let seed = found.result.as_ref().map_or(0, |result| result.seed);
     let raw = futures_util::stream::iter(0..meta.frames)
         .map(|index| client.raw_png(job, index))
