@@ -13,27 +13,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${DGX_PIXELS_MCP_VENV:-$HOME/.cache/dgx-pixels/mcp-venv}"
-# The SDK's 2.x client API (mcp.Client) is what client_test.py is written against.
-sdk_requirement="mcp>=2.3,<3"
-
-# On a fresh Debian CI machine (root), the Python venv module may need its package first.
-install_python() {
-    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-        "$repo/.ci/install-system-packages" python3 python3-venv >&2
-    fi
-}
-
-setup_venv() {
-    command -v python3 >/dev/null || install_python || true
-    command -v python3 >/dev/null || { echo "mcp_test: python3 not found" >&2; return 77; }
-    if ! "$venv/bin/python" -c "import mcp.client.client" 2>/dev/null; then
-        python3 -m venv "$venv" >&2 2>/dev/null || { install_python || true; python3 -m venv "$venv" >&2; } \
-            || { echo "mcp_test: cannot create $venv" >&2; return 77; }
-        "$venv/bin/pip" install --quiet --disable-pip-version-check "$sdk_requirement" >&2 \
-            || { echo "mcp_test: cannot install $sdk_requirement from PyPI" >&2; return 77; }
-    fi
-}
+# shellcheck source=mcp/sdk_venv.sh
+source "$repo/scripts/mcp/sdk_venv.sh"
 setup_venv || exit $?
 
 bin="${DGX_PIXELS_BIN:-}"
@@ -56,7 +37,7 @@ trap cleanup EXIT
 "$venv/bin/python" "$repo/scripts/mcp/client_test.py" fixtures "$tmp"
 token="mcp-test-$RANDOM$RANDOM"
 RUST_LOG=warn DGX_PIXELS_TOKEN="$token" "$bin" serve --bind 127.0.0.1:0 --data-dir "$tmp/data" \
-    --allow-root "$tmp/root" >"$tmp/serve.out" 2>"$tmp/serve.err" &
+    --allow-root "$tmp/root" --game http://127.0.0.1:9 >"$tmp/serve.out" 2>"$tmp/serve.err" &
 server_pid=$!
 
 addr=""

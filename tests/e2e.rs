@@ -10,6 +10,7 @@
 //! - `deploy`: what `deploy_to_bevy` writes into a running game is hot-reloaded.
 //! - `facing`: an 8-direction sheet steered with `PixelsFacing`; files from before directions.
 //! - `remake`: the panel's Re-process (no new job) and Vary (an img2img job).
+//! - `remote`: the plugin's BRP methods (what the MCP game tools call) over real HTTP.
 
 mod e2e {
     mod deploy;
@@ -18,5 +19,6 @@ mod e2e {
     mod hot_reload;
     mod loader;
     mod remake;
+    mod remote;
     pub mod util;
 }

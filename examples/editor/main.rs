@@ -16,6 +16,9 @@
 //! ```sh
 //! cargo run --release --example editor -- --autotest OUT.png
 //! ```
+//! With `--remote [ADDR]` the game serves Bevy's remote protocol with the plugin's methods on
+//! loopback (default 127.0.0.1:15702), for an assistant's MCP game tools
+//! (`dgx-pixels mcp --stdio --game http://ADDR`): list, spawn and change sprites, screenshots.
 
 mod autotest;
 
@@ -28,6 +31,13 @@ const HERO: &str = "hero";
 
 fn main() -> AppExit {
     let autotest = autotest::Autotest::from_args();
+    let remote = match remote_from_args() {
+        Ok(remote) => remote,
+        Err(why) => {
+            eprintln!("editor: {why}");
+            return AppExit::error();
+        }
+    };
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
@@ -37,7 +47,7 @@ fn main() -> AppExit {
         }),
         ..default()
     }))
-    .add_plugins(DgxPixelsPlugin { server: PixelsServer::Embedded, ..default() })
+    .add_plugins(DgxPixelsPlugin { server: PixelsServer::Embedded, remote, ..default() })
     .insert_resource(ClearColor(Color::srgb(0.36, 0.55, 0.78)))
     .add_systems(Startup, spawn_scene);
     if let Some(autotest) = autotest {
@@ -62,4 +72,17 @@ fn spawn_scene(mut commands: Commands, assets: Res<AssetServer>) {
     ));
     // World-space text on the ground (no bevy_ui: the examples build without it, see Cargo.toml).
     commands.spawn((Text2d::new("F2: panel"), Transform::from_xyz(0.0, -260.0, 1.0)));
+}
+
+/// `--remote [ADDR]`: BRP on `ADDR` (loopback only), default BRP's own 127.0.0.1:15702.
+fn remote_from_args() -> Result<Option<RemoteAccess>, String> {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(at) = args.iter().position(|arg| arg == "--remote") else { return Ok(None) };
+    match args.get(at + 1).filter(|value| !value.starts_with("--")) {
+        None => Ok(Some(RemoteAccess::default())),
+        Some(address) => {
+            let address = address.parse().map_err(|err| format!("--remote {address}: {err}"))?;
+            RemoteAccess::new(address).map(Some).map_err(|err| err.to_string())
+        }
+    }
 }

@@ -3,7 +3,7 @@
 Run by scripts/mcp_test.sh, which starts `dgx-pixels serve` with `--allow-root ROOT` and a token.
 Checks, over streamable HTTP:
   * the token applies to /mcp;
-  * tools/list has all six tools, each with a description and an object input schema;
+  * tools/list has all ten tools, each with a description and an object input schema;
   * generate_sprite (procedural backend) returns the job, absolute file URLs and a PNG preview,
     and with `directions: 8` a sheet of a row per facing;
   * deploy_to_bevy writes NAME.png, NAME.atlas.ron and NAME.sprite.ron into a Bevy project
@@ -33,7 +33,10 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-TOOLS = {"generate_sprite", "generate_batch", "get_job", "list_styles", "pixelize_image", "deploy_to_bevy"}
+TOOLS = {
+    "generate_sprite", "generate_batch", "get_job", "list_styles", "pixelize_image", "deploy_to_bevy",
+    "list_sprites", "spawn_sprite", "apply_to_entity", "screenshot",
+}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -114,6 +117,10 @@ async def http_checks(url: str, token: str, root: Path, outside: Path) -> list[t
         gen_schema = next(tool for tool in tools if tool.name == "generate_sprite").input_schema
         check("prompt" in gen_schema["properties"] and gen_schema.get("required") == ["prompt"], "generate schema")
         print(f"tools/list: {len(tools)} tools with schemas")
+
+        # No game is running on the server's --game address: a clear error, no hang.
+        absent = await client.call_tool("list_sprites", {})
+        check(absent.is_error and "no game answers" in text_of(absent), f"list_sprites without a game: {text_of(absent)}")
 
         styles = await client.call_tool("list_styles", {})
         check(not styles.is_error and "styles" in styles.structured_content, f"list_styles: {text_of(styles)}")

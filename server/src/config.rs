@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use dgx_pixels_protocol::BackendKind;
 use dgx_pixels_protocol::limits::{DEFAULT_DENOISE, DENOISE};
+use dgx_pixels_protocol::remote::DEFAULT_GAME_URL;
 use serde::Deserialize;
 
 /// Default bind address: loopback only, so nothing on the network can reach a fresh server.
@@ -58,6 +59,10 @@ pub struct Config {
     pub token: Option<String>,
     /// Folders that `deploy_to_bevy` may write into. Nothing is deployed anywhere else; with none, `deploy_to_bevy` is refused.
     pub allow_roots: Vec<PathBuf>,
+    /// Where the MCP game tools (`spawn_sprite`, `list_sprites`, `apply_to_entity`,
+    /// `screenshot`) reach the running game over Bevy's remote protocol; default
+    /// [`DEFAULT_GAME_URL`], BRP's own loopback address.
+    pub game: String,
     /// Largest request body accepted; default [`DEFAULT_MAX_BODY_BYTES`].
     pub max_body_bytes: usize,
     /// How long one job may run before it fails; default [`DEFAULT_JOB_TIMEOUT`].
@@ -94,6 +99,7 @@ impl Default for Config {
             img2img_denoise: DEFAULT_DENOISE,
             token: None,
             allow_roots: Vec::new(),
+            game: DEFAULT_GAME_URL.to_owned(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             job_timeout: DEFAULT_JOB_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -139,6 +145,12 @@ pub enum ConfigError {
         /// The value given.
         value: f32,
     },
+    /// The game URL is not an `http://` URL.
+    #[error("the game URL (--game) must be an http:// URL such as {DEFAULT_GAME_URL}, got `{url}`")]
+    GameUrl {
+        /// The URL given.
+        url: String,
+    },
     /// The TOML file could not be read.
     #[error("cannot read config file {path}: {source}")]
     ReadFile {
@@ -179,6 +191,9 @@ impl Config {
         if !DENOISE.contains(&self.img2img_denoise) {
             return Err(ConfigError::Img2imgDenoise { value: self.img2img_denoise });
         }
+        if !self.game.starts_with("http://") || self.game.len() <= "http://".len() {
+            return Err(ConfigError::GameUrl { url: self.game.clone() });
+        }
         Ok(())
     }
 
@@ -194,6 +209,7 @@ impl Config {
             img2img_denoise,
             token,
             allow_roots,
+            game,
             max_body_bytes,
             job_timeout_secs,
             request_timeout_secs,
@@ -210,6 +226,7 @@ impl Config {
         self.img2img_denoise = img2img_denoise.unwrap_or(self.img2img_denoise);
         self.token = token.or_else(|| self.token.clone());
         self.allow_roots = allow_roots.unwrap_or_else(|| self.allow_roots.clone());
+        self.game = game.unwrap_or_else(|| self.game.clone());
         self.max_body_bytes = max_body_bytes.unwrap_or(self.max_body_bytes);
         self.job_timeout = job_timeout_secs.map(Duration::from_secs).unwrap_or(self.job_timeout);
         self.request_timeout = request_timeout_secs.map(Duration::from_secs).unwrap_or(self.request_timeout);
@@ -231,6 +248,7 @@ impl Config {
 /// checkpoint = "sd_xl_base_1.0.safetensors"
 /// img2img_denoise = 0.6
 /// allow_roots = ["/home/me/games"]
+/// game = "http://127.0.0.1:15702"
 /// max_body_bytes = 16777216
 /// job_timeout_secs = 600
 /// request_timeout_secs = 30
@@ -259,6 +277,8 @@ pub struct ConfigFile {
     pub token: Option<String>,
     /// See [`Config::allow_roots`].
     pub allow_roots: Option<Vec<PathBuf>>,
+    /// See [`Config::game`].
+    pub game: Option<String>,
     /// See [`Config::max_body_bytes`].
     pub max_body_bytes: Option<usize>,
     /// See [`Config::job_timeout`], in seconds.

@@ -52,6 +52,7 @@ pub mod backend;
 pub mod config;
 pub mod deploy;
 mod error;
+mod game;
 mod job_files;
 mod local_caller;
 mod mcp;
@@ -77,6 +78,7 @@ pub use queue::{QueueError, StoreError};
 pub use shutdown::shutdown_signal;
 
 use crate::backend::Backend;
+use crate::game::GameClient;
 use crate::job_files::JobFilesDir;
 use crate::models::{StyleRegistry, StyleWatcher};
 use crate::queue::JobQueue;
@@ -119,6 +121,9 @@ pub enum ServerError {
     /// An `--allow-root` folder does not exist or cannot be resolved.
     #[error("bad --allow-root: {0}")]
     AllowedRoot(std::io::Error),
+    /// The HTTP client for the game tools cannot be set up.
+    #[error("cannot set up the game client: {0}")]
+    GameClient(reqwest::Error),
     /// The MCP stdio transport failed (see `Server::run_mcp_stdio`).
     #[error("MCP over stdio: {0}")]
     McpStdio(String),
@@ -175,6 +180,7 @@ impl Server {
             token: config.token.as_deref().map(Arc::from),
             shutdown,
             roots: Arc::new(roots),
+            game: GameClient::new(&config.game).map_err(ServerError::GameClient)?,
         };
         let workers = WorkerContext {
             queue,

@@ -6,6 +6,7 @@ use dgx_pixels_protocol::BackendKind;
 
 use crate::backend::Backend;
 use crate::deploy::AllowedRoots;
+use crate::game::GameClient;
 use crate::job_files::JobFilesDir;
 use crate::models::StyleRegistry;
 use crate::queue::JobQueue;
@@ -28,6 +29,8 @@ pub(crate) struct AppState {
     pub shutdown: Shutdown,
     /// Where the MCP tool `deploy_to_bevy` may write (`--allow-root`), resolved at start-up.
     pub roots: Arc<AllowedRoots>,
+    /// The running game, for the MCP game tools (`--game`).
+    pub game: GameClient,
 }
 
 impl AppState {

@@ -126,7 +126,7 @@ pub fn headless_panel_app(project: &Project, server: PixelsServer) -> App {
 }
 
 /// The headless app without the plugin.
-fn base_app(project: &Project) -> App {
+pub fn base_app(project: &Project) -> App {
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,

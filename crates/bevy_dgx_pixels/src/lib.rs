@@ -16,6 +16,9 @@
 //!   or 8) nearest the heading the game sets.
 //! - **Tilemaps**: [`tilemap`] loads a generated tileset as a `TilemapChunk` tileset and turns a
 //!   map's terrain into its tile data by each tile's corner bits.
+//! - **Remote** (`remote` feature, [`remote`]): with `DgxPixelsPlugin::remote` set, Bevy's
+//!   remote protocol on loopback with our `dgx_pixels/` methods, so an assistant's tools can
+//!   list, spawn and change sprites and see the window.
 //! - **Panel** (`panel` feature, on by default): an egui window to generate, preview, apply and
 //!   save sprites while the game runs, vary one (img2img) or re-process it at another size or
 //!   palette without generating again; toggled with [`DgxPixelsPlugin::panel_key`].
@@ -59,6 +62,8 @@ mod loader;
 #[cfg(feature = "panel")]
 pub mod panel;
 mod plugin;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod reprocess;
 pub mod settings;
 mod sheet;
@@ -77,6 +82,8 @@ pub use sheet::{DecodedSheet, GeneratedSprite, MAX_SHEET_SIDE, SheetError, Sheet
 
 /// The types most games need: `use bevy_dgx_pixels::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "remote")]
+    pub use crate::remote::RemoteAccess;
     pub use crate::{
         DgxPixelsPlugin, DgxPixelsSettings, DgxPixelsSystems, Facing, GeneratedSprite, PixelsAnimation, PixelsFacing,
         PixelsServer, PixelsSprite, SpriteMetadata,

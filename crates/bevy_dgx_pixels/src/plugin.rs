@@ -11,6 +11,8 @@ use bevy_input::keyboard::KeyCode;
 
 use crate::connection::Connection;
 use crate::loader::{AssetRoots, register_loaders};
+#[cfg(feature = "remote")]
+use crate::remote::{RemoteAccess, add_remote};
 use crate::settings::{DEFAULT_OUTPUT_FOLDER, DEFAULT_PANEL_KEY, DgxPixelsSettings, PixelsServer};
 use crate::{
     advance_animations, attach_generated_sprites, clamp_atlas_indices, report_sprite_reloads, turn_to_heading,
@@ -39,6 +41,10 @@ pub struct DgxPixelsPlugin {
     pub panel: bool,
     /// Whether the panel is open at start (default `true`).
     pub panel_open: bool,
+    /// Bevy's remote protocol with our `dgx_pixels/` methods, for the assistant's tools
+    /// ([`crate::remote`]); default `None`, off. Loopback only: see [`RemoteAccess::new`].
+    #[cfg(feature = "remote")]
+    pub remote: Option<RemoteAccess>,
 }
 
 impl Default for DgxPixelsPlugin {
@@ -49,6 +55,8 @@ impl Default for DgxPixelsPlugin {
             panel_key: DEFAULT_PANEL_KEY,
             panel: true,
             panel_open: true,
+            #[cfg(feature = "remote")]
+            remote: None,
         }
     }
 }
@@ -93,6 +101,10 @@ impl Plugin for DgxPixelsPlugin {
             }
             None => (assets_root.join(Path::new(&self.output_folder)), self.output_folder.clone()),
         };
+        #[cfg(feature = "remote")]
+        if let Some(access) = self.remote {
+            add_remote(app, access, assets_root.clone());
+        }
         let connection = Connection::start(self.server.clone());
         register_loaders(app, connection.clone(), AssetRoots::new(roots));
         app.insert_resource(connection)

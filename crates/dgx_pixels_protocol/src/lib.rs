@@ -18,6 +18,8 @@
 //! - [`files`]: `.atlas.ron`, `.sprite.ron` and `.pixels.ron`.
 //! - [`health`] and [`models`]: `GET /health` and `GET /api/v1/models`.
 //! - [`mcp`]: arguments and results of the MCP tools.
+//! - [`remote`]: the methods the Bevy plugin adds to Bevy's remote protocol, which the
+//!   assistant's game tools call.
 //! - [`tileset`]: autotile layouts and the terrain bits `.sprite.ron` records per tile.
 //!
 //! # Features
@@ -47,6 +49,7 @@ pub mod limits;
 pub mod mcp;
 pub mod models;
 pub mod palette;
+pub mod remote;
 pub mod tileset;
 
 pub use error::ErrorBody;

@@ -144,6 +144,17 @@ pub enum FieldError {
         /// What the field must be, for people ("must be square").
         rule: &'static str,
     },
+    /// A value that breaks a rule of its own, such as a position that is not finite or a path
+    /// that could leave the game's assets folder.
+    #[error("`{field}` {rule}, got `{value}`")]
+    Breaks {
+        /// JSON path of the field.
+        field: &'static str,
+        /// What the field must be, for people ("must be a finite number").
+        rule: &'static str,
+        /// The value sent.
+        value: String,
+    },
     /// A field that means something only beside another one, sent without it.
     #[error("`{field}` is only allowed together with `{needs}`")]
     Requires {
@@ -167,6 +178,7 @@ impl FieldError {
             | FieldError::TooManyCells { field, .. }
             | FieldError::RowPerFacing { field, .. }
             | FieldError::NotFor { field, .. }
+            | FieldError::Breaks { field, .. }
             | FieldError::Requires { field, .. } => field,
         }
     }

@@ -1,6 +1,8 @@
 //! The MCP tools' arguments and results: what an AI assistant sends to and gets back from
 //! `generate_sprite`, `generate_batch`, `get_job`, `list_styles`, `pixelize_image` and
-//! `deploy_to_bevy` (the tool names are in [`tool`]).
+//! `deploy_to_bevy`, and the game tools `list_sprites`, `spawn_sprite`, `apply_to_entity` and
+//! `screenshot`, which reach a running game over Bevy's remote protocol ([`crate::remote`]) (the
+//! tool names are in [`tool`]).
 //!
 //! Every result type here is the JSON text (and `structuredContent`) of a successful tool call;
 //! images travel beside it as MCP image content. A failure is an MCP tool error (`isError: true`)
@@ -25,7 +27,8 @@ use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Background, GenerateRequest, Job, ModelList};
+use crate::remote::{EntityRef, Spawned};
+use crate::{Background, FieldError, GenerateRequest, Job, ModelList};
 
 /// The names of the tools, as `tools/list` reports them and `tools/call` takes them.
 pub mod tool {
@@ -41,8 +44,27 @@ pub mod tool {
     pub const PIXELIZE_IMAGE: &str = "pixelize_image";
     /// Write a job's files into a Bevy project: [`DeployToBevyArgs`](super::DeployToBevyArgs).
     pub const DEPLOY_TO_BEVY: &str = "deploy_to_bevy";
+    /// The running game's sprites: no arguments.
+    pub const LIST_SPRITES: &str = "list_sprites";
+    /// Put a sheet into the running game: [`SpawnSpriteArgs`](super::SpawnSpriteArgs).
+    pub const SPAWN_SPRITE: &str = "spawn_sprite";
+    /// Show a sheet on an entity of the running game: [`ApplyToEntityArgs`](super::ApplyToEntityArgs).
+    pub const APPLY_TO_ENTITY: &str = "apply_to_entity";
+    /// The running game's window as an image: no arguments.
+    pub const SCREENSHOT: &str = "screenshot";
     /// Every tool, in the order the server lists them.
-    pub const ALL: [&str; 6] = [GENERATE_SPRITE, GENERATE_BATCH, GET_JOB, LIST_STYLES, PIXELIZE_IMAGE, DEPLOY_TO_BEVY];
+    pub const ALL: [&str; 10] = [
+        GENERATE_SPRITE,
+        GENERATE_BATCH,
+        GET_JOB,
+        LIST_STYLES,
+        PIXELIZE_IMAGE,
+        DEPLOY_TO_BEVY,
+        LIST_SPRITES,
+        SPAWN_SPRITE,
+        APPLY_TO_ENTITY,
+        SCREENSHOT,
+    ];
 }
 
 /// Requests one `generate_batch` call may queue.
@@ -144,6 +166,102 @@ pub struct DeployToBevyArgs {
     /// Replace existing files of that name; default false (existing files are kept).
     #[serde(default)]
     pub overwrite: bool,
+}
+
+/// `list_sprites` and `screenshot`: no arguments.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct NoArgs {}
+
+/// Which sheet a game tool shows: a sheet already in the game's assets, or a completed job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SheetChoice {
+    /// An asset path inside the game's assets.
+    Asset(String),
+    /// A completed job's id.
+    Job(String),
+}
+
+impl SheetChoice {
+    /// Exactly one of `asset` and `job_id`, as the tools take them.
+    pub fn from_args(asset: Option<String>, job_id: Option<String>) -> Result<Self, FieldError> {
+        match (asset, job_id) {
+            (Some(asset), None) => Ok(Self::Asset(asset)),
+            (None, Some(job)) => Ok(Self::Job(job)),
+            (Some(_), Some(_)) => Err(FieldError::Breaks {
+                field: "job_id",
+                rule: "cannot be given together with `asset`",
+                value: "both".into(),
+            }),
+            (None, None) => Err(FieldError::Breaks {
+                field: "asset",
+                rule: "or `job_id` is required: the sheet to show",
+                value: "neither".into(),
+            }),
+        }
+    }
+}
+
+/// `spawn_sprite`: a new entity in the running game showing a sheet, at a position.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct SpawnSpriteArgs {
+    /// A sheet in the game's assets: the `asset_path` deploy_to_bevy returned
+    /// (`characters/knight.png`), or a `.sprite.ron` / `.pixels.ron` path. Give this or `job_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+    /// A completed job, instead of `asset`: its files are first written into the game's assets
+    /// under `generated/` (the game's assets folder must lie inside an allowed root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// World position `[x, y]` of the sprite's pivot (a character's feet), or an offset from
+    /// `near`.
+    pub position: [f32; 2],
+    /// An entity (its id from list_sprites, or its name) that `position` is relative to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near: Option<EntityRef>,
+    /// A name for the new entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `apply_to_entity`: an entity of the running game shows another sheet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ApplyToEntityArgs {
+    /// The entity: its id from list_sprites, or its name.
+    pub entity: EntityRef,
+    /// A sheet in the game's assets: the `asset_path` deploy_to_bevy returned
+    /// (`characters/knight.png`), or a `.sprite.ron` / `.pixels.ron` path. Give this or `job_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+    /// A completed job, instead of `asset`: its files are first written into the game's assets
+    /// under `generated/` (the game's assets folder must lie inside an allowed root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+}
+
+/// `spawn_sprite`'s and `apply_to_entity`'s result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GameReport {
+    /// The entity touched and where it stands.
+    #[serde(flatten)]
+    pub spawned: Spawned,
+    /// The files written into the game's assets first, when a job was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed: Option<DeployReport>,
+}
+
+/// `screenshot`'s result; the window itself is the PNG image content beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenshotReport {
+    /// Window width in pixels.
+    pub width: u32,
+    /// Window height in pixels.
+    pub height: u32,
 }
 
 /// Absolute URLs of a completed job's files on the server.

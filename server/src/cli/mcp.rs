@@ -34,6 +34,10 @@ pub struct McpArgs {
     /// Folder that deploy_to_bevy may write into, repeatable; without one, deploying is refused.
     #[arg(long = "allow-root")]
     allow_root: Vec<PathBuf>,
+    /// Where the game tools reach the running game (Bevy's remote protocol)
+    /// [default: http://127.0.0.1:15702].
+    #[arg(long, env = "DGX_PIXELS_GAME", value_name = "URL")]
+    game: Option<String>,
     /// TOML file with server settings (see `Config`); `bind` and `token` in it are ignored.
     #[arg(long, env = "DGX_PIXELS_CONFIG")]
     config: Option<PathBuf>,
@@ -41,7 +45,7 @@ pub struct McpArgs {
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
 pub fn run(args: McpArgs) -> anyhow::Result<()> {
-    let McpArgs { stdio, data_dir, models, allow_root, config: config_file } = args;
+    let McpArgs { stdio, data_dir, models, allow_root, game, config: config_file } = args;
     if !stdio {
         bail!("only `dgx-pixels mcp --stdio` exists; for MCP over HTTP run `dgx-pixels serve` and connect to /mcp");
     }
@@ -57,6 +61,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<()> {
     if !allow_root.is_empty() {
         config.allow_roots = allow_root;
     }
+    config.game = game.unwrap_or(config.game);
     init_tracing();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {

@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Folder that the MCP tool deploy_to_bevy may write Bevy projects into, repeatable.
     #[arg(long = "allow-root")]
     allow_root: Vec<PathBuf>,
+    /// Where the MCP game tools reach the running game (Bevy's remote protocol)
+    /// [default: http://127.0.0.1:15702].
+    #[arg(long, env = "DGX_PIXELS_GAME", value_name = "URL")]
+    game: Option<String>,
     /// TOML file with any of the settings above (see `Config` in the library docs).
     #[arg(long, env = "DGX_PIXELS_CONFIG")]
     config: Option<PathBuf>,
@@ -107,6 +111,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         img2img_denoise,
         token,
         allow_root,
+        game,
         config: _,
         concurrency,
         batch_window_ms,
@@ -126,6 +131,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     if !allow_root.is_empty() {
         config.allow_roots = allow_root;
     }
+    config.game = game.unwrap_or(config.game);
     config.concurrency = concurrency.or(config.concurrency);
     config.batch_window = batch_window_ms.map(Duration::from_millis).unwrap_or(config.batch_window);
     config.shutdown_grace = shutdown_grace_secs.map(Duration::from_secs).unwrap_or(config.shutdown_grace);

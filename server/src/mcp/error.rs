@@ -11,6 +11,7 @@ use tracing::error;
 
 use crate::deploy::DeployError;
 use crate::error::ApiError;
+use crate::game::GameError;
 
 /// Why a tool call failed.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,9 @@ pub(crate) enum ToolError {
     /// `deploy_to_bevy` refused or failed to write.
     #[error(transparent)]
     Deploy(#[from] DeployError),
+    /// The running game could not be reached, or refused the call.
+    #[error(transparent)]
+    Game(#[from] GameError),
 }
 
 impl ToolError {

@@ -24,7 +24,9 @@
 //!
 //! # Tools
 //! One file each under `tools/`: `generate_sprite`, `generate_batch`, `get_job`, `list_styles`,
-//! `pixelize_image` and `deploy_to_bevy`. They call the same functions as the HTTP routes
+//! `pixelize_image` and `deploy_to_bevy`, and the game tools `list_sprites`, `spawn_sprite`,
+//! `apply_to_entity` and `screenshot`, which call the running game over Bevy's remote protocol
+//! ([`crate::game`], `--game URL`). They call the same functions as the HTTP routes
 //! (`routes::jobs::submit`, `routes::files::completed_files`, `routes::pixelize::pixelize`, the
 //! styles registry, [`crate::deploy::deploy`]), so the two surfaces cannot drift apart.
 //!
@@ -38,6 +40,7 @@
 mod args;
 mod context;
 mod error;
+mod game_sheet;
 mod report;
 mod stdio;
 mod tools;
@@ -46,7 +49,8 @@ mod wait;
 use std::sync::Arc;
 
 use dgx_pixels_protocol::mcp::{
-    DeployToBevyArgs, GenerateBatchArgs, GenerateSpriteArgs, GetJobArgs, ListStylesArgs, PixelizeImageArgs,
+    ApplyToEntityArgs, DeployToBevyArgs, GenerateBatchArgs, GenerateSpriteArgs, GetJobArgs, ListStylesArgs, NoArgs,
+    PixelizeImageArgs, SpawnSpriteArgs,
 };
 use rmcp::handler::server::common::{schema_for_input, schema_for_type};
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -66,7 +70,10 @@ Typical flow: list_styles to pick a style (optional), generate_sprite with a pro
 the result and returns a preview image), then deploy_to_bevy to write NAME.png, NAME.atlas.ron and \
 NAME.sprite.ron into the game's assets folder, where a running game hot-reloads them. Use \
 generate_batch for several sprites at once and get_job to follow a job that was still running. \
-pixelize_image turns an existing image into true pixel art.";
+pixelize_image turns an existing image into true pixel art. When the game runs with the dgx-pixels \
+plugin's remote protocol on, list_sprites shows its sprites (ids, names, positions), spawn_sprite puts a \
+deployed sheet (or a completed job) into it at a position, optionally near a named entity, apply_to_entity \
+changes what an entity shows, and screenshot returns the game's window as an image to check the result.";
 
 /// The MCP server: one per session (HTTP) or per process (stdio); cheap to create, as the state
 /// inside is shared.
@@ -172,6 +179,52 @@ asset path to load.",
     async fn deploy_to_bevy(&self, args: JsonObject, request: RequestContext<RoleServer>) -> CallToolResult {
         finish(tools::deploy_to_bevy::run(&self.context(request), args).await)
     }
+
+    #[tool(
+        name = "list_sprites",
+        description = "List the sprites in the running Bevy game: each entity's id, name, world position [x, y, z], \
+the image it shows and, for generated sprites, the sheet. Use the ids or names with spawn_sprite's `near` and \
+with apply_to_entity. Needs the game running with the dgx-pixels plugin's remote protocol on.",
+        input_schema = input_schema::<NoArgs>()
+    )]
+    async fn list_sprites(&self, args: JsonObject, request: RequestContext<RoleServer>) -> CallToolResult {
+        finish(tools::list_sprites::run(&self.context(request), args).await)
+    }
+
+    #[tool(
+        name = "spawn_sprite",
+        description = "Put a sprite into the running Bevy game: a new entity showing a sheet, its pivot (a \
+character's feet) at world `position` [x, y] (y up, the camera's centre is usually 0,0), drawn in front of the \
+other sprites. Give `asset` (the asset_path deploy_to_bevy returned, e.g. characters/knight.png) or `job_id` (a \
+completed job, written into the game's generated/ folder first). Set `near` to an entity's id or name from \
+list_sprites to place it relative to that entity (\"next to the player\": near \"player\", position [40, 0]). \
+Returns the new entity's id and position; check it with screenshot.",
+        input_schema = input_schema::<SpawnSpriteArgs>()
+    )]
+    async fn spawn_sprite(&self, args: JsonObject, request: RequestContext<RoleServer>) -> CallToolResult {
+        finish(tools::spawn_sprite::run(&self.context(request), args).await)
+    }
+
+    #[tool(
+        name = "apply_to_entity",
+        description = "Make an entity of the running Bevy game (its id or name from list_sprites) show another \
+sheet, keeping its place: `asset` (an asset_path from deploy_to_bevy) or `job_id` (a completed job). Use it to \
+restyle an existing character or prop.",
+        input_schema = input_schema::<ApplyToEntityArgs>()
+    )]
+    async fn apply_to_entity(&self, args: JsonObject, request: RequestContext<RoleServer>) -> CallToolResult {
+        finish(tools::apply_to_entity::run(&self.context(request), args).await)
+    }
+
+    #[tool(
+        name = "screenshot",
+        description = "Take a screenshot of the running Bevy game's window and return it as an image, to see \
+what a spawn or change looks like in the game.",
+        input_schema = input_schema::<NoArgs>()
+    )]
+    async fn screenshot(&self, args: JsonObject, request: RequestContext<RoleServer>) -> CallToolResult {
+        finish(tools::screenshot::run(&self.context(request), args).await)
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
@@ -233,5 +286,8 @@ mod tests {
         schema_for_input::<ListStylesArgs>().unwrap();
         schema_for_input::<PixelizeImageArgs>().unwrap();
         schema_for_input::<DeployToBevyArgs>().unwrap();
+        schema_for_input::<NoArgs>().unwrap();
+        schema_for_input::<SpawnSpriteArgs>().unwrap();
+        schema_for_input::<ApplyToEntityArgs>().unwrap();
     }
 }

@@ -21,12 +21,26 @@ use crate::routes::files::completed_files;
 pub(crate) async fn run(ctx: &CallContext, args: JsonObject) -> Result<CallToolResult, ToolError> {
     let DeployToBevyArgs { job_id, bevy_project, category, name, overwrite } = parse_args(args)?;
     tracing::Span::current().record("job_id", job_id.as_str());
-    let (job, files) = completed_files(&ctx.state, &JobId(job_id)).await?;
+    let report = deploy_job(ctx, JobId(job_id), bevy_project, category, name, overwrite).await?;
+    Ok(success(&report, Vec::new())?)
+}
+
+/// Writes a completed job's three files into `<bevy_project>/assets/<category>/` as `name`
+/// (default: the job's own name), through [`deploy`] and its checks.
+pub(crate) async fn deploy_job(
+    ctx: &CallContext,
+    job_id: JobId,
+    bevy_project: String,
+    category: String,
+    name: Option<String>,
+    overwrite: bool,
+) -> Result<DeployReport, ToolError> {
+    let (job, files) = completed_files(&ctx.state, &job_id).await?;
     let name = name
         .or_else(|| job.result.as_ref().map(|result| result.name.clone()))
         .unwrap_or_else(|| job.request.asset_name());
     let roots = ctx.state.roots.clone();
-    let report = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let read = |path: &std::path::Path| {
             std::fs::read(path).map_err(|err| ApiError::Internal(format!("cannot read {}: {err}", path.display())))
         };
@@ -45,8 +59,7 @@ pub(crate) async fn run(ctx: &CallContext, args: JsonObject) -> Result<CallToolR
         })
     })
     .await
-    .map_err(|err| ApiError::Internal(format!("deploy task stopped: {err}")))??;
-    Ok(success(&report, Vec::new())?)
+    .map_err(|err| ApiError::Internal(format!("deploy task stopped: {err}")))?
 }
 
 /// The `.sprite.ron` text with its `name` set to the deployed name, so the metadata matches
