@@ -11,7 +11,9 @@ Checks, over streamable HTTP:
   * a table of path-escape and bad-argument attempts is refused, each as a tool error, the
     session staying usable, with nothing written outside the root and no file in the root
     changed (the trees are hashed before and after);
-and over stdio (`dgx-pixels mcp --stdio`): tools/list and one generate_sprite.
+and over stdio (`dgx-pixels mcp --stdio`): tools/list and one generate_sprite; with
+`--server URL` the jobs run on that server (the job is there, over its HTTP API, with the token)
+while deploy_to_bevy writes here, and a wrong token is a tool error.
 """
 
 from __future__ import annotations
@@ -257,6 +259,44 @@ async def stdio_checks(binary: str, tmp: Path, root: Path) -> None:
     print("stdio: tools/list and generate_sprite work over `dgx-pixels mcp --stdio`")
 
 
+async def stdio_remote_checks(binary: str, tmp: Path, root: Path, server: str, token: str) -> None:
+    def stdio(with_token: str) -> StdioServerParameters:
+        return StdioServerParameters(
+            command=binary,
+            args=["mcp", "--stdio", "--data-dir", str(tmp / "stdio-remote-data"), "--allow-root", str(root),
+                  "--server", server],
+            env={**os.environ, "RUST_LOG": "warn", "DGX_PIXELS_TOKEN": with_token},
+        )
+
+    async with Client(stdio(token)) as client:
+        result = await client.call_tool("generate_sprite", {"prompt": "remote bat", "seed": 3, "wait_seconds": 60})
+        check(not result.is_error, f"remote generate_sprite: {text_of(result)}")
+        job = result.structured_content["job"]
+        check(job["status"] == "completed", f"remote job {job['status']}")
+        check(result.structured_content["files"]["sheet"].startswith(server), "file URLs name the remote server")
+        request = urllib.request.Request(f"{server}/api/v1/jobs/{job['id']}",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            check(json.loads(answer.read())["id"] == job["id"], "the job is not on the remote server")
+        styles = await client.call_tool("list_styles", {})
+        check(not styles.is_error and "styles" in styles.structured_content, f"remote list_styles: {text_of(styles)}")
+        deployed = await client.call_tool("deploy_to_bevy", {
+            "job_id": job["id"], "bevy_project": str(root / "game"), "category": "remote", "name": "bat",
+        })
+        check(not deployed.is_error, f"deploy of a remote job: {text_of(deployed)}")
+        sheet = Path(deployed.structured_content["sheet"])
+        request = urllib.request.Request(f"{server}/api/v1/jobs/{job['id']}/sheet.png",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            check(sheet.read_bytes() == answer.read(), "the deployed sheet is not the remote job's")
+        missing = await client.call_tool("get_job", {"job_id": "not-a-job"})
+        check(missing.is_error and "not-a-job" in text_of(missing), f"remote unknown job: {text_of(missing)}")
+    async with Client(stdio("wrong-token")) as client:
+        refused = await client.call_tool("generate_sprite", {"prompt": "bat"})
+        check(refused.is_error and "DGX_PIXELS_TOKEN" in text_of(refused), f"a wrong token: {text_of(refused)}")
+    print("stdio --server: jobs run on the remote server, deploy_to_bevy writes here, a wrong token is refused")
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -270,6 +310,7 @@ async def main() -> int:
     for label, message in table:
         print(f"  refused  {label:40} {message[:110]}")
     await stdio_checks(args.bin, args.tmp, root)
+    await stdio_remote_checks(args.bin, args.tmp, root, args.url.removesuffix("/mcp"), args.token)
     print("\nMCP client test: PASS")
     return 0
 

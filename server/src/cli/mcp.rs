@@ -5,8 +5,9 @@
 //! loopback port, so the file URLs in results work) rather than proxying to a `serve` elsewhere:
 //! `deploy_to_bevy` then writes on the machine the assistant runs on, and nothing has to be
 //! started first. Its data folder defaults to `DATA_DIR/mcp-stdio`, apart from `serve`'s, because
-//! two processes must not run the same job queue. To use a remote GPU box, connect the assistant
-//! to that server's `/mcp` over HTTP instead.
+//! two processes must not run the same job queue. With `--server URL` the jobs run on that
+//! server instead (a GPU box; token from `DGX_PIXELS_TOKEN`), while the game tools (`--game`),
+//! `deploy_to_bevy` and `pixelize_image` stay on the machine the assistant and the game run on.
 //!
 //! stdout carries the protocol only; logs go to stderr (`RUST_LOG`, default `info`).
 
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use dgx_pixels_client::{Client, ENV_TOKEN};
 use dgx_pixels_server::Server;
 use dgx_pixels_server::config::{Config, ConfigFile, default_data_dir};
 
@@ -34,6 +36,10 @@ pub struct McpArgs {
     /// Folder that deploy_to_bevy may write into, repeatable; without one, deploying is refused.
     #[arg(long = "allow-root")]
     allow_root: Vec<PathBuf>,
+    /// Run the jobs on this dgx-pixels server (the GPU box) instead of in this process; its
+    /// token comes from DGX_PIXELS_TOKEN. The game tools and deploy_to_bevy still run here.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
     /// Where the game tools reach the running game (Bevy's remote protocol)
     /// [default: http://127.0.0.1:15702].
     #[arg(long, env = "DGX_PIXELS_GAME", value_name = "URL")]
@@ -45,7 +51,7 @@ pub struct McpArgs {
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
 pub fn run(args: McpArgs) -> anyhow::Result<()> {
-    let McpArgs { stdio, data_dir, models, allow_root, game, config: config_file } = args;
+    let McpArgs { stdio, data_dir, models, allow_root, server, game, config: config_file } = args;
     if !stdio {
         bail!("only `dgx-pixels mcp --stdio` exists; for MCP over HTTP run `dgx-pixels serve` and connect to /mcp");
     }
@@ -62,13 +68,23 @@ pub fn run(args: McpArgs) -> anyhow::Result<()> {
         config.allow_roots = allow_root;
     }
     config.game = game.unwrap_or(config.game);
+    let jobs_on = server.map(remote_client).transpose()?;
     init_tracing();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let server = Server::bind(config).await?;
-        server.run_mcp_stdio().await?;
+        server.run_mcp_stdio(jobs_on).await?;
         Ok(())
     })
+}
+
+/// A client for the server at `url`, with the token from `DGX_PIXELS_TOKEN` when set.
+fn remote_client(url: String) -> anyhow::Result<Client> {
+    let mut builder = Client::builder().base_url(url);
+    if let Some(token) = std::env::var(ENV_TOKEN).ok().filter(|token| !token.is_empty()) {
+        builder = builder.token(token);
+    }
+    builder.build().context("--server")
 }
 
 /// Logs to stderr, never stdout (the protocol's); `RUST_LOG` filters (default `info`).

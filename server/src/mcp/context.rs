@@ -11,12 +11,15 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RequestContext};
 use tokio_util::sync::CancellationToken;
 
+use super::jobs::JobHost;
 use crate::state::AppState;
 
 /// One tool call's view of the server.
 pub(crate) struct CallContext {
     /// Shared server state.
     pub state: AppState,
+    /// Where the job tools' jobs run.
+    pub host: JobHost,
     /// `http://HOST[:PORT]` the links in results start with; empty for server-relative links.
     pub base_url: String,
     /// Cancelled when the client cancels the call; waits stop early then.
@@ -28,11 +31,16 @@ pub(crate) struct CallContext {
 impl CallContext {
     /// The context of `request`. Links use the `Host` the HTTP call came to (the address the
     /// client reached us at), else `fallback_base_url` (the stdio transport's own listener).
-    pub fn new(state: AppState, fallback_base_url: Option<Arc<str>>, request: RequestContext<RoleServer>) -> Self {
+    pub fn new(
+        state: AppState,
+        host: JobHost,
+        fallback_base_url: Option<Arc<str>>,
+        request: RequestContext<RoleServer>,
+    ) -> Self {
         let from_http = request.extensions.get::<Parts>().and_then(host_of).map(|host| format!("http://{host}"));
         let base_url = from_http.or_else(|| fallback_base_url.map(|url| url.to_string())).unwrap_or_default();
         let progress = request.meta.get_progress_token().map(|token| (request.peer.clone(), token));
-        Self { state, base_url, cancel: request.ct, progress }
+        Self { state, host, base_url, cancel: request.ct, progress }
     }
 
     /// Tells the client how far a job is, if it asked to be told; a lost notification is harmless.

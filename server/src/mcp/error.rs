@@ -9,6 +9,8 @@ use dgx_pixels_protocol::ErrorBody;
 use rmcp::model::{CallToolResult, ContentBlock};
 use tracing::error;
 
+use dgx_pixels_client::ClientError;
+
 use crate::deploy::DeployError;
 use crate::error::ApiError;
 use crate::game::GameError;
@@ -22,6 +24,10 @@ pub(crate) enum ToolError {
     /// `deploy_to_bevy` refused or failed to write.
     #[error(transparent)]
     Deploy(#[from] DeployError),
+    /// The server the jobs run on (`mcp --stdio --server URL`) refused or could not be reached;
+    /// its own error body is passed on.
+    #[error(transparent)]
+    Remote(#[from] ClientError),
     /// The running game could not be reached, or refused the call.
     #[error(transparent)]
     Game(#[from] GameError),
@@ -38,6 +44,17 @@ impl ToolError {
                 error!(cause = %cause, "internal error in an MCP tool");
                 ErrorBody::new("internal server error; the server log has the details")
             }
+            ToolError::Remote(ClientError::Api { status: 401, body }) => ErrorBody::new(format!(
+                "the server the jobs run on refused: {} (HTTP 401); start `dgx-pixels mcp` with DGX_PIXELS_TOKEN \
+                 set to that server's token",
+                body.error
+            )),
+            ToolError::Remote(ClientError::Api { body, .. }) => match &body.field {
+                Some(field) => {
+                    ErrorBody { error: format!("invalid argument `{field}`: {}", body.error), ..body.clone() }
+                }
+                None => body.clone(),
+            },
             ToolError::Deploy(DeployError::BadName(field)) => {
                 ErrorBody { error: field.to_string(), field: Some(field.field().to_owned()) }
             }
@@ -74,5 +91,14 @@ mod tests {
 
         let refused = ToolError::from(DeployError::NoAllowedRoots).into_result();
         assert!(text_of(&refused).contains("--allow-root"));
+
+        // A remote server's refusal keeps its field; a refused token says what to set.
+        let body = ErrorBody { error: "`frames` must be between 1 and 64".into(), field: Some("frames".into()) };
+        let remote = ToolError::from(ClientError::Api { status: 422, body }).into_result();
+        assert_eq!(text_of(&remote), "invalid argument `frames`: `frames` must be between 1 and 64");
+        assert_eq!(remote.structured_content.unwrap()["field"], "frames");
+        let token =
+            ToolError::from(ClientError::Api { status: 401, body: ErrorBody::new("missing token") }).into_result();
+        assert!(text_of(&token).contains("DGX_PIXELS_TOKEN"), "{}", text_of(&token));
     }
 }

@@ -16,9 +16,9 @@ use serde_json::json;
 
 use super::context::CallContext;
 use super::error::ToolError;
-use super::tools::deploy_to_bevy::deploy_job;
+use super::jobs;
+use super::tools::deploy_to_bevy::{DeployPlace, deploy_job};
 use crate::error::ApiError;
-use crate::routes::files::completed_files;
 
 /// Where a job goes when the game's output folder is not a plain folder of its assets.
 const FALLBACK_CATEGORY: &str = "generated";
@@ -33,7 +33,7 @@ pub(crate) async fn resolve(
         SheetChoice::Job(id) => {
             let job_id = JobId(id);
             // Before asking the game: an unknown or unfinished job is the clearer error.
-            let (job, _) = completed_files(&ctx.state, &job_id).await?;
+            let (job, files) = jobs::completed(ctx, &job_id).await?;
             let info: GameInfo = ctx.state.game.call(method::INFO, &json!({})).await?;
             let assets = Path::new(&info.assets);
             let project = assets.parent().filter(|_| assets.file_name().is_some_and(|name| name == "assets"));
@@ -52,15 +52,13 @@ pub(crate) async fn resolve(
             let base = job.result.as_ref().map_or_else(|| job.request.asset_name(), |result| result.name.clone());
             let short: String = job_id.0.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
             let name = format!("{}-{}", base.chars().take(64 - short.len() - 1).collect::<String>(), short);
-            let report = deploy_job(
-                ctx,
-                job_id,
-                project.to_string_lossy().into_owned(),
-                category.to_owned(),
-                Some(name.to_lowercase()),
-                true,
-            )
-            .await?;
+            let place = DeployPlace {
+                bevy_project: project.to_string_lossy().into_owned(),
+                category: category.to_owned(),
+                name: Some(name.to_lowercase()),
+                overwrite: true,
+            };
+            let report = deploy_job(ctx, &job, files, place).await?;
             let path = sheet_asset_path("job_id", &report.asset_path).map_err(ApiError::from)?;
             Ok((path, Some(report)))
         }

@@ -19,8 +19,9 @@
 //!                       "headers": { "Authorization": "Bearer T" } }
 //! "dgx-pixels-local": { "command": "dgx-pixels", "args": ["mcp", "--stdio", "--allow-root", "/home/me/games"] }
 //! ```
-//! `deploy_to_bevy` writes on the machine that runs the server, so with a remote GPU box the
-//! Bevy projects (and `--allow-root`) must be on that box; otherwise use the stdio transport.
+//! `deploy_to_bevy` and the game tools work on the machine that runs the MCP server, so with a
+//! remote GPU box use the stdio transport beside the game with `--server http://gpu-box:8787`:
+//! jobs run on the box ([`jobs::JobHost`]), files land in the game.
 //!
 //! # Tools
 //! One file each under `tools/`: `generate_sprite`, `generate_batch`, `get_job`, `list_styles`,
@@ -41,6 +42,7 @@ mod args;
 mod context;
 mod error;
 mod game_sheet;
+mod jobs;
 mod report;
 mod stdio;
 mod tools;
@@ -62,6 +64,7 @@ use rmcp::{RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router}
 
 use self::context::CallContext;
 use self::error::ToolError;
+use self::jobs::JobHost;
 use crate::state::AppState;
 
 /// What the server tells an assistant about itself when it connects.
@@ -80,20 +83,23 @@ changes what an entity shows, and screenshot returns the game's window as an ima
 #[derive(Clone)]
 pub(crate) struct PixelsMcp {
     state: AppState,
+    /// Where the job tools' jobs run.
+    host: JobHost,
     /// Base URL of the HTTP API for file links when the call carries no `Host` (stdio).
     fallback_base_url: Option<Arc<str>>,
     tool_router: ToolRouter<Self>,
 }
 
 impl PixelsMcp {
-    /// Tools over `state`; `fallback_base_url` is used for file links when a call did not come
-    /// over HTTP.
-    pub fn new(state: AppState, fallback_base_url: Option<String>) -> Self {
-        Self { state, fallback_base_url: fallback_base_url.map(Arc::from), tool_router: Self::tool_router() }
+    /// Tools over `state`, their jobs running on `host`; `fallback_base_url` is used for file
+    /// links when a call did not come over HTTP.
+    pub fn new(state: AppState, host: JobHost, fallback_base_url: Option<String>) -> Self {
+        let fallback_base_url = fallback_base_url.map(Arc::from);
+        Self { state, host, fallback_base_url, tool_router: Self::tool_router() }
     }
 
     fn context(&self, request: RequestContext<RoleServer>) -> CallContext {
-        CallContext::new(self.state.clone(), self.fallback_base_url.clone(), request)
+        CallContext::new(self.state.clone(), self.host.clone(), self.fallback_base_url.clone(), request)
     }
 }
 
@@ -262,7 +268,8 @@ pub(crate) fn http_service(
         cancel.cancel();
     });
     let state = state.clone();
-    StreamableHttpService::new(move || Ok(PixelsMcp::new(state.clone(), None)), Default::default(), config)
+    let tools = move || Ok(PixelsMcp::new(state.clone(), JobHost::Local, None));
+    StreamableHttpService::new(tools, Default::default(), config)
 }
 
 #[cfg(test)]

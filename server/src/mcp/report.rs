@@ -12,9 +12,10 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde::Serialize;
 
 use super::context::CallContext;
+use super::error::ToolError;
+use super::jobs;
 use super::wait::describe;
 use crate::error::ApiError;
-use crate::routes::files::completed_files;
 
 /// A sheet larger than this on either side is previewed by its first frame only.
 const WHOLE_SHEET_MAX_SIDE: u32 = PREVIEW_SIDE * 4;
@@ -23,7 +24,7 @@ const WHOLE_SHEET_MAX_SIDE: u32 = PREVIEW_SIDE * 4;
 pub(crate) fn job_report(ctx: &CallContext, job: Job) -> JobReport {
     let files = (job.status == JobStatus::Completed).then(|| {
         let JobFiles { sheet, atlas, sprite } = JobFiles::for_job(&job.id);
-        let base = &ctx.base_url;
+        let base = jobs::files_base(ctx);
         FileUrls { sheet: format!("{base}{sheet}"), atlas: format!("{base}{atlas}"), sprite: format!("{base}{sprite}") }
     });
     let id = &job.id;
@@ -46,15 +47,14 @@ pub(crate) fn job_report(ctx: &CallContext, job: Job) -> JobReport {
 /// A completed job's sheet as a small PNG image content: nearest-neighbour upscaled so its
 /// longer side is about [`PREVIEW_SIDE`], or its first frame for a big sheet. `None` unless the
 /// job completed.
-pub(crate) async fn preview(ctx: &CallContext, job: &Job) -> Result<Option<ContentBlock>, ApiError> {
+pub(crate) async fn preview(ctx: &CallContext, job: &Job) -> Result<Option<ContentBlock>, ToolError> {
     let Some(result) = job.result.as_ref().filter(|_| job.status == JobStatus::Completed) else { return Ok(None) };
-    let (_job, files) = completed_files(&ctx.state, &job.id).await?;
+    let (_job, files) = jobs::completed(ctx, &job.id).await?;
     let frame = result.frame_size;
+    let id = job.id.clone();
     let png = tokio::task::spawn_blocking(move || {
-        let bytes = std::fs::read(&files.sheet)
-            .map_err(|err| ApiError::Internal(format!("cannot read {}: {err}", files.sheet.display())))?;
-        let sheet = image::load_from_memory_with_format(&bytes, ImageFormat::Png)
-            .map_err(|err| ApiError::Internal(format!("cannot decode {}: {err}", files.sheet.display())))?
+        let sheet = image::load_from_memory_with_format(&files.png, ImageFormat::Png)
+            .map_err(|err| ApiError::Internal(format!("cannot decode the sheet of job `{id}`: {err}")))?
             .to_rgba8();
         encode_png(&preview_image(&sheet, frame)).map_err(|err| ApiError::Internal(err.to_string()))
     })

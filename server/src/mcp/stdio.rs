@@ -9,15 +9,21 @@
 use rmcp::ServiceExt as _;
 use tracing::info;
 
+use std::sync::Arc;
+
 use super::PixelsMcp;
+use super::jobs::JobHost;
 use crate::{Server, ServerError, shutdown_signal};
 
 impl Server {
     /// Serves the MCP tools on stdin/stdout, and the HTTP API on the bound listener, until stdin
-    /// closes or the process is told to stop.
-    pub async fn run_mcp_stdio(self) -> Result<(), ServerError> {
+    /// closes or the process is told to stop. With `jobs_on`, the job tools run their jobs on
+    /// that server (a GPU box) instead of this one; the game tools, `deploy_to_bevy` and
+    /// `pixelize_image` still run here.
+    pub async fn run_mcp_stdio(self, jobs_on: Option<dgx_pixels_client::Client>) -> Result<(), ServerError> {
         let base_url = format!("http://{}", self.local_addr);
-        let tools = PixelsMcp::new(self.state.clone(), Some(base_url));
+        let host = jobs_on.map_or(JobHost::Local, |client| JobHost::Remote(Arc::new(client)));
+        let tools = PixelsMcp::new(self.state.clone(), host, Some(base_url));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(self.run(async move {
             let _ = stopped.await;

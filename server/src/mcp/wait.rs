@@ -12,19 +12,14 @@ pub(crate) async fn wait_for_job(ctx: &CallContext, id: &JobId, deadline: Instan
     // Subscribe before the first read, so no change between the two is missed.
     let mut changes = ctx.state.queue.subscribe();
     let mut shutdown = ctx.state.shutdown.clone();
-    let mut last = None;
+    let mut watch = Watch::default();
     loop {
         let job = match ctx.state.queue.get_live(id) {
             Some(job) => job,
             None => ctx.state.queue.get(id).await?,
         };
-        if job.status.is_terminal() || Instant::now() >= deadline {
+        if watch.over(ctx, &job, deadline).await {
             return Ok(job);
-        }
-        let now = (job.status, job.progress, job.queue_position);
-        if last != Some(now) {
-            last = Some(now);
-            ctx.notify_progress(job.progress, describe(&job)).await;
         }
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { return Ok(job) },
@@ -32,6 +27,28 @@ pub(crate) async fn wait_for_job(ctx: &CallContext, id: &JobId, deadline: Instan
             () = ctx.cancel.cancelled() => return Ok(job),
             () = shutdown.closed() => return Ok(job),
         }
+    }
+}
+
+/// What a waiting tool last told the client about a job.
+#[derive(Default)]
+pub(crate) struct Watch {
+    last: Option<(JobStatus, f32, Option<u32>)>,
+}
+
+impl Watch {
+    /// Whether waiting for `job` is over (it finished, or `deadline` passed); if not, tells the
+    /// client how far it is when that changed.
+    pub async fn over(&mut self, ctx: &CallContext, job: &Job, deadline: Instant) -> bool {
+        if job.status.is_terminal() || Instant::now() >= deadline {
+            return true;
+        }
+        let now = (job.status, job.progress, job.queue_position);
+        if self.last != Some(now) {
+            self.last = Some(now);
+            ctx.notify_progress(job.progress, describe(job)).await;
+        }
+        false
     }
 }
 

@@ -1,9 +1,10 @@
 //! `deploy_to_bevy`: a completed job's three files into `<bevy_project>/assets/<category>/`,
 //! through [`crate::deploy::deploy`], which owns every safety check (allowed roots, plain names,
-//! symlinks, no silent overwrite).
+//! symlinks, no silent overwrite). The job's files come from wherever its job ran
+//! ([`jobs::completed`]): this process's queue, or the remote server of `mcp --stdio --server`.
 
 use dgx_pixels_protocol::mcp::{DeployReport, DeployToBevyArgs, tool};
-use dgx_pixels_protocol::{JobId, SpriteMeta};
+use dgx_pixels_protocol::{Job, JobId, SpriteMeta};
 use dgx_pixels_sprite::write::FileContents;
 use rmcp::model::{CallToolResult, JsonObject};
 use tracing::{info, instrument};
@@ -13,42 +14,47 @@ use crate::error::ApiError;
 use crate::mcp::args::parse_args;
 use crate::mcp::context::CallContext;
 use crate::mcp::error::ToolError;
+use crate::mcp::jobs::{self, SheetFiles};
 use crate::mcp::report::success;
-use crate::routes::files::completed_files;
 
 /// Runs the tool.
 #[instrument(skip_all, fields(tool = tool::DEPLOY_TO_BEVY, job_id))]
 pub(crate) async fn run(ctx: &CallContext, args: JsonObject) -> Result<CallToolResult, ToolError> {
     let DeployToBevyArgs { job_id, bevy_project, category, name, overwrite } = parse_args(args)?;
     tracing::Span::current().record("job_id", job_id.as_str());
-    let report = deploy_job(ctx, JobId(job_id), bevy_project, category, name, overwrite).await?;
+    let (job, files) = jobs::completed(ctx, &JobId(job_id)).await?;
+    let report = deploy_job(ctx, &job, files, DeployPlace { bevy_project, category, name, overwrite }).await?;
     Ok(success(&report, Vec::new())?)
 }
 
-/// Writes a completed job's three files into `<bevy_project>/assets/<category>/` as `name`
-/// (default: the job's own name), through [`deploy`] and its checks.
+/// Where a job's files go: `<bevy_project>/assets/<category>/<name>.*`.
+pub(crate) struct DeployPlace {
+    /// The Bevy project folder, inside an allowed root.
+    pub bevy_project: String,
+    /// Folder under `assets/`.
+    pub category: String,
+    /// Asset name; default: the job's own name.
+    pub name: Option<String>,
+    /// Whether existing files may be replaced.
+    pub overwrite: bool,
+}
+
+/// Writes completed `job`'s three `files` to `place`, through [`deploy`] and its checks.
 pub(crate) async fn deploy_job(
     ctx: &CallContext,
-    job_id: JobId,
-    bevy_project: String,
-    category: String,
-    name: Option<String>,
-    overwrite: bool,
+    job: &Job,
+    files: SheetFiles,
+    place: DeployPlace,
 ) -> Result<DeployReport, ToolError> {
-    let (job, files) = completed_files(&ctx.state, &job_id).await?;
+    let DeployPlace { bevy_project, category, name, overwrite } = place;
     let name = name
         .or_else(|| job.result.as_ref().map(|result| result.name.clone()))
         .unwrap_or_else(|| job.request.asset_name());
     let roots = ctx.state.roots.clone();
     tokio::task::spawn_blocking(move || {
-        let read = |path: &std::path::Path| {
-            std::fs::read(path).map_err(|err| ApiError::Internal(format!("cannot read {}: {err}", path.display())))
-        };
-        let png = read(&files.sheet)?;
-        let atlas = String::from_utf8_lossy(&read(&files.atlas)?).into_owned();
-        let sprite = renamed_meta(String::from_utf8_lossy(&read(&files.sprite)?).into_owned(), &name);
+        let sprite = renamed_meta(files.sprite, &name);
         let target = DeployTarget { bevy_project: &bevy_project, category: &category, name: &name, overwrite };
-        let contents = FileContents { png: &png, atlas: &atlas, sprite: &sprite };
+        let contents = FileContents { png: &files.png, atlas: &files.atlas, sprite: &sprite };
         let written = deploy(&roots, &target, &contents)?;
         info!(sheet = %written.sheet.display(), overwrite, "deployed");
         Ok::<_, ToolError>(DeployReport {

@@ -10,9 +10,8 @@ use crate::error::ApiError;
 use crate::mcp::args::{parse_args, wait_duration};
 use crate::mcp::context::CallContext;
 use crate::mcp::error::ToolError;
+use crate::mcp::jobs;
 use crate::mcp::report::{job_report, success};
-use crate::mcp::wait::wait_for_job;
-use crate::routes::jobs::{check, submit};
 
 /// Runs the tool. Nothing is queued unless every request passes the checks, so a bad request
 /// in the middle does not leave half a batch behind.
@@ -23,23 +22,25 @@ pub(crate) async fn run(ctx: &CallContext, args: JsonObject) -> Result<CallToolR
     limits::check_len("requests", requests.len(), BATCH_REQUESTS).map_err(ApiError::from)?;
     let deadline = Instant::now() + wait_duration(wait_seconds, DEFAULT_WAIT_SECONDS)?;
     for (index, request) in requests.iter().enumerate() {
-        check(&ctx.state, request).await.map_err(|err| in_request(index, err))?;
+        jobs::check(ctx, request).await.map_err(|err| in_request(index, err))?;
     }
     let mut ids = Vec::with_capacity(requests.len());
     for request in requests {
-        ids.push(submit(&ctx.state, request, None).await?.id);
+        ids.push(jobs::submit(ctx, request).await?.id);
     }
-    let mut jobs = Vec::with_capacity(ids.len());
+    let mut reports = Vec::with_capacity(ids.len());
     for id in &ids {
-        jobs.push(job_report(ctx, wait_for_job(ctx, id, deadline).await?));
+        reports.push(job_report(ctx, jobs::wait(ctx, id, deadline).await?));
     }
-    Ok(success(&BatchReport { jobs }, Vec::new())?)
+    Ok(success(&BatchReport { jobs: reports }, Vec::new())?)
 }
 
 /// A field error of request `index`, named by its path in the arguments (`requests[2].frames`).
-fn in_request(index: usize, err: ApiError) -> ApiError {
+fn in_request(index: usize, err: ToolError) -> ToolError {
     match err {
-        ApiError::Invalid { field, message } => ApiError::invalid(format!("requests[{index}].{field}"), message),
+        ToolError::Api(ApiError::Invalid { field, message }) => {
+            ApiError::invalid(format!("requests[{index}].{field}"), message).into()
+        }
         other => other,
     }
 }

@@ -10,9 +10,8 @@ use tracing::instrument;
 use crate::mcp::args::{parse_args, take_wait_seconds, wait_duration};
 use crate::mcp::context::CallContext;
 use crate::mcp::error::ToolError;
+use crate::mcp::jobs;
 use crate::mcp::report::{job_report, preview, success};
-use crate::mcp::wait::wait_for_job;
-use crate::routes::jobs::submit;
 
 /// Runs the tool; the arguments are the generate body's fields plus `wait_seconds`.
 #[instrument(skip_all, fields(tool = tool::GENERATE_SPRITE, job_id))]
@@ -20,9 +19,9 @@ pub(crate) async fn run(ctx: &CallContext, mut args: JsonObject) -> Result<CallT
     let wait = wait_duration(take_wait_seconds(&mut args)?, DEFAULT_WAIT_SECONDS)?;
     let request: GenerateRequest = parse_args(args)?;
     let deadline = Instant::now() + wait;
-    let job = submit(&ctx.state, request, None).await?;
+    let job = jobs::submit(ctx, request).await?;
     tracing::Span::current().record("job_id", tracing::field::display(&job.id));
-    let job = wait_for_job(ctx, &job.id, deadline).await?;
+    let job = jobs::wait(ctx, &job.id, deadline).await?;
     let image = preview(ctx, &job).await?;
     Ok(success(&job_report(ctx, job), image.into_iter().collect())?)
 }
