@@ -35,6 +35,7 @@ pub(crate) struct GameClient {
     url: Arc<str>,
     http: reqwest::Client,
     next_id: Arc<AtomicU64>,
+    call_timeout: Duration,
 }
 
 /// Why a game call failed, phrased for the assistant that made it.
@@ -85,8 +86,12 @@ pub(crate) enum GameError {
 impl GameClient {
     /// A client for the game at `url` (an `http://` BRP address); builds no connection yet.
     pub fn new(url: &str) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).timeout(CALL_TIMEOUT).build()?;
-        Ok(Self { url: Arc::from(url.trim_end_matches('/')), http, next_id: Arc::new(AtomicU64::new(1)) })
+        Self::with_call_timeout(url, CALL_TIMEOUT)
+    }
+
+    fn with_call_timeout(url: &str, call_timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).timeout(call_timeout).build()?;
+        Ok(Self { url: Arc::from(url.trim_end_matches('/')), http, next_id: Arc::new(AtomicU64::new(1)), call_timeout })
     }
 
     /// Calls `method` with `params` and reads its result as an `R`.
@@ -135,7 +140,7 @@ impl GameClient {
     fn transport(&self, err: &reqwest::Error) -> GameError {
         let url = self.url.to_string();
         if err.is_timeout() {
-            GameError::Timeout { url, seconds: CALL_TIMEOUT.as_secs() }
+            GameError::Timeout { url, seconds: self.call_timeout.as_secs() }
         } else if err.is_connect() {
             GameError::NotRunning { url }
         } else {
@@ -158,4 +163,60 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Option<Vec<u8>>
         bytes.extend_from_slice(&chunk);
     }
     Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A loopback "game" that answers every request with `answer` (None: never answers).
+    async fn fake_game(answer: Option<&'static str>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let _ = stream.read(&mut request).await;
+                    match answer {
+                        Some(body) => {
+                            let head = format!(
+                                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                                body.len()
+                            );
+                            let _ = stream.write_all(format!("{head}{body}").as_bytes()).await;
+                        }
+                        None => tokio::time::sleep(Duration::from_secs(30)).await,
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn each_failure_says_what_to_do() {
+        let nobody = GameClient::new("http://127.0.0.1:9").unwrap();
+        let err = nobody.call::<Value>(method::INFO, &json!({})).await.unwrap_err();
+        assert!(matches!(err, GameError::NotRunning { .. }) && err.to_string().contains("--game"), "{err}");
+
+        let plain_bevy = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}"#;
+        let game = GameClient::new(&fake_game(Some(plain_bevy)).await).unwrap();
+        let err = game.call::<Value>(method::INFO, &json!({})).await.unwrap_err();
+        assert!(err.to_string().contains("`remote` feature"), "{err}");
+
+        let refusing = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"`position` must be finite"}}"#;
+        let game = GameClient::new(&fake_game(Some(refusing)).await).unwrap();
+        let err = game.call::<Value>(method::SPAWN_SPRITE, &json!({})).await.unwrap_err();
+        assert_eq!(err.to_string(), "the game refused: `position` must be finite");
+
+        let hung = GameClient::with_call_timeout(&fake_game(None).await, Duration::from_millis(300)).unwrap();
+        let started = Instant::now();
+        let err = hung.call::<Value>(method::LIST_SPRITES, &json!({})).await.unwrap_err();
+        assert!(matches!(err, GameError::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5), "a hung game held the call {:?}", started.elapsed());
+    }
 }
