@@ -41,7 +41,7 @@ fn spec(frames: u32, lora: &str) -> GenerationSpec {
         canvas: SpriteSize::new(256, 256),
         steps: 3,
         guidance_scale: 7.5,
-        lora: Some(LoraChoice { file: format!("styles/{lora}"), strength: 0.8 }),
+        loras: vec![LoraChoice { file: format!("styles/{lora}"), strength: 0.8 }],
         source: None,
     }
 }
@@ -79,6 +79,33 @@ async fn txt2img_delivers_one_frame_with_progress() {
     let lora = workflow.as_object().unwrap().values().find(|n| n["class_type"] == "LoraLoader").unwrap();
     assert_eq!(lora["inputs"]["lora_name"], LORA);
     assert_eq!(body["client_id"].as_str().map(str::len), Some(32));
+}
+
+/// Stacked styles go out as a chain of LoRA loaders, in order, each at its own strength, each
+/// under ComfyUI's own name; one that ComfyUI lacks is named before anything is queued.
+#[tokio::test]
+async fn stacked_styles_chain_their_loras() {
+    let standin = StandIn::start(vec![Play::new("txt2img", Fault::None)]).await;
+    let backend = ComfyuiBackend::new(settings(vec![standin.url()])).unwrap();
+    let second = LoraChoice { file: format!("characters/{LORA}"), strength: 0.3 };
+    let stacked = GenerationSpec { loras: [spec(1, LORA).loras, vec![second]].concat(), ..spec(1, LORA) };
+    let frames = tokio::time::timeout(LIMIT, generate(&backend, stacked)).await.unwrap().unwrap();
+    assert_eq!(frames.len(), 1);
+    let (_, body) = &standin.log()[0];
+    let nodes = body["prompt"].as_object().unwrap();
+    let mut loaders: Vec<(&String, &Value)> = nodes.iter().filter(|(_, n)| n["class_type"] == "LoraLoader").collect();
+    loaders.sort_by_key(|(id, _)| (id.len(), id.to_string()));
+    assert_eq!(loaders.len(), 2);
+    let strengths: Vec<&Value> = loaders.iter().map(|(_, n)| &n["inputs"]["strength_model"]).collect();
+    assert_eq!(strengths, [&json!(0.8f32), &json!(0.3f32)]);
+    assert!(loaders.iter().all(|(_, n)| n["inputs"]["lora_name"] == LORA));
+    assert_eq!(loaders[1].1["inputs"]["model"], json!([loaders[0].0, 0]));
+
+    let missing = LoraChoice { file: "styles/unknown.safetensors".into(), strength: 1.0 };
+    let half = GenerationSpec { loras: [spec(1, LORA).loras, vec![missing]].concat(), ..spec(1, LORA) };
+    let err = tokio::time::timeout(LIMIT, generate(&backend, half)).await.unwrap().unwrap_err();
+    assert!(err.contains("LoRA `styles/unknown.safetensors`"), "{err}");
+    assert_eq!(standin.prompts(), 1, "the one with a missing LoRA was queued");
 }
 
 /// A sheet is one prompt whose batch is all the frames; all of them come back.

@@ -221,7 +221,7 @@ pub struct Provenance {
     pub prompt: String,
     /// The negative prompt.
     pub negative_prompt: String,
-    /// The style, if any.
+    /// The style, if any; stacked styles joined by ` + `.
     pub style: Option<String>,
     /// The seed used.
     pub seed: u64,

@@ -25,6 +25,10 @@ pub struct GenerateRequest {
     /// LoRA strength, 0.0..=2.0; the style's recommended strength when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lora_strength: Option<f32>,
+    /// More styles stacked on `style` (or instead of it), each its LoRA at its strength, at
+    /// most [`limits::STACKED_STYLES`] in all ([`GenerateRequest::style_choices`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub styles: Vec<StyleChoice>,
     /// Final pixel size of one frame.
     #[serde(default)]
     pub sprite: SpriteSize,
@@ -222,6 +226,19 @@ fn is_one(value: &u32) -> bool {
 fn is_true(value: &bool) -> bool {
     *value
 }
+/// One stacked style: a name from `/api/v1/models` and its LoRA strength (the style's
+/// recommended strength when absent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct StyleChoice {
+    /// The style's name.
+    pub name: String,
+    /// LoRA strength, 0.0..=2.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<f32>,
+}
+
 fn default_colors() -> u16 {
     16
 }
@@ -243,6 +260,7 @@ impl GenerateRequest {
             negative_prompt: String::new(),
             style: None,
             lora_strength: None,
+            styles: Vec::new(),
             sprite: SpriteSize::default(),
             frames: default_frames(),
             kind: RequestKind::default(),
@@ -273,6 +291,7 @@ impl GenerateRequest {
         Self {
             style: Some("s".into()),
             lora_strength: Some(1.0),
+            styles: vec![StyleChoice { name: "t".into(), strength: Some(0.5) }],
             kind: RequestKind::Tileset,
             lower: Some("l".into()),
             upper: Some("u".into()),
@@ -341,6 +360,35 @@ impl GenerateRequest {
         self.frames.saturating_mul(u32::try_from(self.drawn_facings().len()).unwrap_or(1).max(1))
     }
 
+    /// Every style the request stacks, in order: `style` (at `lora_strength`) first, then
+    /// `styles`.
+    pub fn style_choices(&self) -> Vec<StyleChoice> {
+        let single = self.style.iter().map(|name| StyleChoice { name: name.clone(), strength: self.lora_strength });
+        single.chain(self.styles.iter().cloned()).collect()
+    }
+
+    /// `styles`: at most [`limits::STACKED_STYLES`] with `style`, each named once, strengths in
+    /// range.
+    fn validate_styles(&self) -> Result<(), FieldError> {
+        let before = usize::from(self.style.is_some());
+        check_len("styles", self.styles.len(), 0..=limits::STACKED_STYLES - before)?;
+        let choices = self.style_choices();
+        for (index, choice) in self.styles.iter().enumerate() {
+            check_len("styles[].name", choice.name.chars().count(), 1..=limits::STYLE_MAX_CHARS)?;
+            if let Some(strength) = choice.strength {
+                check_range("styles[].strength", strength, &limits::LORA_STRENGTH)?;
+            }
+            if choices[..before + index].iter().any(|earlier| earlier.name == choice.name) {
+                return Err(FieldError::Breaks {
+                    field: "styles[].name",
+                    rule: "must name each style once",
+                    value: choice.name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Asset name: the request's `name`, else derived from the prompt's first clause
     /// (`"Knight, walk cycle"` → `"knight"`), else `"sprite"`.
     pub fn asset_name(&self) -> String {
@@ -362,6 +410,7 @@ impl GenerateRequest {
         if let Some(strength) = self.lora_strength {
             check_range("lora_strength", strength, &limits::LORA_STRENGTH)?;
         }
+        self.validate_styles()?;
         check_range("sprite.width", self.sprite.width, &limits::SPRITE_SIDE)?;
         check_range("sprite.height", self.sprite.height, &limits::SPRITE_SIDE)?;
         check_range("frames", self.frames, &limits::FRAMES)?;
@@ -503,6 +552,25 @@ mod tests {
         r.validate().unwrap();
     }
 
+    /// `style` stays valid and comes first; `styles` stacks up to four in all.
+    #[test]
+    fn styles_stack_after_the_single_style() {
+        let stacked = request(
+            r#"{"prompt":"x","style":"a","lora_strength":0.7,"styles":[{"name":"b"},{"name":"c","strength":1.2}]}"#,
+        );
+        stacked.validate().unwrap();
+        let names: Vec<(String, Option<f32>)> =
+            stacked.style_choices().into_iter().map(|choice| (choice.name, choice.strength)).collect();
+        assert_eq!(names, [("a".into(), Some(0.7)), ("b".into(), None), ("c".into(), Some(1.2))]);
+        let four = request(r#"{"prompt":"x","styles":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"}]}"#);
+        four.validate().unwrap();
+        // No styles: nothing in the JSON, so the hashes of older requests stay the same.
+        assert!(!serde_json::to_string(&request(r#"{"prompt":"x"}"#)).unwrap().contains("styles"));
+        assert!(
+            serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","styles":[{"name":"a","colour":1}]}"#).is_err()
+        );
+    }
+
     #[test]
     fn every_range_is_enforced_with_its_field() {
         let cases = [
@@ -542,6 +610,12 @@ mod tests {
             (r#"{"prompt":"x","kind":"tileset","lower":"grass","upper":"water","frames":2}"#, "frames"),
             (r#"{"prompt":"x","lower":"grass"}"#, "lower"),
             (r#"{"prompt":"x","kind":"tile","layout":"wang16"}"#, "layout"),
+            (r#"{"prompt":"x","styles":[{"name":""}]}"#, "styles[].name"),
+            (r#"{"prompt":"x","styles":[{"name":"a","strength":2.1}]}"#, "styles[].strength"),
+            (r#"{"prompt":"x","style":"a","styles":[{"name":"a"}]}"#, "styles[].name"),
+            (r#"{"prompt":"x","styles":[{"name":"a"},{"name":"b"},{"name":"a"}]}"#, "styles[].name"),
+            (r#"{"prompt":"x","styles":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"},{"name":"e"}]}"#, "styles"),
+            (r#"{"prompt":"x","style":"s","styles":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"}]}"#, "styles"),
         ];
         for (json, field) in cases {
             let err = request(json).validate().unwrap_err();

@@ -59,7 +59,7 @@ pub use files::{
     AnimationDirection, AnimationTag, AtlasLayout, AtlasRect, FileFormatError, PixelsRequest, Provenance, SpriteMeta,
     parse_pixels_request, pixels_request_to_ron,
 };
-pub use generate::{BackendKind, Background, GenerateRequest, RequestKind, SourceImage, SpriteSize};
+pub use generate::{BackendKind, Background, GenerateRequest, RequestKind, SourceImage, SpriteSize, StyleChoice};
 pub use health::{BackendHealth, Health};
 pub use job::{Job, JobAccepted, JobFiles, JobId, JobResult, JobStatus};
 pub use limits::FieldError;

@@ -34,6 +34,9 @@ pub const CANVAS_MULTIPLE: u32 = 8;
 pub const NAME_CHARS: RangeInclusive<usize> = 1..=64;
 /// Length of a style name.
 pub const STYLE_MAX_CHARS: usize = 128;
+/// Most styles one request stacks (`style` and `styles` together): each is one more LoRA
+/// patched into the model.
+pub const STACKED_STYLES: usize = 4;
 /// How much of a source image an img2img job redraws: above 0, since nothing redrawn is a copy,
 /// up to 1, where the source is ignored.
 pub const DENOISE: RangeInclusive<f32> = 0.05..=1.0;

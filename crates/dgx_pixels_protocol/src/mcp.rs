@@ -348,6 +348,12 @@ mod schema {
                 "description": "A style name from list_styles; none by default."},
             "lora_strength": {"type": "number", "minimum": limits::LORA_STRENGTH.start(), "maximum": limits::LORA_STRENGTH.end(),
                 "description": "Default: the style's recommended strength."},
+            "styles": {"type": "array", "maxItems": limits::STACKED_STYLES,
+                "items": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": limits::STYLE_MAX_CHARS},
+                    "strength": {"type": "number", "minimum": limits::LORA_STRENGTH.start(), "maximum": limits::LORA_STRENGTH.end()},
+                }},
+                "description": "Styles stacked on `style` (at most 4 in all, each named once), each with its strength; e.g. a team's style plus a character's."},
             "sprite": {"type": "object", "properties": {"width": side, "height": side}, "required": ["width", "height"],
                 "additionalProperties": false, "description": "Final pixel size of one frame; default 32x32."},
             "frames": {"type": "integer", "minimum": limits::FRAMES.start(), "maximum": limits::FRAMES.end(), "default": 1,

@@ -55,8 +55,8 @@ pub struct GenerationSpec {
     pub steps: u32,
     /// Classifier-free guidance.
     pub guidance_scale: f32,
-    /// The LoRA of the chosen style, if any.
-    pub lora: Option<LoraChoice>,
+    /// The LoRAs of the chosen styles, stacked in this order; empty: none.
+    pub loras: Vec<LoraChoice>,
     /// For img2img: the image to edit or vary; `None` draws from the prompt alone.
     pub source: Option<SourceFrame>,
 }

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use dgx_pixels_client::{Client, ClientError, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN, JobEvent};
 use dgx_pixels_protocol::events::ProgressEvent;
-use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, RequestKind, SourceImage, SpriteSize};
+use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, RequestKind, SourceImage, SpriteSize, StyleChoice};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -48,9 +48,10 @@ pub struct GenerateArgs {
     /// Palette size (2..=256).
     #[arg(long, default_value_t = 16)]
     colors: u16,
-    /// Style name from the server's models (`GET /api/v1/models`).
-    #[arg(long)]
-    style: Option<String>,
+    /// Style name from the server's models (`GET /api/v1/models`), with its LoRA strength
+    /// after a colon if not the style's own; repeat to stack up to 4 styles, in order.
+    #[arg(long, value_name = "NAME[:STRENGTH]", value_parser = parse_style)]
+    style: Vec<StyleChoice>,
     /// Edit or vary frame FRAME (default 0) of the completed job JOB_ID instead of drawing from
     /// the prompt alone.
     #[arg(long, value_name = "JOB_ID[:FRAME]", value_parser = parse_source)]
@@ -69,6 +70,17 @@ pub struct GenerateArgs {
 }
 
 /// `JOB_ID` or `JOB_ID:FRAME`.
+fn parse_style(text: &str) -> Result<StyleChoice, String> {
+    let (name, strength) = match text.rsplit_once(':') {
+        Some((name, strength)) => {
+            let strength = strength.parse().map_err(|_| format!("expected NAME[:STRENGTH], got `{text}`"))?;
+            (name, Some(strength))
+        }
+        None => (text, None),
+    };
+    Ok(StyleChoice { name: name.to_owned(), strength })
+}
+
 fn parse_source(text: &str) -> Result<SourceImage, String> {
     let (job, frame) = match text.rsplit_once(':') {
         Some((job, frame)) => {
@@ -131,7 +143,13 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
     let token = std::env::var(ENV_TOKEN).unwrap_or_default();
     let url = server.unwrap_or_else(|| DEFAULT_SERVER.to_owned());
     let client = Client::builder().base_url(url).token(token).build()?;
+    // The first style is the request's `style`, the others stack after it.
+    let mut styles = style.into_iter();
+    let first = styles.next();
     let request = GenerateRequest {
+        style: first.as_ref().map(|choice| choice.name.clone()),
+        lora_strength: first.and_then(|choice| choice.strength),
+        styles: styles.collect(),
         frames,
         kind,
         lower,
@@ -140,7 +158,6 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         mirror: !no_mirror,
         sprite: size,
         colors,
-        style,
         source: from,
         denoise,
         ..GenerateRequest::new(prompt)

@@ -187,7 +187,7 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[Rgb
         provenance: Some(Provenance {
             prompt: request.prompt.clone(),
             negative_prompt: request.negative_prompt.clone(),
-            style: request.style.clone(),
+            style: stacked_names(request),
             seed: job.seed,
             backend: job.backend.as_str().to_owned(),
             request_hash: request.content_hash(),
@@ -195,6 +195,12 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[Rgb
         }),
         ..grid
     }
+}
+
+/// The request's styles as provenance records them: one name, or several joined by ` + `.
+fn stacked_names(request: &GenerateRequest) -> Option<String> {
+    let names: Vec<String> = request.style_choices().into_iter().map(|choice| choice.name).collect();
+    (!names.is_empty()).then(|| names.join(" + "))
 }
 
 /// Where a sheet stands: the middle of the frame, at the bottom of the lowest opaque row of

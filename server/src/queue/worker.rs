@@ -157,7 +157,7 @@ async fn fill_batch(
 
 /// Whether `other` may share `leader`'s batch: one frame each (a sheet, or a sheet of
 /// facings, is a batch already), no
-/// source image (img2img runs another workflow) and the same style, LoRA strength, canvas,
+/// source image (img2img runs another workflow) and the same styles at the same strengths, canvas,
 /// steps and guidance. Prompts, negative prompts, seeds and the pixel pipeline's settings may
 /// differ.
 fn batchable(leader: &GenerateRequest, other: &GenerateRequest) -> bool {
@@ -165,8 +165,7 @@ fn batchable(leader: &GenerateRequest, other: &GenerateRequest) -> bool {
         && other.drawn_frames() == 1
         && leader.source.is_none()
         && other.source.is_none()
-        && leader.style == other.style
-        && leader.lora_strength == other.lora_strength
+        && leader.style_choices() == other.style_choices()
         && (leader.width, leader.height) == (other.width, other.height)
         && leader.steps == other.steps
         && leader.guidance_scale == other.guidance_scale
@@ -216,22 +215,30 @@ fn terrain_specs(request: &GenerateRequest, spec: &GenerationSpec) -> Option<Vec
     Some(vec![terrain(lower), terrain(upper)])
 }
 
-/// The request with the style's trigger words in front of the prompt, the seed chosen and the
-/// source image (for img2img) loaded at the canvas size.
+/// The request with its styles' trigger words in front of the prompt (each word once), their
+/// LoRAs in order, the seed chosen and the source image (for img2img) loaded at the canvas size.
 async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<GenerationSpec, String> {
     let request = &claim.request;
     let canvas = SpriteSize::new(request.width, request.height);
-    let mut prompt = request.prompt.clone();
-    let mut lora = None;
-    if let Some(name) = &request.style {
+    let mut triggers = Vec::new();
+    let mut loras = Vec::new();
+    for choice in request.style_choices() {
+        let name = &choice.name;
         let style =
             context.styles.find(name).ok_or_else(|| format!("style `{name}` is no longer in the models folder"))?;
-        if !style.trigger_words.is_empty() {
-            prompt = format!("{}, {prompt}", style.trigger_words.join(", "));
+        for word in &style.trigger_words {
+            if !triggers.contains(word) {
+                triggers.push(word.clone());
+            }
         }
-        let strength = request.lora_strength.unwrap_or(style.recommended_strength);
-        lora = Some(LoraChoice { file: style.file, strength });
+        let strength = choice.strength.unwrap_or(style.recommended_strength);
+        loras.push(LoraChoice { file: style.file, strength });
     }
+    let prompt = if triggers.is_empty() {
+        request.prompt.clone()
+    } else {
+        format!("{}, {}", triggers.join(", "), request.prompt)
+    };
     let source = match &request.source {
         Some(source) => {
             let image = load_source(&context.files, source, canvas).await?;
@@ -250,7 +257,7 @@ async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<Gener
         canvas,
         steps: request.steps,
         guidance_scale: request.guidance_scale,
-        lora,
+        loras,
         source,
     })
 }

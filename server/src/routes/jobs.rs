@@ -74,6 +74,10 @@ pub(crate) async fn check(state: &AppState, request: &GenerateRequest) -> Result
     {
         return Err(ApiError::invalid("style", format!("unknown style `{style}`; see /api/v1/models")));
     }
+    if let Some(unknown) = request.styles.iter().find(|choice| state.styles.find(&choice.name).is_none()) {
+        let message = format!("unknown style `{}`; see /api/v1/models", unknown.name);
+        return Err(ApiError::invalid("styles[].name", message));
+    }
     let backend = state.backend(request.backend).ok_or_else(|| {
         let name = request.backend.map_or("default", |kind| kind.as_str());
         ApiError::invalid("backend", format!("backend `{name}` is not available on this server"))

@@ -22,10 +22,11 @@ async fn running_jobs_finish_within_the_grace_and_the_rest_resume() {
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().into(),
-        // A second per frame of four; the grace covers the first job's last frame only.
-        procedural_delay: Duration::from_secs(4),
+        // Two seconds per frame of four; the grace covers the first job's last frame (with 4 s
+        // to spare for a loaded machine) but not the second job's four (2 s short).
+        procedural_delay: Duration::from_secs(8),
         concurrency: Some(2),
-        shutdown_grace: Duration::from_secs(3),
+        shutdown_grace: Duration::from_secs(6),
         ..Config::default()
     };
     let server = Server::bind(config.clone()).await.unwrap();

@@ -187,7 +187,7 @@ impl ComfyuiBackend {
     fn params(&self, spec: &GenerationSpec, batch: u32) -> WorkflowParams {
         WorkflowParams {
             checkpoint: self.settings.checkpoint.clone().unwrap_or_default(),
-            lora: spec.lora.as_ref().map(|lora| (lora.file.clone(), lora.strength)),
+            loras: spec.loras.iter().map(|lora| (lora.file.clone(), lora.strength)).collect(),
             prompt: spec.prompt.clone(),
             negative_prompt: spec.negative_prompt.clone(),
             seed: spec.seed,
@@ -326,7 +326,7 @@ fn probe_spec(lora: Option<(String, f32)>) -> GenerationSpec {
         canvas: dgx_pixels_protocol::SpriteSize::new(1024, 1024),
         steps: 1,
         guidance_scale: 1.0,
-        lora: lora.map(|(file, strength)| crate::backend::LoraChoice { file, strength }),
+        loras: lora.map(|(file, strength)| crate::backend::LoraChoice { file, strength }).into_iter().collect(),
         source: None,
     }
 }

@@ -81,7 +81,7 @@ pub struct MissingParts {
     pub nodes: Vec<String>,
     /// The checkpoint asked for, if it is not there, and those that are.
     pub checkpoint: Option<(String, Vec<String>)>,
-    /// The LoRA asked for, if it is not there, and those that are.
+    /// The first LoRA asked for that is not there, and those that are.
     pub lora: Option<(String, Vec<String>)>,
 }
 
@@ -125,17 +125,19 @@ pub fn resolve_name(wanted: &str, available: &[String]) -> Option<String> {
 }
 
 /// Checks `workflow` (already filled) against `catalog`: every node type exists, and the
-/// checkpoint and LoRA it names are listed. Names everything missing at once.
+/// checkpoint and LoRAs it names are listed. Names everything missing at once.
 pub fn check(url: &str, catalog: &Catalog, workflow: &Workflow) -> Result<(), Box<MissingParts>> {
     let mut missing = MissingParts { url: url.to_owned(), ..MissingParts::default() };
     missing.nodes = workflow.class_types().into_iter().filter(|class| !catalog.has_node(class)).collect();
-    let listed = |role: Role, class: &str, input: &str| {
-        let name = workflow.input(role, input)?.as_str()?.to_owned();
+    let listed = |class: &str, input: &str, mut names: Vec<String>| {
         let available = catalog.choices(class, input);
-        (catalog.has_node(class) && !available.contains(&name)).then_some((name, available))
+        names.retain(|name| catalog.has_node(class) && !available.contains(name));
+        names.into_iter().next().map(|name| (name, available))
     };
-    missing.checkpoint = listed(Role::Checkpoint, "CheckpointLoaderSimple", "ckpt_name");
-    missing.lora = listed(Role::Lora, "LoraLoader", "lora_name");
+    let checkpoint = workflow.input(Role::Checkpoint, "ckpt_name").and_then(|v| v.as_str()).map(str::to_owned);
+    missing.checkpoint = listed("CheckpointLoaderSimple", "ckpt_name", checkpoint.into_iter().collect());
+    let loras = workflow.lora_nodes().into_iter().map(|(_, name)| name).collect();
+    missing.lora = listed("LoraLoader", "lora_name", loras);
     if missing.nodes.is_empty() && missing.checkpoint.is_none() && missing.lora.is_none() {
         Ok(())
     } else {

@@ -88,7 +88,7 @@ pub async fn run(
     }
 }
 
-/// The workflow with the checkpoint and LoRA named as `instance` lists them, checked against
+/// The workflow with the checkpoint and LoRAs named as `instance` lists them, checked against
 /// its `/object_info` (asked again once if something seems missing).
 pub async fn for_instance(instance: &Instance, plan: &JobPlan) -> Result<Workflow, ComfyError> {
     let mut refresh = false;
@@ -103,10 +103,10 @@ pub async fn for_instance(instance: &Instance, plan: &JobPlan) -> Result<Workflo
             (None, template) => checkpoints.first().cloned().or(template).unwrap_or_default(),
         };
         workflow.set_input(Role::Checkpoint, "ckpt_name", checkpoint.into())?;
-        if let Some(wanted) = workflow.input(Role::Lora, "lora_name").and_then(|v| v.as_str()).map(str::to_owned) {
-            let loras = catalog.choices("LoraLoader", "lora_name");
+        let loras = catalog.choices("LoraLoader", "lora_name");
+        for (id, wanted) in workflow.lora_nodes() {
             let name = resolve_name(&wanted, &loras).unwrap_or(wanted);
-            workflow.set_input(Role::Lora, "lora_name", name.into())?;
+            workflow.set_lora_name(&id, &name);
         }
         match check(instance.url(), &catalog, &workflow) {
             Ok(()) => return Ok(workflow),

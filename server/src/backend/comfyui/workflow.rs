@@ -184,8 +184,9 @@ impl Templates {
 pub struct WorkflowParams {
     /// Checkpoint file as ComfyUI lists it.
     pub checkpoint: String,
-    /// LoRA file as ComfyUI lists it, and its strength; `None` bypasses the LoRA node.
-    pub lora: Option<(String, f32)>,
+    /// LoRA files as ComfyUI lists them, each with its strength, stacked in this order (the
+    /// template's LoRA node and copies of it chained behind); empty bypasses the LoRA node.
+    pub loras: Vec<(String, f32)>,
     /// Positive prompt, the style's trigger words already in front.
     pub prompt: String,
     /// Negative prompt.
@@ -293,17 +294,15 @@ impl Workflow {
         }
     }
 
-    /// Fills every parameter the server controls. A missing LoRA choice removes the LoRA node
-    /// and wires its inputs straight through, so a template needs no second, LoRA-less copy.
+    /// Fills every parameter the server controls. No LoRA removes the LoRA node and wires its
+    /// inputs straight through, so a template needs no second, LoRA-less copy; several chain
+    /// copies of it ([`Workflow::chain_loras`]).
     pub fn fill(&mut self, params: &WorkflowParams) -> Result<(), WorkflowError> {
         self.set_input(Role::Checkpoint, "ckpt_name", json!(params.checkpoint))?;
-        match &params.lora {
-            Some((name, strength)) => {
-                self.set_input(Role::Lora, "lora_name", json!(name))?;
-                self.set_input(Role::Lora, "strength_model", json!(strength))?;
-                self.set_input(Role::Lora, "strength_clip", json!(strength))?;
-            }
-            None => self.bypass_lora(),
+        if params.loras.is_empty() {
+            self.bypass_lora();
+        } else {
+            self.chain_loras(&params.loras)?;
         }
         self.set_input(Role::Positive, "text", json!(params.prompt))?;
         self.set_input(Role::Negative, "text", json!(params.negative_prompt))?;
@@ -383,6 +382,76 @@ impl Workflow {
         Ok(())
     }
 
+    /// The LoRA loaders after [`Workflow::fill`], in chain order: node id and `lora_name`.
+    pub fn lora_nodes(&self) -> Vec<(String, String)> {
+        let mut nodes: Vec<(String, String)> = self
+            .nodes
+            .iter()
+            .filter(|(_, node)| {
+                node.get("class_type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|class| Role::Lora.classes().contains(&class))
+            })
+            .filter_map(|(id, node)| Some((id.clone(), node.pointer("/inputs/lora_name")?.as_str()?.to_owned())))
+            .collect();
+        nodes.sort_by_key(|(id, _)| (id.len(), id.clone()));
+        nodes
+    }
+
+    /// Sets the `lora_name` of LoRA loader `id` (one of [`Workflow::lora_nodes`]).
+    pub fn set_lora_name(&mut self, id: &str, name: &str) {
+        if let Some(inputs) =
+            self.nodes.get_mut(id).and_then(|node| node.get_mut("inputs")).and_then(Value::as_object_mut)
+        {
+            inputs.insert("lora_name".to_owned(), json!(name));
+        }
+    }
+
+    /// Sets the template's LoRA node to the first of `loras` and chains a copy of it per further
+    /// LoRA behind it (each taking the previous one's MODEL and CLIP), then points whatever
+    /// used the template node's outputs at the last of the chain.
+    fn chain_loras(&mut self, loras: &[(String, f32)]) -> Result<(), WorkflowError> {
+        let first = self.find(Role::Lora)?;
+        let template = self.nodes[&first].clone();
+        let mut previous = first.clone();
+        let mut chain = vec![first.clone()];
+        for index in 1..loras.len() {
+            let id = format!("{first}_{index}");
+            let mut node = template.clone();
+            if let Some(inputs) = node.get_mut("inputs").and_then(Value::as_object_mut) {
+                inputs.insert("model".to_owned(), json!([previous, 0]));
+                inputs.insert("clip".to_owned(), json!([previous, 1]));
+            }
+            if let Some(meta) = node.get_mut("_meta").and_then(Value::as_object_mut) {
+                meta.insert("title".to_owned(), json!(format!("{} {}", Role::Lora.title(), index + 1)));
+            }
+            self.nodes.insert(id.clone(), node);
+            chain.push(id.clone());
+            previous = id;
+        }
+        // Consumers of the template node's outputs now take the chain's last node's.
+        for (id, node) in self.nodes.iter_mut() {
+            if chain.contains(id) {
+                continue;
+            }
+            let Some(inputs) = node.get_mut("inputs").and_then(Value::as_object_mut) else { continue };
+            for value in inputs.values_mut() {
+                if let Some(link) = value.as_array_mut().filter(|link| link.len() == 2 && link[0] == json!(first)) {
+                    link[0] = json!(previous);
+                }
+            }
+        }
+        for (id, (name, strength)) in chain.iter().zip(loras) {
+            let inputs = self.nodes.get_mut(id).and_then(|node| node.get_mut("inputs")).and_then(Value::as_object_mut);
+            if let Some(inputs) = inputs {
+                inputs.insert("lora_name".to_owned(), json!(name));
+                inputs.insert("strength_model".to_owned(), json!(strength));
+                inputs.insert("strength_clip".to_owned(), json!(strength));
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the LoRA node: its MODEL output (0) becomes its `model` input, its CLIP output
     /// (1) its `clip` input, wherever they were used.
     fn bypass_lora(&mut self) {
@@ -420,7 +489,7 @@ mod tests {
     fn params() -> WorkflowParams {
         WorkflowParams {
             checkpoint: "sdxl.safetensors".into(),
-            lora: Some(("pixel.safetensors".into(), 0.8)),
+            loras: vec![("pixel.safetensors".into(), 0.8)],
             prompt: "pixel art, knight".into(),
             negative_prompt: "blurry".into(),
             seed: u64::MAX,
@@ -469,7 +538,7 @@ mod tests {
     #[test]
     fn the_tile_template_pads_circularly() {
         let mut wf = Templates::default().load(WorkflowKind::Tile).unwrap();
-        wf.fill(&WorkflowParams { lora: None, batch: 2, ..params() }).unwrap();
+        wf.fill(&WorkflowParams { loras: Vec::new(), batch: 2, ..params() }).unwrap();
         let classes = wf.class_types();
         assert!(classes.contains("DgxPixelsSeamless") && classes.contains("DgxPixelsSeamlessVAEDecode"), "{classes:?}");
         assert!(!classes.contains("VAEDecode") && !classes.contains("LoraLoader"));
@@ -484,11 +553,44 @@ mod tests {
     #[test]
     fn without_a_style_the_lora_node_is_wired_through() {
         let mut wf = Templates::default().load(WorkflowKind::Txt2img).unwrap();
-        wf.fill(&WorkflowParams { lora: None, ..params() }).unwrap();
+        wf.fill(&WorkflowParams { loras: Vec::new(), ..params() }).unwrap();
         assert!(!wf.class_types().contains("LoraLoader"));
         let checkpoint = wf.find(Role::Checkpoint).unwrap();
         assert_eq!(wf.input(Role::Sampler, "model"), Some(&json!([checkpoint, 0])));
         assert_eq!(wf.input(Role::Positive, "clip"), Some(&json!([checkpoint, 1])));
+    }
+
+    /// Three stacked styles: the template's loader and two copies in a chain, the checkpoint
+    /// feeding the first, the sampler and both prompt encoders fed by the last.
+    #[test]
+    fn stacked_styles_chain_lora_loaders() {
+        for kind in [WorkflowKind::Txt2img, WorkflowKind::Sheet, WorkflowKind::Img2img, WorkflowKind::Tile] {
+            let mut wf = Templates::default().load(kind).unwrap();
+            let loras =
+                vec![("a.safetensors".into(), 0.8), ("b.safetensors".into(), 1.0), ("c.safetensors".into(), 0.3)];
+            wf.fill(&WorkflowParams { loras, ..params() }).unwrap();
+            let chain = wf.lora_nodes();
+            let names: Vec<&str> = chain.iter().map(|(_, name)| name.as_str()).collect();
+            assert_eq!(names, ["a.safetensors", "b.safetensors", "c.safetensors"], "{kind:?}");
+            let node = |id: &str| wf.nodes[id].clone();
+            let checkpoint = wf.find(Role::Checkpoint).unwrap();
+            assert_eq!(node(&chain[0].0)["inputs"]["model"], json!([checkpoint, 0]), "{kind:?}");
+            for pair in chain.windows(2) {
+                assert_eq!(node(&pair[1].0)["inputs"]["model"], json!([pair[0].0, 0]), "{kind:?}");
+                assert_eq!(node(&pair[1].0)["inputs"]["clip"], json!([pair[0].0, 1]), "{kind:?}");
+            }
+            assert_eq!(node(&chain[2].0)["inputs"]["strength_model"], json!(0.3f32));
+            let last = &chain[2].0;
+            // Nothing outside the chain still reads the first loader; the prompts read the last.
+            for (id, node) in &wf.nodes {
+                let links = node["inputs"].as_object().into_iter().flat_map(|inputs| inputs.values());
+                for link in links.filter(|value| value.as_array().is_some_and(|link| link.len() == 2)) {
+                    let from_chain = chain.iter().any(|(chained, _)| chained == id);
+                    assert!(from_chain || link[0] != json!(chain[0].0), "{kind:?}: {id} still reads the first loader");
+                }
+            }
+            assert_eq!(wf.input(Role::Positive, "clip"), Some(&json!([last, 1])), "{kind:?}");
+        }
     }
 
     #[test]

@@ -159,7 +159,7 @@ mod tests {
             canvas: SpriteSize::new(1024, 1024),
             steps: 30,
             guidance_scale: 7.5,
-            lora: None,
+            loras: Vec::new(),
             source: None,
         }
     }
