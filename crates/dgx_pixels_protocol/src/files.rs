@@ -358,5 +358,13 @@ mod tests {
         assert_eq!(request.seed, Some(3));
         assert_eq!(parse_pixels_request(&pixels_request_to_ron(&request)).unwrap(), request);
         assert!(parse_pixels_request("(prompt: \"x\", colour: 3)").is_err());
+        // Stacked styles, as the README writes them.
+        let stacked = parse_pixels_request(
+            r#"(prompt: "hero, idle", style: "team_style", styles: [(name: "knights", strength: 0.6)])"#,
+        )
+        .unwrap();
+        stacked.validate().unwrap();
+        assert_eq!(stacked.style_choices().len(), 2);
+        assert_eq!(stacked.styles[0].strength, Some(0.6));
     }
 }

@@ -1,10 +1,10 @@
-//! The request form: prompt, negative prompt, style, kind (sprite, tile or tileset with its two
-//! terrains), size, frames,
-//! directions (and mirror),
-//! columns, colours or palette, seed, background, and the Generate button.
+//! The request form: prompt, negative prompt, style (and styles stacked after it), kind (sprite,
+//! tile or tileset with its two terrains), size, frames, directions (and mirror), columns,
+//! colours or palette, seed, background, and the Generate button.
 
 use bevy_egui::egui::{self, ComboBox, DragValue, TextEdit};
 use dgx_pixels_protocol::facing::DIRECTIONS;
+use dgx_pixels_protocol::limits::STACKED_STYLES;
 use dgx_pixels_protocol::{Background, Palette, RequestKind, TileLayout, limits};
 
 use super::state::{PanelAction, PanelInputs};
@@ -28,6 +28,7 @@ impl RequestForm<'_> {
             prompt,
             negative_prompt,
             style,
+            stacked,
             sprite_size,
             frames,
             kind,
@@ -58,6 +59,11 @@ impl RequestForm<'_> {
                 }
             });
             ui.end_row();
+            if style.is_some() {
+                ui.label("Stacked");
+                stacked_styles(ui, styles, style.as_deref(), stacked);
+                ui.end_row();
+            }
             ui.label("Kind");
             ui.horizontal(|ui| {
                 ui.radio_value(kind, RequestKind::Sprite, "sprite");
@@ -144,4 +150,25 @@ impl RequestForm<'_> {
             actions.push(PanelAction::Generate);
         }
     }
+}
+
+/// The styles stacked after the first: a button each that removes it, and a picker of the
+/// others while fewer than [`STACKED_STYLES`] are chosen in all.
+fn stacked_styles(ui: &mut egui::Ui, styles: &[String], first: Option<&str>, stacked: &mut Vec<String>) {
+    ui.horizontal_wrapped(|ui| {
+        stacked.retain(|name| !ui.small_button(format!("{name} ✕")).on_hover_text("unstack").clicked());
+        let chosen = |name: &String| first == Some(name.as_str()) || stacked.contains(name);
+        let free: Vec<&String> = styles.iter().filter(|name| !chosen(name)).collect();
+        if stacked.len() + 1 < STACKED_STYLES && !free.is_empty() {
+            let mut added = None;
+            ComboBox::from_id_salt("stack").selected_text("+ style").show_ui(ui, |ui| {
+                for name in free {
+                    if ui.selectable_label(false, name).clicked() {
+                        added = Some(name.clone());
+                    }
+                }
+            });
+            stacked.extend(added);
+        }
+    });
 }

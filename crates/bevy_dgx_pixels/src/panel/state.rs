@@ -4,7 +4,7 @@ use bevy_asset::Handle;
 use bevy_ecs::prelude::*;
 use dgx_pixels_protocol::{
     AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, RequestKind, SourceImage, SpriteMeta, SpriteSize,
-    TileLayout,
+    StyleChoice, TileLayout,
 };
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,9 @@ pub struct PanelInputs {
     pub negative_prompt: String,
     /// A style from the server's list, or none.
     pub style: Option<String>,
+    /// More styles stacked after `style` (ignored without one), each at its recommended
+    /// strength; at most three, so four in all.
+    pub stacked: Vec<String>,
     /// Frame width and height in pixels.
     pub sprite_size: (u32, u32),
     /// Frames in the sheet; with directions, of each facing.
@@ -65,6 +68,7 @@ impl Default for PanelInputs {
             prompt: String::new(),
             negative_prompt: String::new(),
             style: None,
+            stacked: Vec::new(),
             sprite_size: (32, 32),
             frames: 4,
             kind: RequestKind::Sprite,
@@ -91,6 +95,10 @@ impl PanelInputs {
         let mut request = GenerateRequest::new(self.prompt.trim());
         request.negative_prompt = self.negative_prompt.clone();
         request.style = self.style.clone();
+        if self.style.is_some() {
+            request.styles =
+                self.stacked.iter().map(|name| StyleChoice { name: name.clone(), strength: None }).collect();
+        }
         request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.1);
         request.frames = self.frames;
         request.kind = self.kind;

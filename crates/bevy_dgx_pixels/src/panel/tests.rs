@@ -38,6 +38,43 @@ fn typing_a_prompt_and_pressing_generate_records_it() {
     inputs.to_request().validate().unwrap();
 }
 
+/// With a style chosen, more can be stacked after it and unstacked again; the request lists
+/// them after the first.
+#[test]
+fn styles_stack_after_the_chosen_one() {
+    let styles = vec!["retro".to_owned(), "pixel".to_owned(), "gb".to_owned()];
+    let inputs = PanelInputs {
+        prompt: "knight".into(),
+        style: Some("retro".into()),
+        stacked: vec!["pixel".into()],
+        ..PanelInputs::default()
+    };
+    let request = inputs.to_request();
+    assert_eq!(request.style.as_deref(), Some("retro"));
+    assert_eq!(request.styles.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["pixel"]);
+    request.validate().unwrap();
+    let form = |inputs: PanelInputs| {
+        let styles = styles.clone();
+        Harness::new_ui_state(
+            move |ui, (inputs, actions): &mut (PanelInputs, Vec<PanelAction>)| {
+                RequestForm { inputs, styles: &styles, actions }.ui(ui);
+            },
+            (inputs, Vec::new()),
+        )
+    };
+    // Every style chosen: no picker for another one.
+    let full = form(PanelInputs { stacked: vec!["pixel".into(), "gb".into()], ..inputs.clone() });
+    let open = form(inputs);
+    let pickers = |harness: &Harness<'_, _>| harness.query_all_by_role(Role::ComboBox).count();
+    assert_eq!(pickers(&open), pickers(&full) + 1, "a picker while styles are left");
+    let mut harness = open;
+    harness.get_by_label("pixel ✕").click();
+    harness.run();
+    assert!(harness.state().0.stacked.is_empty());
+    let unstyled = PanelInputs { style: None, stacked: vec!["pixel".into()], ..PanelInputs::default() };
+    assert!(unstyled.to_request().styles.is_empty(), "stacked styles need a first one");
+}
+
 /// The queue shows live jobs with their progress and a Cancel button that records the job's
 /// ticket; finished jobs have no Cancel.
 #[test]
