@@ -115,6 +115,16 @@ impl AllowedRoots {
             .map(Self)
     }
 
+    /// The first root, which relative paths start from.
+    pub fn first(&self) -> Option<&Path> {
+        self.0.first().map(PathBuf::as_path)
+    }
+
+    /// Whether `resolved` (a canonical path) lies inside a root.
+    pub fn contains(&self, resolved: &Path) -> bool {
+        self.containing(resolved).is_some()
+    }
+
     /// The first root that contains `resolved` (a canonical path).
     fn containing(&self, resolved: &Path) -> Option<&Path> {
         self.0.iter().map(PathBuf::as_path).find(|root| resolved.starts_with(root))

@@ -57,6 +57,7 @@ mod job_files;
 mod local_caller;
 mod mcp;
 mod models;
+mod palette_from;
 mod queue;
 mod routes;
 mod shutdown;

@@ -438,6 +438,12 @@ impl GenerateRequest {
                 return Err(FieldError::Unknown { field: "palette", what: "palette preset", value: name.clone() });
             }
             Some(PaletteSpec::Colors(colours)) => check_len("palette", colours.len(), limits::PALETTE_LIST)?,
+            Some(PaletteSpec::From(sources)) => {
+                check_len("palette.from", sources.from.len(), limits::PALETTE_SOURCES)?;
+                for source in &sources.from {
+                    check_len("palette.from", source.chars().count(), 1..=limits::PATH_MAX_CHARS)?;
+                }
+            }
             _ => {}
         }
         check_range("steps", self.steps, &limits::STEPS)?;

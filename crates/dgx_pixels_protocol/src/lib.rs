@@ -64,7 +64,7 @@ pub use health::{BackendHealth, Health};
 pub use job::{Job, JobAccepted, JobFiles, JobId, JobResult, JobStatus};
 pub use limits::FieldError;
 pub use models::{ModelList, Style, StyleSidecar};
-pub use palette::{Palette, PaletteSpec, Rgb};
+pub use palette::{Palette, PaletteFrom, PaletteSpec, Rgb};
 pub use tileset::{TileLayout, TilesetInfo};
 
 /// Version segment of every HTTP route (`/api/v1/...`).

@@ -34,6 +34,10 @@ pub const CANVAS_MULTIPLE: u32 = 8;
 pub const NAME_CHARS: RangeInclusive<usize> = 1..=64;
 /// Length of a style name.
 pub const STYLE_MAX_CHARS: usize = 128;
+/// Sources one `palette: {"from": […]}` may name.
+pub const PALETTE_SOURCES: RangeInclusive<usize> = 1..=16;
+/// Longest path or job id a request may carry.
+pub const PATH_MAX_CHARS: usize = 4096;
 /// Most styles one request stacks (`style` and `styles` together): each is one more LoRA
 /// patched into the model.
 pub const STACKED_STYLES: usize = 4;

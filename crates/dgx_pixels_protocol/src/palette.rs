@@ -117,14 +117,30 @@ pub enum PaletteSpec {
     Preset(String),
     /// Explicit colours, e.g. `["#000000", "#ffffff"]`.
     Colors(Vec<Rgb>),
+    /// The colours of images the server reads: `{"from": [SOURCE, …]}`, a SOURCE being a
+    /// finished job's id or an image or folder inside the server's allowed roots. The server
+    /// fits the palette when the job is submitted and stores it as [`PaletteSpec::Colors`].
+    From(PaletteFrom),
+}
+
+/// `{"from": [SOURCE, …]}`: where a palette's colours come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct PaletteFrom {
+    /// Finished job ids, or image or folder paths (absolute, or relative to the server's first
+    /// allowed root).
+    pub from: Vec<String>,
 }
 
 impl PaletteSpec {
-    /// The palette this names, or `None` for an unknown preset.
+    /// The palette this names, or `None` for an unknown preset or sources not yet read.
     pub fn resolve(&self) -> Option<Palette> {
         match self {
             PaletteSpec::Preset(name) => Palette::preset(name),
             PaletteSpec::Colors(colours) => Some(Palette(colours.clone())),
+            // Resolved by the server before the job is queued; never reaches a pipeline.
+            PaletteSpec::From(_) => None,
         }
     }
 }

@@ -5,10 +5,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use dgx_pixels_protocol::{BackendKind, ErrorBody, GenerateRequest, Job, JobAccepted, JobId, JobStatus, SourceImage};
+use dgx_pixels_protocol::{
+    BackendKind, ErrorBody, GenerateRequest, Job, JobAccepted, JobId, JobStatus, PaletteSpec, SourceImage,
+};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiJson};
+use crate::palette_from;
 use crate::queue::{QueueError, Submission};
 use crate::state::AppState;
 
@@ -51,6 +54,7 @@ pub(crate) async fn submit(
     idempotency_key: Option<String>,
 ) -> Result<Job, ApiError> {
     let backend = check(state, &request).await?;
+    let request = palette_from::resolve_request(state, request).await?;
     let submission = Submission {
         backend,
         seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
@@ -84,6 +88,9 @@ pub(crate) async fn check(state: &AppState, request: &GenerateRequest) -> Result
     })?;
     if let Some(source) = &request.source {
         check_source(state, source).await?;
+    }
+    if let Some(PaletteSpec::From(sources)) = &request.palette {
+        palette_from::resolve(state, &sources.from, request.colors).await?;
     }
     Ok(backend.kind())
 }

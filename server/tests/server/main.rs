@@ -13,6 +13,7 @@
 //! - `facings`: sheets of a character that turns: rows, tags, mirrors, one baseline.
 //! - `tiles`: seamless tiles: square, opaque, no seam when laid next to themselves.
 //! - `variation`: img2img on the procedural backend, a variation of a finished sprite.
+//! - `palette_from`: a palette taken from the game's sprites or a finished job; bad sources.
 
 mod crash;
 mod events;
@@ -22,6 +23,7 @@ mod lifecycle;
 mod load;
 mod models;
 mod openapi;
+mod palette_from;
 mod security;
 mod shutdown;
 mod tiles;

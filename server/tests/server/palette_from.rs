@@ -1,0 +1,102 @@
+//! `"palette": {"from": […]}`: a new sprite in the colours of the game's existing art.
+
+use std::path::Path;
+
+use dgx_pixels_protocol::{GenerateRequest, JobStatus, PaletteFrom, PaletteSpec, Rgb};
+use image::{Rgba, RgbaImage};
+
+use crate::util::TestServer;
+
+/// The game's 12 colours.
+const COLOURS: [[u8; 3]; 12] = [
+    [20, 12, 28],
+    [68, 36, 52],
+    [48, 52, 109],
+    [78, 74, 78],
+    [133, 76, 48],
+    [52, 101, 36],
+    [208, 70, 72],
+    [117, 113, 97],
+    [89, 125, 206],
+    [210, 125, 44],
+    [133, 149, 161],
+    [222, 238, 214],
+];
+
+/// Six 24×24 sprites drawn in those colours on a transparent ground, as PNGs in `folder`.
+fn game_sprites(folder: &Path) {
+    std::fs::create_dir_all(folder).unwrap();
+    for n in 0..6u32 {
+        let sprite = RgbaImage::from_fn(24, 24, |x, y| {
+            let inside = (x as i32 - 12).pow(2) + (y as i32 - 12).pow(2) < 100;
+            let [r, g, b] = COLOURS[((x / 3 + y / 4 + n) % 12) as usize];
+            if inside { Rgba([r, g, b, 255]) } else { Rgba([0, 0, 0, 0]) }
+        });
+        sprite.save(folder.join(format!("sprite{n}.png"))).unwrap();
+    }
+}
+
+fn from(sources: &[&str]) -> Option<PaletteSpec> {
+    Some(PaletteSpec::From(PaletteFrom { from: sources.iter().map(|s| (*s).to_owned()).collect() }))
+}
+
+/// Every opaque pixel of a sheet made with the palette of a folder of 12-colour sprites is one of
+/// those 12; the job stores the colours, not the folder; a finished job serves as a source too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sheet_takes_the_colours_of_the_games_sprites() {
+    let root = tempfile::tempdir().unwrap();
+    game_sprites(&root.path().join("sprites"));
+    let roots = vec![root.path().to_path_buf()];
+    let server = TestServer::start(|config| config.allow_roots = roots).await;
+    let client = &server.client;
+    let request =
+        GenerateRequest { frames: 4, colors: 16, palette: from(&["sprites"]), ..GenerateRequest::new("knight") };
+    let id = client.generate(&request, None).await.unwrap().job_id;
+    let job = client.wait(&id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
+    let expected: Vec<Rgb> = {
+        let mut colours: Vec<Rgb> = COLOURS.iter().map(|c| Rgb(*c)).collect();
+        colours.sort();
+        colours
+    };
+    assert_eq!(job.request.palette, Some(PaletteSpec::Colors(expected.clone())), "the job keeps the colours");
+    let sheet = image::load_from_memory(&client.sheet_png(&id).await.unwrap()).unwrap().to_rgba8();
+    let opaque: Vec<Rgb> = sheet.pixels().filter(|p| p.0[3] > 0).map(|p| Rgb([p.0[0], p.0[1], p.0[2]])).collect();
+    assert!(opaque.len() > 100, "the sheet has a sprite");
+    assert!(opaque.iter().all(|c| expected.contains(c)), "a colour outside the game's 12");
+
+    // A finished job as the source, and fewer colours than the sources have: a fitted subset.
+    let few = GenerateRequest { colors: 4, palette: from(&[&id.0]), ..GenerateRequest::new("slime") };
+    let id = client.generate(&few, None).await.unwrap().job_id;
+    let job = client.wait(&id).await.unwrap();
+    match &job.request.palette {
+        Some(PaletteSpec::Colors(colours)) => assert!(colours.len() <= 4 && !colours.is_empty(), "{colours:?}"),
+        other => panic!("palette not resolved: {other:?}"),
+    }
+}
+
+/// Each bad source is a 422 on `palette.from`, and nothing is queued.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_palette_sources_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    game_sprites(&root.path().join("sprites"));
+    game_sprites(&outside.path().join("secret"));
+    std::fs::create_dir_all(root.path().join("empty")).unwrap();
+    std::fs::write(root.path().join("notes.png"), b"not a png at all").unwrap();
+    RgbaImage::new(4097, 1).save(root.path().join("wide.png")).unwrap();
+    std::fs::create_dir_all(root.path().join("linked")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret/sprite0.png"), root.path().join("linked/a.png")).unwrap();
+    let roots = vec![root.path().to_path_buf()];
+    let server = TestServer::start(|config| config.allow_roots = roots).await;
+    let outside_path = outside.path().join("secret").display().to_string();
+    for source in ["empty", "missing", "notes.png", "wide.png", "linked", "../", outside_path.as_str()] {
+        let request = GenerateRequest { palette: from(&[source]), ..GenerateRequest::new("knight") };
+        let err = server.client.generate(&request, None).await.unwrap_err();
+        assert_eq!(err.status(), Some(422), "{source}: {err}");
+        assert_eq!(err.body().and_then(|body| body.field.as_deref()), Some("palette.from"), "{source}: {err}");
+    }
+    let none = GenerateRequest { palette: from(&[]), ..GenerateRequest::new("knight") };
+    assert_eq!(server.client.generate(&none, None).await.unwrap_err().status(), Some(422));
+    assert!(server.client.jobs(None, None).await.unwrap().is_empty(), "a refused request was queued");
+}
