@@ -13,6 +13,7 @@
 //! - [`flatness`]: tells a painted backdrop from a flat-looking part of a tile.
 //! - [`quantize`]: palettes: k-means in Oklab, from an image, mapping to one.
 //! - [`dither`]: ordered (Bayer) dithering onto a palette.
+//! - [`palette_source`]: a palette taken from existing art: PNGs and folders of them.
 //! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
 //! - [`align`]: every cell of a character sheet on one baseline and one centre line.
 //! - [`tile`]: seamless tiles: the grid's phase, rolling a periodic image, measuring a seam.
@@ -49,6 +50,7 @@ pub mod downsample;
 pub mod flatness;
 pub mod grid;
 pub mod outline;
+pub mod palette_source;
 pub mod pipeline;
 pub mod quantize;
 #[cfg(target_arch = "x86_64")]

@@ -12,7 +12,10 @@ use anyhow::{Context, bail};
 use clap::Args;
 use dgx_pixels_client::{Client, ClientError, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN, JobEvent};
 use dgx_pixels_protocol::events::ProgressEvent;
-use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, RequestKind, SourceImage, SpriteSize, StyleChoice};
+use dgx_pixels_protocol::{
+    GenerateRequest, Job, JobId, JobStatus, PaletteSpec, RequestKind, SourceImage, SpriteSize, StyleChoice,
+};
+use dgx_pixels_sprite::palette_source::{palette_of, read_sources};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -48,6 +51,10 @@ pub struct GenerateArgs {
     /// Palette size (2..=256).
     #[arg(long, default_value_t = 16)]
     colors: u16,
+    /// Take the palette from the game's art: a PNG or a folder of PNGs on this machine
+    /// (repeatable); its colours exactly when at most --colors, else --colors fitted to them.
+    #[arg(long, value_name = "PATH")]
+    palette_from: Vec<PathBuf>,
     /// Style name from the server's models (`GET /api/v1/models`), with its LoRA strength
     /// after a colon if not the style's own; repeat to stack up to 4 styles, in order.
     #[arg(long, value_name = "NAME[:STRENGTH]", value_parser = parse_style)]
@@ -70,6 +77,20 @@ pub struct GenerateArgs {
 }
 
 /// `JOB_ID` or `JOB_ID:FRAME`.
+/// The colours of `paths` (read here, the server never sees the files), or `None` without any.
+fn local_palette(paths: &[PathBuf], colors: u16) -> anyhow::Result<Option<PaletteSpec>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut images = Vec::new();
+    for path in paths {
+        images.extend(read_sources(path).context("--palette-from")?);
+    }
+    let palette = palette_of(&images, usize::from(colors))
+        .context("--palette-from: the images have no opaque pixels to take colours from")?;
+    Ok(Some(PaletteSpec::Colors(palette.0)))
+}
+
 fn parse_style(text: &str) -> Result<StyleChoice, String> {
     let (name, strength) = match text.rsplit_once(':') {
         Some((name, strength)) => {
@@ -134,6 +155,7 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         no_mirror,
         size,
         colors,
+        palette_from,
         style,
         from,
         denoise,
@@ -162,6 +184,7 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         denoise,
         ..GenerateRequest::new(prompt)
     };
+    let request = GenerateRequest { palette: local_palette(&palette_from, colors)?, ..request };
     request.validate().map_err(|err| anyhow::anyhow!("{err}"))?;
     let name = request.asset_name();
     // One key per invocation: a retried submit inside the client cannot queue the job twice.

@@ -75,6 +75,40 @@ async fn a_sheet_takes_the_colours_of_the_games_sprites() {
     }
 }
 
+/// `dgx-pixels generate --palette-from DIR` reads the folder on the client and sends its colours
+/// (the server has no allowed root, so it could not read the folder itself); an empty folder is
+/// refused before anything is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_sends_the_colours_of_local_sprites() {
+    let game = tempfile::tempdir().unwrap();
+    game_sprites(&game.path().join("sprites"));
+    std::fs::create_dir_all(game.path().join("empty")).unwrap();
+    let server = TestServer::start(|_| {}).await;
+    let run = |folder: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dgx-pixels"))
+            .args(["generate", "knight", "--colors", "16", "--server", &server.url, "--out"])
+            .arg(game.path().join("out"))
+            .arg("--palette-from")
+            .arg(game.path().join(folder))
+            .output()
+            .unwrap()
+    };
+    let output = tokio::task::block_in_place(|| run("sprites"));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let jobs = server.client.jobs(None, None).await.unwrap();
+    let mut expected: Vec<Rgb> = COLOURS.iter().map(|c| Rgb(*c)).collect();
+    expected.sort();
+    assert_eq!(jobs[0].request.palette, Some(PaletteSpec::Colors(expected)));
+    let refused = tokio::task::block_in_place(|| run("empty"));
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no PNG images"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(server.client.jobs(None, None).await.unwrap().len(), 1, "nothing sent for the empty folder");
+}
+
 /// Each bad source is a 422 on `palette.from`, and nothing is queued.
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_palette_sources_are_refused() {

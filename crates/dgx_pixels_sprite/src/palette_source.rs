@@ -1,0 +1,143 @@
+//! Palettes taken from existing art: the colours of a game's own sprites, so that a new sprite
+//! does not look pasted in.
+//!
+//! The server reads sources inside its allowed roots (`palette: {"from": …}`); the CLI and the
+//! plugin read the game's files on the developer's machine and send the colours. Both read the
+//! same way: a PNG, or a folder's own PNGs (not its sub-folders), more than
+//! [`MAX_FOLDER_IMAGES`] of them sampled evenly in name order so a huge folder costs the same as
+//! a small one; each file at most [`MAX_FILE_BYTES`] and [`MAX_SIDE`] pixels a side, checked
+//! before its pixels are decoded.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use dgx_pixels_protocol::{Palette, Rgb};
+use image::RgbaImage;
+
+use crate::decode::{DecodeError, DecodeLimits, decode_bounded};
+use crate::quantize::{KMeansOptions, fit_palette, opaque_colors, to_palette};
+
+/// PNGs read from one folder at most.
+pub const MAX_FOLDER_IMAGES: usize = 64;
+/// Largest source file read.
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
+/// Largest source image side.
+pub const MAX_SIDE: u32 = 4096;
+
+/// Why a source image could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The file or folder cannot be read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// A folder without PNGs.
+    #[error("the folder `{0}` has no PNG images")]
+    EmptyFolder(PathBuf),
+    /// A file over [`MAX_FILE_BYTES`].
+    #[error("`{0}` is larger than 32 MiB")]
+    TooLarge(PathBuf),
+    /// Not a PNG, or one over [`MAX_SIDE`].
+    #[error("`{path}` is not a PNG image that can be read: {source}")]
+    Decode {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: DecodeError,
+    },
+}
+
+/// The PNGs of `folder` (not of its sub-folders) in name order, sampled evenly down to
+/// [`MAX_FOLDER_IMAGES`].
+pub fn folder_pngs(folder: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    let io_error = |source| SourceError::Io { path: folder.to_path_buf(), source };
+    let mut pngs: Vec<PathBuf> = fs::read_dir(folder)
+        .map_err(io_error)?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("png")))
+        .collect();
+    if pngs.is_empty() {
+        return Err(SourceError::EmptyFolder(folder.to_path_buf()));
+    }
+    pngs.sort();
+    let step = pngs.len().div_ceil(MAX_FOLDER_IMAGES);
+    Ok(pngs.into_iter().step_by(step).collect())
+}
+
+/// The image at `path`, its size checked before it is read and decoded.
+pub fn read_source(path: &Path) -> Result<RgbaImage, SourceError> {
+    let io_error = |source| SourceError::Io { path: path.to_path_buf(), source };
+    if fs::metadata(path).map_err(io_error)?.len() > MAX_FILE_BYTES {
+        return Err(SourceError::TooLarge(path.to_path_buf()));
+    }
+    let bytes = fs::read(path).map_err(io_error)?;
+    let limits = DecodeLimits { max_side: MAX_SIDE, max_pixels: u64::from(MAX_SIDE) * u64::from(MAX_SIDE) };
+    decode_bounded(&bytes, &limits).map_err(|source| SourceError::Decode { path: path.to_path_buf(), source })
+}
+
+/// The images read from `path`: a PNG, or a folder's PNGs.
+pub fn read_sources(path: &Path) -> Result<Vec<RgbaImage>, SourceError> {
+    if path.is_dir() {
+        folder_pngs(path)?.iter().map(|png| read_source(png)).collect()
+    } else {
+        Ok(vec![read_source(path)?])
+    }
+}
+
+/// The images' opaque colours (alpha ≥ 128) exactly when there are at most `max`, sorted; else
+/// `max` fitted to them by the pipeline's k-means in Oklab. `None` when no pixel is opaque.
+pub fn palette_of(images: &[RgbaImage], max: usize) -> Option<Palette> {
+    let distinct: BTreeSet<[u8; 3]> = images
+        .iter()
+        .flat_map(|image| image.pixels())
+        .filter(|pixel| pixel.0[3] >= 128)
+        .map(|pixel| [pixel.0[0], pixel.0[1], pixel.0[2]])
+        .collect();
+    if distinct.is_empty() {
+        None
+    } else if distinct.len() <= max {
+        Some(Palette(distinct.into_iter().map(Rgb).collect()))
+    } else {
+        Some(to_palette(&fit_palette(&opaque_colors(images), max, &KMeansOptions::default())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_colours_are_kept_exactly_and_many_are_fitted() {
+        let mut image = RgbaImage::new(4, 1);
+        for (x, colour) in [[10, 20, 30], [200, 100, 0], [10, 20, 30], [1, 2, 3]].into_iter().enumerate() {
+            image.put_pixel(x as u32, 0, image::Rgba([colour[0], colour[1], colour[2], 255]));
+        }
+        let exact = palette_of(std::slice::from_ref(&image), 3).unwrap();
+        assert_eq!(exact.0, vec![Rgb([1, 2, 3]), Rgb([10, 20, 30]), Rgb([200, 100, 0])]);
+        assert_eq!(palette_of(std::slice::from_ref(&image), 2).unwrap().len(), 2);
+        assert!(palette_of(&[RgbaImage::new(2, 2)], 4).is_none());
+    }
+
+    #[test]
+    fn big_folders_are_sampled() {
+        let folder = tempfile::tempdir().unwrap();
+        for n in 0..150 {
+            RgbaImage::new(1, 1).save(folder.path().join(format!("{n:03}.png"))).unwrap();
+        }
+        std::fs::write(folder.path().join("notes.txt"), "x").unwrap();
+        let sampled = folder_pngs(folder.path()).unwrap();
+        assert_eq!(sampled.len(), 50, "every third of 150");
+        assert!(sampled.len() <= MAX_FOLDER_IMAGES);
+        assert_eq!(sampled[1].file_name().unwrap(), "003.png");
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(folder_pngs(empty.path()), Err(SourceError::EmptyFolder(_))));
+    }
+}
