@@ -75,3 +75,40 @@ fn server_down_without_cache_fails_naming_the_server() {
     assert!(error.to_string().contains(NO_SERVER_URL), "error names the server: {error}");
     app.update();
 }
+
+/// `palette: (from: ["sprites"])` in a `.pixels.ron`: the plugin reads the game's sprites in
+/// `assets/sprites` (the server cannot see them) and the generated sheet uses only their
+/// colours; a source outside the assets folder fails the load and nothing is generated.
+#[test]
+fn a_request_takes_the_palette_of_the_games_sprites() {
+    let colours: [[u8; 3]; 5] = [[20, 12, 28], [208, 70, 72], [52, 101, 36], [89, 125, 206], [222, 238, 214]];
+    let server = TestServer::start();
+    let project = Project::new();
+    std::fs::create_dir_all(project.assets().join("sprites")).unwrap();
+    for n in 0..3u32 {
+        let sprite = image::RgbaImage::from_fn(16, 16, |x, y| {
+            let [r, g, b] = colours[((x / 2 + y / 3 + n) % 5) as usize];
+            image::Rgba([r, g, b, if (x + y) % 7 == 0 { 0 } else { 255 }])
+        });
+        sprite.save(project.assets().join(format!("sprites/s{n}.png"))).unwrap();
+    }
+    project.write(
+        "slime.pixels.ron",
+        r#"(prompt: "slime", frames: 2, sprite: (width: 16, height: 16), seed: 7, palette: (from: ["sprites"]))"#,
+    );
+    project.write("stray.pixels.ron", r#"(prompt: "slime", palette: (from: ["../"]))"#);
+    let mut app = headless_app(&project, server.setting());
+    let assets = app.world().resource::<AssetServer>().clone();
+    let handle: Handle<GeneratedSprite> = assets.load("slime.pixels.ron");
+    let stray: Handle<GeneratedSprite> = assets.load("stray.pixels.ron");
+    assert!(run_until(&mut app, LOAD_TIMEOUT, |app| sprite_shape(app, &handle).is_some()), "sprite loads");
+    let sheet = image::open(project.assets().join("slime.png")).unwrap().to_rgba8();
+    let opaque: Vec<[u8; 3]> = sheet.pixels().filter(|p| p.0[3] > 0).map(|p| [p.0[0], p.0[1], p.0[2]]).collect();
+    assert!(opaque.len() > 20, "a sprite was drawn");
+    assert!(opaque.iter().all(|c| colours.contains(c)), "a colour outside the game's five");
+    let failed = run_until(&mut app, LOAD_TIMEOUT, |app| {
+        matches!(app.world().resource::<AssetServer>().load_state(&stray), LoadState::Failed(_))
+    });
+    assert!(failed, "a palette source outside the assets folder fails the load");
+    assert!(!project.assets().join("stray.png").exists(), "nothing generated for it");
+}

@@ -366,5 +366,10 @@ mod tests {
         stacked.validate().unwrap();
         assert_eq!(stacked.style_choices().len(), 2);
         assert_eq!(stacked.styles[0].strength, Some(0.6));
+        // A palette from the game's own sprites, as the README writes it.
+        let matched = parse_pixels_request(r#"(prompt: "slime", palette: (from: ["sprites", "hero.png"]))"#).unwrap();
+        matched.validate().unwrap();
+        let from = crate::PaletteFrom { from: vec!["sprites".into(), "hero.png".into()] };
+        assert_eq!(matched.palette, Some(crate::PaletteSpec::From(from)));
     }
 }

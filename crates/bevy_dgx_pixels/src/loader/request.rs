@@ -1,12 +1,13 @@
 //! `*.pixels.ron` → [`GeneratedSprite`]: the cached files beside the request when they were made
 //! from this very request, otherwise a fresh sheet from the server, written beside it.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use bevy_asset::{AssetLoader, AsyncReadExt, LoadContext, io::Reader};
 use bevy_log::warn;
 use bevy_reflect::TypePath;
-use dgx_pixels_protocol::{FieldError, FileFormatError, PixelsRequest, parse_pixels_request};
+use dgx_pixels_protocol::{FieldError, FileFormatError, PaletteSpec, PixelsRequest, parse_pixels_request};
+use dgx_pixels_sprite::palette_source::{palette_of, read_sources};
 use serde::{Deserialize, Serialize};
 
 use super::roots::AssetRoots;
@@ -64,6 +65,10 @@ pub enum PixelsRequestLoaderError {
         /// What went wrong.
         source: ConnectionError,
     },
+    /// A `palette: (from: […])` source could not be read, lies outside the assets folder, or
+    /// has no opaque pixel.
+    #[error("palette from the game's sprites: {0}")]
+    Palette(String),
     /// The cached or generated files are unreadable or disagree.
     #[error(transparent)]
     Sheet(#[from] SpriteSheetLoaderError),
@@ -84,6 +89,7 @@ impl AssetLoader for PixelsRequestLoader {
         reader.read_to_string(&mut text).await?;
         let request = parse_pixels_request(&text)?;
         request.validate()?;
+        let request = self.local_palette(request).map_err(PixelsRequestLoaderError::Palette)?;
         let stem = asset_stem(load_context.path(), "pixels.ron");
         let cached = read_sheet(load_context, &stem).await.and_then(|files| Ok(files.decode()?));
         let sheet = match cached {
@@ -109,6 +115,29 @@ impl AssetLoader for PixelsRequestLoader {
 }
 
 impl PixelsRequestLoader {
+    /// The request with a `palette: (from: […])` replaced by the colours of those PNGs or
+    /// folders of PNGs, paths relative to the assets folder (read here: the server cannot see
+    /// the game's files). The cache's hash is then that of the colours, so changed sprites make
+    /// a new sheet.
+    fn local_palette(&self, mut request: PixelsRequest) -> Result<PixelsRequest, String> {
+        let Some(PaletteSpec::From(sources)) = &request.palette else { return Ok(request) };
+        let outside = |source: &str| format!("`{source}` is not inside the assets folder");
+        let assets = self.roots.assets().ok_or_else(|| outside("assets"))?;
+        let assets = std::fs::canonicalize(assets).map_err(|err| err.to_string())?;
+        let mut images = Vec::new();
+        for source in &sources.from {
+            let plain = Path::new(source).components().all(|part| matches!(part, Component::Normal(_)));
+            let resolved =
+                std::fs::canonicalize(assets.join(source)).ok().filter(|path| plain && path.starts_with(&assets));
+            let resolved = resolved.ok_or_else(|| outside(source))?;
+            images.extend(read_sources(&resolved).map_err(|err| err.to_string())?);
+        }
+        let palette =
+            palette_of(&images, usize::from(request.colors)).ok_or("the images have no opaque pixels".to_owned())?;
+        request.palette = Some(PaletteSpec::Colors(palette.0));
+        Ok(request)
+    }
+
     /// Generates the sheet, writes its files beside the request, and reads them back as loader
     /// dependencies.
     async fn generate(

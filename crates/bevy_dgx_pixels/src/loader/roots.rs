@@ -17,6 +17,11 @@ impl AssetRoots {
         Self(Arc::new(roots))
     }
 
+    /// The game's `assets` folder on disk (the default source).
+    pub fn assets(&self) -> Option<&Path> {
+        self.0.iter().find(|(name, _)| name.is_none()).map(|(_, root)| root.as_path())
+    }
+
     /// The folder on disk that holds `path`'s file, when its source is one of ours.
     pub fn folder_of(&self, path: &AssetPath<'_>) -> Option<PathBuf> {
         let source = path.source().as_str();
