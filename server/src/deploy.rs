@@ -137,7 +137,7 @@ pub fn deploy(
     target: &DeployTarget<'_>,
     contents: &FileContents<'_>,
 ) -> Result<SpriteFiles, DeployError> {
-    let first_root = roots.0.first().ok_or(DeployError::NoAllowedRoots)?;
+    let first_root = roots.first().ok_or(DeployError::NoAllowedRoots)?;
     limits::check_name("category", target.category)?;
     limits::check_name("name", target.name)?;
 

@@ -15,6 +15,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::bounded_body::read_bounded;
+
 /// How long connecting to the game may take: it is on this machine, so this only waits out a
 /// busy first frame.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -98,8 +100,8 @@ impl GameClient {
     pub async fn call<R: DeserializeOwned>(&self, method: &str, params: &impl Serialize) -> Result<R, GameError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        let response = self.http.post(&*self.url).json(&body).send().await.map_err(|err| self.transport(&err))?;
-        let bytes = read_limited(response).await.map_err(|err| self.transport(&err))?;
+        let mut response = self.http.post(&*self.url).json(&body).send().await.map_err(|err| self.transport(&err))?;
+        let bytes = read_bounded(&mut response, MAX_ANSWER_BYTES).await.map_err(|err| self.transport(&err))?;
         let bytes = bytes.ok_or_else(|| self.protocol(format!("an answer over {MAX_ANSWER_BYTES} bytes")))?;
         let answer: Value = serde_json::from_slice(&bytes).map_err(|err| {
             self.protocol(format!("not JSON ({err}): {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)])))
@@ -151,18 +153,6 @@ impl GameClient {
     fn protocol(&self, detail: String) -> GameError {
         GameError::Protocol { url: self.url.to_string(), detail }
     }
-}
-
-/// The response body; `None` when it runs past [`MAX_ANSWER_BYTES`].
-async fn read_limited(mut response: reqwest::Response) -> Result<Option<Vec<u8>>, reqwest::Error> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Ok(None);
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(Some(bytes))
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@
 
 mod auth;
 pub mod backend;
+mod bounded_body;
 pub mod config;
 pub mod deploy;
 mod error;

@@ -32,7 +32,7 @@ enum SourceFile {
 }
 
 /// The colours for `sources`, at most `colors` of them.
-pub(crate) async fn resolve(state: &AppState, sources: &[String], colors: u16) -> Result<Vec<Rgb>, ApiError> {
+async fn resolve(state: &AppState, sources: &[String], colors: u16) -> Result<Vec<Rgb>, ApiError> {
     let mut files = Vec::new();
     for source in sources {
         files.extend(source_files(state, source).await?);

@@ -7,6 +7,7 @@
 //! then the remote server's, and its answers (a refused field, an unknown job) reach the
 //! assistant as its own tool errors.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,14 +45,17 @@ pub(crate) struct SheetFiles {
     pub sprite: String,
 }
 
-/// Checks `request` as far as can be before anything is queued: everything here; the fields
-/// alone for a remote server, which checks styles and sources itself when the job is submitted.
-pub(crate) async fn check(ctx: &CallContext, request: &GenerateRequest) -> Result<(), ToolError> {
+/// `request` checked as far as can be before anything is queued, and ready to submit: here,
+/// everything, a palette's sources read ([`jobs::prepare`]); for a remote server the fields
+/// alone, as it checks styles and sources itself when the job is submitted.
+pub(crate) async fn prepare(ctx: &CallContext, request: GenerateRequest) -> Result<GenerateRequest, ToolError> {
     match &ctx.host {
-        JobHost::Local => jobs::check(&ctx.state, request).await.map(drop)?,
-        JobHost::Remote(_) => request.validate().map_err(ApiError::from)?,
+        JobHost::Local => Ok(jobs::prepare(&ctx.state, request).await?.1),
+        JobHost::Remote(_) => {
+            request.validate().map_err(ApiError::from)?;
+            Ok(request)
+        }
     }
-    Ok(())
 }
 
 /// Queues `request`; the job as queued.
@@ -86,20 +90,15 @@ pub(crate) async fn completed(ctx: &CallContext, id: &JobId) -> Result<(Job, She
     match &ctx.host {
         JobHost::Local => {
             let (job, files) = completed_files(&ctx.state, id).await?;
-            let read = tokio::task::spawn_blocking(move || {
-                let read = |path: &std::path::Path| {
-                    std::fs::read(path)
-                        .map_err(|err| ApiError::Internal(format!("cannot read {}: {err}", path.display())))
-                };
-                let text =
-                    |path: &std::path::Path| read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-                Ok::<_, ApiError>(SheetFiles {
-                    png: read(&files.sheet)?,
+            let files = blocking(move || {
+                let text = |path: &Path| read_job_file(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+                Ok(SheetFiles {
+                    png: read_job_file(&files.sheet)?,
                     atlas: text(&files.atlas)?,
                     sprite: text(&files.sprite)?,
                 })
-            });
-            let files = read.await.map_err(|err| ApiError::Internal(format!("reading task stopped: {err}")))??;
+            })
+            .await?;
             Ok((job, files))
         }
         JobHost::Remote(client) => {
@@ -115,12 +114,35 @@ pub(crate) async fn completed(ctx: &CallContext, id: &JobId) -> Result<(Job, She
     }
 }
 
+/// Completed job `id`'s sheet alone (what a preview needs).
+pub(crate) async fn sheet_png(ctx: &CallContext, id: &JobId) -> Result<Vec<u8>, ToolError> {
+    match &ctx.host {
+        JobHost::Local => {
+            let (_, files) = completed_files(&ctx.state, id).await?;
+            Ok(blocking(move || read_job_file(&files.sheet)).await?)
+        }
+        JobHost::Remote(client) => Ok(client.sheet_png(id).await?),
+    }
+}
+
 /// The styles the jobs can use.
 pub(crate) async fn styles(ctx: &CallContext) -> Result<ModelList, ToolError> {
     match &ctx.host {
         JobHost::Local => Ok(ctx.state.styles.list()),
         JobHost::Remote(client) => Ok(client.models().await?),
     }
+}
+
+/// A job file's bytes; one that cannot be read is the server's own failure.
+fn read_job_file(path: &Path) -> Result<Vec<u8>, ApiError> {
+    std::fs::read(path).map_err(|err| ApiError::Internal(format!("cannot read {}: {err}", path.display())))
+}
+
+/// Runs file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| ApiError::Internal(format!("reading task stopped: {err}")))?
 }
 
 /// `http://HOST[:PORT]` that a job's file links start with.

@@ -49,11 +49,11 @@ pub(crate) fn job_report(ctx: &CallContext, job: Job) -> JobReport {
 /// job completed.
 pub(crate) async fn preview(ctx: &CallContext, job: &Job) -> Result<Option<ContentBlock>, ToolError> {
     let Some(result) = job.result.as_ref().filter(|_| job.status == JobStatus::Completed) else { return Ok(None) };
-    let (_job, files) = jobs::completed(ctx, &job.id).await?;
+    let sheet_png = jobs::sheet_png(ctx, &job.id).await?;
     let frame = result.frame_size;
     let id = job.id.clone();
     let png = tokio::task::spawn_blocking(move || {
-        let sheet = image::load_from_memory_with_format(&files.png, ImageFormat::Png)
+        let sheet = image::load_from_memory_with_format(&sheet_png, ImageFormat::Png)
             .map_err(|err| ApiError::Internal(format!("cannot decode the sheet of job `{id}`: {err}")))?
             .to_rgba8();
         encode_png(&preview_image(&sheet, frame)).map_err(|err| ApiError::Internal(err.to_string()))

@@ -5,9 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use dgx_pixels_protocol::{
-    BackendKind, ErrorBody, GenerateRequest, Job, JobAccepted, JobId, JobStatus, PaletteSpec, SourceImage,
-};
+use dgx_pixels_protocol::{BackendKind, ErrorBody, GenerateRequest, Job, JobAccepted, JobId, JobStatus, SourceImage};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiJson};
@@ -46,15 +44,14 @@ pub(crate) async fn jobs_create(
     Ok((StatusCode::ACCEPTED, Json(JobAccepted { job_id: job.id, status: job.status })))
 }
 
-/// Checks `request` (ranges, style, backend) and queues it: the one way a job enters the queue,
-/// shared by `POST /api/v1/generate` and the MCP generate tools.
+/// Prepares `request` ([`prepare`]) and queues it: the one way a job enters the queue, shared by
+/// `POST /api/v1/generate` and the MCP generate tools.
 pub(crate) async fn submit(
     state: &AppState,
     request: GenerateRequest,
     idempotency_key: Option<String>,
 ) -> Result<Job, ApiError> {
-    let backend = check(state, &request).await?;
-    let request = palette_from::resolve_request(state, request).await?;
+    let (backend, request) = prepare(state, request).await?;
     let submission = Submission {
         backend,
         seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
@@ -65,10 +62,21 @@ pub(crate) async fn submit(
     Ok(job)
 }
 
+/// `request` checked ([`check`]) and as it is queued: a `palette: {"from": …}` replaced by its
+/// colours, read once here. `submit` calls it, and a batch calls it on every request before
+/// queueing any (then submits the prepared requests, which have nothing left to read).
+pub(crate) async fn prepare(
+    state: &AppState,
+    request: GenerateRequest,
+) -> Result<(BackendKind, GenerateRequest), ApiError> {
+    let backend = check(state, &request).await?;
+    Ok((backend, palette_from::resolve_request(state, request).await?))
+}
+
 /// Checks `request` against the limits and this server (its styles, backends and jobs, and
 /// whether it is stopping: once shutdown began no job is accepted, 503) and returns the backend
-/// that will run it; `submit` calls it, and a batch calls it on every request first.
-pub(crate) async fn check(state: &AppState, request: &GenerateRequest) -> Result<BackendKind, ApiError> {
+/// that will run it.
+async fn check(state: &AppState, request: &GenerateRequest) -> Result<BackendKind, ApiError> {
     if state.shutdown.began() {
         return Err(ApiError::Unavailable("the server is shutting down; submit the job again once it is back".into()));
     }
@@ -88,9 +96,6 @@ pub(crate) async fn check(state: &AppState, request: &GenerateRequest) -> Result
     })?;
     if let Some(source) = &request.source {
         check_source(state, source).await?;
-    }
-    if let Some(PaletteSpec::From(sources)) = &request.palette {
-        palette_from::resolve(state, &sources.from, request.colors).await?;
     }
     Ok(backend.kind())
 }

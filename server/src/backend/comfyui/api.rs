@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::error::{ComfyError, ExecutionFailure, PromptRejection};
 use super::ws::Event;
+use crate::bounded_body::read_bounded;
 
 /// Time one ordinary request may take. Generation itself is not a request: it is followed
 /// over the WebSocket, so this only bounds ComfyUI's bookkeeping answers.
@@ -187,14 +188,8 @@ impl ComfyClient {
         let mut response =
             self.http.get(&url).query(&query).send().await.map_err(|source| unreachable(&url, source))?;
         check_status(&url, response.status())?;
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|source| unreachable(&url, source))? {
-            if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
-                return Err(ComfyError::BadResponse { url, reason: format!("image over {MAX_IMAGE_BYTES} bytes") });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(bytes)
+        let bytes = read_bounded(&mut response, MAX_IMAGE_BYTES).await.map_err(|source| unreachable(&url, source))?;
+        bytes.ok_or_else(|| ComfyError::BadResponse { url, reason: format!("image over {MAX_IMAGE_BYTES} bytes") })
     }
 
     /// `POST /interrupt` for `prompt_id`: ComfyUI stops it only if it is the one running.

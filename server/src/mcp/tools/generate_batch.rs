@@ -21,11 +21,12 @@ pub(crate) async fn run(ctx: &CallContext, args: JsonObject) -> Result<CallToolR
     tracing::Span::current().record("requests", requests.len());
     limits::check_len("requests", requests.len(), BATCH_REQUESTS).map_err(ApiError::from)?;
     let deadline = Instant::now() + wait_duration(wait_seconds, DEFAULT_WAIT_SECONDS)?;
-    for (index, request) in requests.iter().enumerate() {
-        jobs::check(ctx, request).await.map_err(|err| in_request(index, err))?;
+    let mut prepared = Vec::with_capacity(requests.len());
+    for (index, request) in requests.into_iter().enumerate() {
+        prepared.push(jobs::prepare(ctx, request).await.map_err(|err| in_request(index, err))?);
     }
-    let mut ids = Vec::with_capacity(requests.len());
-    for request in requests {
+    let mut ids = Vec::with_capacity(prepared.len());
+    for request in prepared {
         ids.push(jobs::submit(ctx, request).await?.id);
     }
     let mut reports = Vec::with_capacity(ids.len());
