@@ -22,6 +22,8 @@ Seamless tiles (the server's ``tile`` workflow, for requests with ``kind: "tile"
 - ``DgxPixelsSeamlessVAEDecode``: VAEDecode with the VAE's convolutions padding circularly for
   the duration of the decode (restored after), so the pixels wrap around as the latent does.
 
+Style training (the server's ``train_style`` jobs): ``DgxPixelsTrainLora`` in ``train.py``.
+
 Install: copy (or link) this folder into ComfyUI's ``custom_nodes/`` as ``dgx_pixels`` and
 restart ComfyUI. With ``--disable-all-custom-nodes``, add ``--whitelist-custom-nodes dgx_pixels``.
 The server looks for both classes in ``/object_info``; without them it sends one prompt per job.
@@ -36,6 +38,8 @@ import comfy.sample
 import comfy.samplers
 import comfy.utils
 import latent_preview
+
+from . import train
 
 
 def _parse_list(text, what):
@@ -172,6 +176,7 @@ NODE_CLASS_MAPPINGS = {
     "DgxPixelsBatchKSampler": DgxPixelsBatchKSampler,
     "DgxPixelsSeamless": DgxPixelsSeamless,
     "DgxPixelsSeamlessVAEDecode": DgxPixelsSeamlessVAEDecode,
+    **train.NODE_CLASS_MAPPINGS,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS = {
@@ -179,4 +184,5 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "DgxPixelsBatchKSampler": "KSampler, seed per item (dgx-pixels)",
     "DgxPixelsSeamless": "Seamless model (dgx-pixels)",
     "DgxPixelsSeamlessVAEDecode": "VAE decode, seamless (dgx-pixels)",
+    **train.NODE_DISPLAY_NAME_MAPPINGS,
 }

@@ -18,13 +18,16 @@ batch 2 and 1; our nodes),
 our_nodes (object_info of our four nodes, written as object_info_dgx_nodes.json), img2img, node_errors_lora, node_errors_checkpoint,
 execution_error (needs --broken-lora: a file in ComfyUI's loras folder that is not a valid
 safetensors file), interrupt (interrupt a running prompt and delete a queued one from /queue),
-and died (needs --die-cmd and --revive-cmd: ComfyUI is killed mid-prompt and started again).
+died (needs --die-cmd and --revive-cmd: ComfyUI is killed mid-prompt and started again), and,
+with our nodes, train (a dataset uploaded with captions, the `train_style` template, the LoRA from
+/view), train_error (an empty caption makes the trainer raise) and train_interrupt.
 Needs Python 3.10+ and aiohttp (a ComfyUI dependency).
 """
 import argparse
 import asyncio
 import base64
 import copy
+import hashlib
 import io
 import json
 import os
@@ -41,9 +44,14 @@ import aiohttp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKFLOWS = os.path.join(HERE, "..", "..", "server", "workflows")
-OUR_NODES = ["DgxPixelsTextBatch", "DgxPixelsBatchKSampler", "DgxPixelsSeamless", "DgxPixelsSeamlessVAEDecode"]
+OUR_NODES = ["DgxPixelsTextBatch", "DgxPixelsBatchKSampler", "DgxPixelsSeamless", "DgxPixelsSeamlessVAEDecode",
+             "DgxPixelsTrainLora"]
 USED_NODES = ["CheckpointLoaderSimple", "LoraLoader", "CLIPTextEncode", "EmptyLatentImage", "KSampler",
-              "VAEDecode", "VAEEncode", "LoadImage", "RepeatLatentBatch", "SaveImage", "PreviewImage"]
+              "VAEDecode", "VAEEncode", "LoadImage", "RepeatLatentBatch", "SaveImage", "PreviewImage",
+              "LoadImageTextSetFromFolderNode"]
+# Answers larger than this that are neither JSON nor an image (a trained LoRA from /view) are kept
+# as their size, digest and first bytes, so the fixtures stay small.
+KEEP_BYTES = 65536
 
 P = argparse.ArgumentParser()
 P.add_argument("--url", default="http://127.0.0.1:8188")
@@ -102,6 +110,10 @@ class Recorder:
             entry["response_json"] = parsed
         elif ctype.startswith("image/"):
             entry["response_b64"] = base64.b64encode(raw).decode()
+        elif len(raw) > KEEP_BYTES:
+            entry["response_size"] = len(raw)
+            entry["response_sha256"] = hashlib.sha256(raw).hexdigest()
+            entry["response_head_b64"] = base64.b64encode(raw[:256]).decode()
         else:
             entry["response_text"] = raw.decode("utf-8", "replace")
         self.http.append(entry)
@@ -124,7 +136,8 @@ def multipart(form):
         if isinstance(value, tuple):
             filename, content = value
             out.write(('Content-Disposition: form-data; name="%s"; filename="%s"\r\n' % (name, filename)).encode())
-            out.write(b"Content-Type: image/png\r\n\r\n" + content + b"\r\n")
+            kind = b"text/plain" if filename.endswith(".txt") else b"image/png"
+            out.write(b"Content-Type: " + kind + b"\r\n\r\n" + content + b"\r\n")
             described[name] = {"filename": filename, "b64": base64.b64encode(content).decode()}
         else:
             out.write(('Content-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (name, value)).encode())
@@ -133,9 +146,9 @@ def multipart(form):
     return out.getvalue(), "multipart/form-data; boundary=" + boundary, described
 
 
-def tiny_png(w, h):
-    """A w×h RGB checkerboard PNG, made without Pillow."""
-    rows = b"".join(b"\x00" + bytes(((x // 8 + y // 8) % 2 * 200 + 30) for x in range(w) for _ in range(3))
+def tiny_png(w, h, cell=8):
+    """A w×h RGB checkerboard PNG of `cell`-pixel squares, made without Pillow."""
+    rows = b"".join(b"\x00" + bytes(((x // cell + y // cell) % 2 * 200 + 30) for x in range(w) for _ in range(3))
                     for y in range(h))
 
     def chunk(kind, data):
@@ -355,10 +368,67 @@ async def scenario_interrupt():
     rec.save()
 
 
-async def wait_progress(rec, pid, timeout=120):
+def train_prompt(folder, steps, seed):
+    """The server's `train_style` template at a tiny size: rank 1, so the LoRA stays small."""
+    wf = load("train_style")
+    titled(wf, "Checkpoint")["inputs"]["ckpt_name"] = A.ckpt
+    titled(wf, "Dataset")["inputs"]["folder"] = folder
+    titled(wf, "Train")["inputs"].update(steps=steps, rank=1, learning_rate=0.0001, seed=seed, warmup_steps=1,
+                                         filename_prefix="dgx_pixels/recorded")
+    return wf
+
+
+async def upload_dataset(rec, captions):
+    """Uploads one checkerboard image per caption, each with its caption as a .txt beside it, into
+    a fresh sub-folder of ComfyUI's input folder, as the server does; returns the sub-folder."""
+    folder = "dgx_pixels_train/rec-" + uuid.uuid4().hex[:8]
+    for i, caption in enumerate(captions):
+        for name, content in (("%02d.png" % i, tiny_png(A.size, A.size, 4 + 4 * i)),
+                              ("%02d.txt" % i, caption.encode())):
+            form = {"image": (name, content), "type": "input", "subfolder": folder, "overwrite": "true"}
+            await asyncio.to_thread(rec.request, "POST", "/upload/image", None, form)
+    return folder
+
+
+async def scenario_train():
+    """A style trained on two images for 3 steps; then the LoRA fetched through /view."""
+    rec = Recorder("train")
+    folder = await upload_dataset(rec, ["recstyle, pixel art knight", "recstyle, pixel art tree"])
+    pid = await run_prompt(rec, train_prompt(folder, 3, 21), expect_images=False)
+    hist = rec.http[-1].get("response_json") or {}
+    for out in hist.get(pid, {}).get("outputs", {}).values():
+        for lora in out.get("lora", []):
+            q = urllib.parse.urlencode({"filename": lora["filename"], "subfolder": lora["subfolder"],
+                                        "type": lora["type"]})
+            await asyncio.to_thread(rec.request, "GET", "/view?" + q)
+    rec.save()
+
+
+async def scenario_train_error():
+    """An empty caption: ComfyUI's dataset loader then yields one conditioning too many and the
+    trainer raises (the server always writes a caption; this records a real trainer failure)."""
+    rec = Recorder("train_error")
+    folder = await upload_dataset(rec, ["recstyle, pixel art knight", ""])
+    await run_prompt(rec, train_prompt(folder, 3, 22), expect_images=False)
+    rec.save()
+
+
+async def scenario_train_interrupt():
+    """A long training interrupted at its second step."""
+    rec = Recorder("train_interrupt")
+    folder = await upload_dataset(rec, ["recstyle, pixel art knight", "recstyle, pixel art tree"])
+
+    async def during(rec, pid):
+        await wait_progress(rec, pid, kind="dgx_pixels.train_step", count=2)
+        await asyncio.to_thread(rec.request, "POST", "/interrupt", {"prompt_id": pid})
+    await run_prompt(rec, train_prompt(folder, 500, 23), expect_images=False, during=during)
+    rec.save()
+
+
+async def wait_progress(rec, pid, timeout=120, kind="progress", count=1):
     t0 = time.time()
     while time.time() - t0 < timeout:
-        if any(m.get("json", {}).get("type") == "progress" for m in rec.ws):
+        if sum(m.get("json", {}).get("type") == kind for m in rec.ws) >= count:
             return
         await asyncio.sleep(0.02)
 
@@ -410,6 +480,9 @@ async def main():
         ("execution_error", scenario_execution_error if A.broken_lora else None),
         ("interrupt", scenario_interrupt),
         ("died", scenario_died if A.die_cmd and A.revive_cmd else None),
+        ("train", scenario_train if A.batch_nodes else None),
+        ("train_error", scenario_train_error if A.batch_nodes else None),
+        ("train_interrupt", scenario_train_interrupt if A.batch_nodes else None),
     ]
     for name, fn in plan:
         if fn is None or (only and name not in only):

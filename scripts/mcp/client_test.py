@@ -3,7 +3,7 @@
 Run by scripts/mcp_test.sh, which starts `dgx-pixels serve` with `--allow-root ROOT` and a token.
 Checks, over streamable HTTP:
   * the token applies to /mcp;
-  * tools/list has all ten tools, each with a description and an object input schema;
+  * tools/list has all eleven tools, each with a description and an object input schema;
   * generate_sprite (procedural backend) returns the job, absolute file URLs and a PNG preview,
     and with `directions: 8` a sheet of a row per facing;
   * deploy_to_bevy writes NAME.png, NAME.atlas.ron and NAME.sprite.ron into a Bevy project
@@ -37,7 +37,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 TOOLS = {
     "generate_sprite", "generate_batch", "get_job", "list_styles", "pixelize_image", "deploy_to_bevy",
-    "list_sprites", "spawn_sprite", "apply_to_entity", "screenshot",
+    "list_sprites", "spawn_sprite", "apply_to_entity", "screenshot", "train_style",
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -31,6 +31,10 @@ pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(30);
 /// unless told otherwise (`--stop-timeout`); a job cut short there resumes on the next start.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+/// How long one training may run: the seed's 20–100 images at rank 32–128 train in minutes to an
+/// hour or two on one GPU.
+pub const DEFAULT_TRAIN_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
+
 /// How the server runs. Build it with `Config { data_dir, ..Config::default() }`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -82,6 +86,11 @@ pub struct Config {
     /// completed; no other job starts meanwhile. Jobs still running when it ends resume on the
     /// next start. Zero stops them at once. Default [`DEFAULT_SHUTDOWN_GRACE`].
     pub shutdown_grace: Duration,
+    /// Fewest images a style is trained on (`POST /api/v1/styles/train`); default
+    /// [`DEFAULT_TRAIN_MIN_IMAGES`](dgx_pixels_protocol::limits::DEFAULT_TRAIN_MIN_IMAGES).
+    pub train_min_images: usize,
+    /// How long one training may run before it fails; default [`DEFAULT_TRAIN_TIMEOUT`].
+    pub train_timeout: Duration,
     /// Test knob, hidden from `--help`: extra time the `procedural` backend spends per job,
     /// spread over its frames, so tests can catch jobs queued and running. Zero by default.
     pub procedural_delay: Duration,
@@ -106,6 +115,8 @@ impl Default for Config {
             concurrency: None,
             batch_window: DEFAULT_BATCH_WINDOW,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            train_min_images: dgx_pixels_protocol::limits::DEFAULT_TRAIN_MIN_IMAGES,
+            train_timeout: DEFAULT_TRAIN_TIMEOUT,
             procedural_delay: Duration::ZERO,
         }
     }
@@ -216,6 +227,8 @@ impl Config {
             concurrency,
             batch_window_ms,
             shutdown_grace_secs,
+            train_min_images,
+            train_timeout_secs,
         } = file;
         self.bind = bind.unwrap_or(self.bind);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -233,6 +246,8 @@ impl Config {
         self.concurrency = concurrency.or(self.concurrency);
         self.batch_window = batch_window_ms.map(Duration::from_millis).unwrap_or(self.batch_window);
         self.shutdown_grace = shutdown_grace_secs.map(Duration::from_secs).unwrap_or(self.shutdown_grace);
+        self.train_min_images = train_min_images.unwrap_or(self.train_min_images);
+        self.train_timeout = train_timeout_secs.map(Duration::from_secs).unwrap_or(self.train_timeout);
     }
 }
 
@@ -255,6 +270,8 @@ impl Config {
 /// concurrency = 1
 /// batch_window_ms = 30
 /// shutdown_grace_secs = 30
+/// train_min_images = 20
+/// train_timeout_secs = 14400
 /// ```
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -291,6 +308,10 @@ pub struct ConfigFile {
     pub batch_window_ms: Option<u64>,
     /// See [`Config::shutdown_grace`], in seconds.
     pub shutdown_grace_secs: Option<u64>,
+    /// See [`Config::train_min_images`].
+    pub train_min_images: Option<usize>,
+    /// See [`Config::train_timeout`], in seconds.
+    pub train_timeout_secs: Option<u64>,
 }
 
 impl ConfigFile {

@@ -62,7 +62,9 @@ mod palette_from;
 mod queue;
 mod routes;
 mod shutdown;
+mod sources;
 mod state;
+mod train;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -86,6 +88,8 @@ use crate::models::{StyleRegistry, StyleWatcher};
 use crate::queue::JobQueue;
 use crate::queue::worker::{WorkerContext, run_backend};
 use crate::state::AppState;
+use crate::train::TrainSettings;
+use crate::train::worker::{TrainContext, run_trainings};
 
 /// How long open connections get to finish once the server closes (after the jobs' own
 /// `Config::shutdown_grace`).
@@ -138,6 +142,7 @@ pub struct Server {
     local_addr: SocketAddr,
     state: AppState,
     workers: WorkerContext,
+    trainers: TrainContext,
     concurrency: Option<usize>,
     config: Config,
     trigger: shutdown::ShutdownTrigger,
@@ -183,6 +188,14 @@ impl Server {
             shutdown,
             roots: Arc::new(roots),
             game: GameClient::new(&config.game).map_err(ServerError::GameClient)?,
+            training: TrainSettings { datasets: data_dir.join("datasets"), min_images: config.train_min_images },
+        };
+        let trainers = TrainContext {
+            queue: queue.clone(),
+            styles: styles.clone(),
+            settings: state.training.clone(),
+            timeout: config.train_timeout,
+            shutdown_grace: config.shutdown_grace,
         };
         let workers = WorkerContext {
             queue,
@@ -196,6 +209,7 @@ impl Server {
             local_addr,
             state,
             workers,
+            trainers,
             concurrency: config.concurrency,
             config,
             trigger,
@@ -214,11 +228,14 @@ impl Server {
     /// still running are left to resume on the next start, and `run` returns once open
     /// connections finish or after a few seconds more.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
-        let Server { listener, local_addr, state, workers, concurrency, config, trigger, _watcher } = self;
+        let Server { listener, local_addr, state, workers, trainers, concurrency, config, trigger, _watcher } = self;
         let mut tasks = tokio::task::JoinSet::new();
         for backend in state.backends.iter() {
             let concurrency = concurrency.unwrap_or_else(|| backend.default_concurrency());
             tasks.spawn(run_backend(workers.clone(), Arc::clone(backend), concurrency, state.shutdown.clone()));
+            if backend.can_train() {
+                tasks.spawn(run_trainings(trainers.clone(), Arc::clone(backend), state.shutdown.clone()));
+            }
         }
         let mut closing = state.shutdown.clone();
         let app = routes::router(state, config.max_body_bytes, config.request_timeout);

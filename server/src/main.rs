@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Pixel-art sprites for Bevy games: serve, generate, pixelize, pack, mcp.
+/// Pixel-art sprites for Bevy games: serve, generate, pixelize, pack, mcp, train-style.
 #[derive(Parser)]
 #[command(name = "dgx-pixels", version, about)]
 struct Cli {
@@ -29,6 +29,8 @@ enum Command {
     Pack(cli::pack::PackArgs),
     /// Serve the MCP tools for AI assistants on stdin/stdout (`mcp --stdio`).
     Mcp(cli::mcp::McpArgs),
+    /// Train a style (a LoRA) on the server from sprites, and print its file once installed.
+    TrainStyle(cli::train_style::TrainStyleArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Command::Pixelize(args) => cli::pixelize::run(args),
         Command::Pack(args) => cli::pack::run(args),
         Command::Mcp(args) => cli::mcp::run(args),
+        Command::TrainStyle(args) => cli::train_style::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

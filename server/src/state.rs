@@ -11,6 +11,7 @@ use crate::job_files::JobFilesDir;
 use crate::models::StyleRegistry;
 use crate::queue::JobQueue;
 use crate::shutdown::Shutdown;
+use crate::train::TrainSettings;
 
 /// Shared server state handed to every handler.
 #[derive(Clone)]
@@ -31,6 +32,8 @@ pub(crate) struct AppState {
     pub roots: Arc<AllowedRoots>,
     /// The running game, for the MCP game tools (`--game`).
     pub game: GameClient,
+    /// Where training datasets go, and the fewest images a style is trained on.
+    pub training: TrainSettings,
 }
 
 impl AppState {

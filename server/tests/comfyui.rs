@@ -5,6 +5,8 @@
 //! takes about a second.
 
 mod support;
+#[path = "comfyui/train.rs"]
+mod train;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

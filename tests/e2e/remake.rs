@@ -101,7 +101,8 @@ fn reprocess_makes_no_job_and_vary_makes_an_img2img_job() {
     let jobs = server_jobs(&server.url);
     assert_eq!(jobs.len(), 2);
     let vary_job = &jobs[0];
-    assert_eq!((vary_job.request.source.as_ref(), vary_job.request.denoise), (Some(&source), Some(0.4)));
+    let vary_request = vary_job.request.generate().expect("a generate job");
+    assert_eq!((vary_request.source.as_ref(), vary_request.denoise), (Some(&source), Some(0.4)));
     assert_eq!(vary_job.status, JobStatus::Completed);
     assert_eq!(varied.job_id, vary_job.id);
     assert_eq!(varied.meta.frame_size, SpriteSize::new(24, 24), "the form's size");

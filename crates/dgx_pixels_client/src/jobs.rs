@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use dgx_pixels_protocol::{
-    Background, GenerateRequest, Health, Job, JobAccepted, JobEvent, JobId, JobStatus, ModelList,
+    Background, GenerateRequest, Health, Job, JobAccepted, JobEvent, JobId, JobStatus, ModelList, TrainStyleRequest,
 };
 use dgx_pixels_sprite::write::{FileContents, SpriteFiles, WriteMode, write_file_set};
 use futures_util::StreamExt;
@@ -48,6 +48,11 @@ impl Client {
             call = call.header("Idempotency-Key", key);
         }
         self.json(call).await
+    }
+
+    /// Queues the training of a style (`POST /api/v1/styles/train`); follow it as any job.
+    pub async fn train_style(&self, request: &TrainStyleRequest) -> Result<JobAccepted, ClientError> {
+        self.json(self.request(Method::POST, "/api/v1/styles/train", true).json(request)).await
     }
 
     /// The job's status, progress, queue position and, once completed, its result.

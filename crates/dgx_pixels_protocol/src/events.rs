@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Job, JobStatus};
+use crate::{Job, JobStatus, TrainStep};
 
 /// One event of a job's stream.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +30,9 @@ pub struct ProgressEvent {
     pub progress: f32,
     /// Jobs ahead of this one while queued.
     pub queue_position: Option<u32>,
+    /// A running training's latest step and loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_step: Option<TrainStep>,
 }
 
 /// Data of a `failed` event.
@@ -109,7 +112,12 @@ mod tests {
     #[test]
     fn events_round_trip_through_name_and_data() {
         let events = [
-            JobEvent::Progress(ProgressEvent { status: JobStatus::Running, progress: 0.5, queue_position: None }),
+            JobEvent::Progress(ProgressEvent {
+                status: JobStatus::Running,
+                progress: 0.5,
+                queue_position: None,
+                train_step: None,
+            }),
             JobEvent::Failed(FailedEvent { error: "boom".into() }),
             JobEvent::Cancelled(CancelledEvent {}),
         ];

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::train::{TrainStep, TrainStyleRequest, TrainedStyle};
 use crate::{BackendKind, GenerateRequest, Palette, SpriteSize};
 
 /// A job's id: opaque to clients, safe in a URL path.
@@ -85,14 +86,76 @@ pub struct Job {
     pub queue_position: Option<u32>,
     /// Why it failed; `None` unless failed.
     pub error: Option<String>,
-    /// The request as accepted.
-    pub request: GenerateRequest,
-    /// What it made; `None` until completed.
+    /// The request as accepted: a sheet to generate or a style to train.
+    pub request: JobRequest,
+    /// The sheet a generate job made; `None` until completed, and for a training.
     pub result: Option<JobResult>,
+    /// A running `train_style` job's latest step and loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_step: Option<TrainStep>,
+    /// The style a completed `train_style` job made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<TrainedStyle>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: u64,
     /// Last change, milliseconds since the Unix epoch.
     pub updated_at_ms: u64,
+}
+
+/// What a job was asked to do. Untagged: the JSON is the body of the route that queued it
+/// (`POST /api/v1/generate` or `POST /api/v1/styles/train`), which tell each other apart by
+/// their required fields (`prompt`; `name` and `images`), both refusing unknown fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub enum JobRequest {
+    /// A sprite sheet.
+    Generate(GenerateRequest),
+    /// A style learned from images.
+    TrainStyle(TrainStyleRequest),
+}
+
+impl JobRequest {
+    /// The sheet request, unless this is a training.
+    pub fn generate(&self) -> Option<&GenerateRequest> {
+        match self {
+            JobRequest::Generate(request) => Some(request),
+            JobRequest::TrainStyle(_) => None,
+        }
+    }
+
+    /// The name of what it makes: the sheet's asset name, or the style's name.
+    pub fn asset_name(&self) -> String {
+        match self {
+            JobRequest::Generate(request) => request.asset_name(),
+            JobRequest::TrainStyle(request) => request.name.clone(),
+        }
+    }
+
+    /// Cells of the sheet it makes; 0 for a training, which makes none.
+    pub fn cells(&self) -> u32 {
+        self.generate().map_or(0, GenerateRequest::cells)
+    }
+
+    /// The training request, unless this is a sheet.
+    pub fn train_style(&self) -> Option<&TrainStyleRequest> {
+        match self {
+            JobRequest::TrainStyle(request) => Some(request),
+            JobRequest::Generate(_) => None,
+        }
+    }
+}
+
+impl From<GenerateRequest> for JobRequest {
+    fn from(request: GenerateRequest) -> Self {
+        JobRequest::Generate(request)
+    }
+}
+
+impl From<TrainStyleRequest> for JobRequest {
+    fn from(request: TrainStyleRequest) -> Self {
+        JobRequest::TrainStyle(request)
+    }
 }
 
 /// What a completed job made.

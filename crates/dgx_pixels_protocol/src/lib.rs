@@ -51,6 +51,7 @@ pub mod models;
 pub mod palette;
 pub mod remote;
 pub mod tileset;
+pub mod train;
 
 pub use error::ErrorBody;
 pub use events::JobEvent;
@@ -61,11 +62,12 @@ pub use files::{
 };
 pub use generate::{BackendKind, Background, GenerateRequest, RequestKind, SourceImage, SpriteSize, StyleChoice};
 pub use health::{BackendHealth, Health};
-pub use job::{Job, JobAccepted, JobFiles, JobId, JobResult, JobStatus};
+pub use job::{Job, JobAccepted, JobFiles, JobId, JobRequest, JobResult, JobStatus};
 pub use limits::FieldError;
-pub use models::{ModelList, Style, StyleSidecar};
+pub use models::{ModelList, Style, StyleSidecar, TrainingRecord};
 pub use palette::{Palette, PaletteFrom, PaletteSpec, Rgb};
 pub use tileset::{TileLayout, TilesetInfo};
+pub use train::{LrSchedule, TrainStep, TrainStyleRequest, TrainedStyle};
 
 /// Version segment of every HTTP route (`/api/v1/...`).
 pub const API_VERSION: &str = "v1";

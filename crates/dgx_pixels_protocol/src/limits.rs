@@ -47,6 +47,26 @@ pub const DENOISE: RangeInclusive<f32> = 0.05..=1.0;
 /// The denoise of an img2img job whose request does not say: enough to give a visible variation
 /// that keeps the source's layout and colours. Clients show it as their starting value.
 pub const DEFAULT_DENOISE: f32 = 0.6;
+/// Fewest images a style is trained on unless the server is configured otherwise: fewer give a
+/// LoRA that copies them rather than a style.
+pub const DEFAULT_TRAIN_MIN_IMAGES: usize = 20;
+/// Most images a style is trained on: more than the seed's 20–100 only make the dataset slow to
+/// prepare and upload.
+pub const TRAIN_MAX_IMAGES: usize = 200;
+/// Sources one `POST /api/v1/styles/train` may name (each a job, an image or a folder).
+pub const TRAIN_SOURCES: RangeInclusive<usize> = 1..=64;
+/// Optimiser steps of one training run.
+pub const TRAIN_STEPS: RangeInclusive<u32> = 1..=20_000;
+/// LoRA rank: ComfyUI's trainer takes 1..=128; the seed trains styles at 32–128.
+pub const TRAIN_RANK: RangeInclusive<u32> = 1..=128;
+/// Learning rate.
+pub const TRAIN_LEARNING_RATE: RangeInclusive<f32> = 1e-6..=1e-2;
+/// Images per optimiser step.
+pub const TRAIN_BATCH: RangeInclusive<u32> = 1..=8;
+/// Side of the square training images, in pixels: SDXL trains at 1024², smaller is faster.
+pub const TRAIN_RESOLUTION: RangeInclusive<u32> = 512..=1024;
+/// The training resolution must be a multiple of this (the UNet's downscale factor).
+pub const TRAIN_RESOLUTION_MULTIPLE: u32 = 64;
 
 /// A request field that is out of its range or malformed.
 ///

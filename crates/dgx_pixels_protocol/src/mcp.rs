@@ -52,8 +52,10 @@ pub mod tool {
     pub const APPLY_TO_ENTITY: &str = "apply_to_entity";
     /// The running game's window as an image: no arguments.
     pub const SCREENSHOT: &str = "screenshot";
+    /// Learn a style from sprites: [`TrainStyleRequest`](crate::TrainStyleRequest).
+    pub const TRAIN_STYLE: &str = "train_style";
     /// Every tool, in the order the server lists them.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 11] = [
         GENERATE_SPRITE,
         GENERATE_BATCH,
         GET_JOB,
@@ -64,6 +66,7 @@ pub mod tool {
         SPAWN_SPRITE,
         APPLY_TO_ENTITY,
         SCREENSHOT,
+        TRAIN_STYLE,
     ];
 }
 

@@ -24,6 +24,34 @@ pub struct StyleSidecar {
     pub description: Option<String>,
     /// Paths or URLs of sample images.
     pub sample_images: Vec<String>,
+    /// How dgx-pixels trained it, for a style it trained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trained: Option<TrainingRecord>,
+}
+
+/// How a style was trained, kept in its sidecar.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    /// When training finished, RFC 3339 (UTC).
+    pub trained_on: String,
+    /// Images trained on.
+    pub images: u32,
+    /// Optimiser steps.
+    pub steps: u32,
+    /// LoRA rank.
+    pub rank: u32,
+    /// Peak learning rate.
+    pub learning_rate: f32,
+    /// `cosine` or `constant`.
+    pub schedule: String,
+    /// Side of the square training images.
+    pub resolution: u32,
+    /// Mean loss of the first tenth of the steps, if the trainer reported its losses.
+    pub loss_start: Option<f32>,
+    /// Mean loss of the last tenth.
+    pub loss_end: Option<f32>,
+    /// Seconds the trainer ran.
+    pub seconds: f32,
 }
 
 /// A style as `/api/v1/models` lists it.

@@ -57,6 +57,11 @@ pub enum SourceError {
 /// The PNGs of `folder` (not of its sub-folders) in name order, sampled evenly down to
 /// [`MAX_FOLDER_IMAGES`].
 pub fn folder_pngs(folder: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    folder_pngs_up_to(folder, MAX_FOLDER_IMAGES)
+}
+
+/// The PNGs of `folder` (not of its sub-folders) in name order, sampled evenly down to `max`.
+pub fn folder_pngs_up_to(folder: &Path, max: usize) -> Result<Vec<PathBuf>, SourceError> {
     let io_error = |source| SourceError::Io { path: folder.to_path_buf(), source };
     let mut pngs: Vec<PathBuf> = fs::read_dir(folder)
         .map_err(io_error)?
@@ -68,7 +73,7 @@ pub fn folder_pngs(folder: &Path) -> Result<Vec<PathBuf>, SourceError> {
         return Err(SourceError::EmptyFolder(folder.to_path_buf()));
     }
     pngs.sort();
-    let step = pngs.len().div_ceil(MAX_FOLDER_IMAGES);
+    let step = pngs.len().div_ceil(max.max(1));
     Ok(pngs.into_iter().step_by(step).collect())
 }
 

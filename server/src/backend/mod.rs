@@ -13,12 +13,15 @@
 //! A spec with a [`SourceFrame`] is img2img: the backend edits or varies that image (a frame of
 //! an earlier job, which the worker loads) instead of drawing from the prompt alone.
 //!
+//! A backend may also train styles ([`Backend::train`], [`training`]): only ComfyUI can.
+//!
 //! - [`procedural`]: built-in placeholder art, offline and deterministic; the default.
 //! - [`comfyui`]: SDXL + LoRAs on one or more ComfyUI instances.
 
 pub mod batch;
 pub mod comfyui;
 pub mod procedural;
+pub mod training;
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,6 +30,7 @@ use std::time::Duration;
 use dgx_pixels_protocol::{BackendKind, Facing, SpriteSize};
 use futures_util::future::BoxFuture;
 use image::RgbaImage;
+use training::{TrainReport, TrainSpec, Trained};
 
 pub use dgx_pixels_protocol::limits::DEFAULT_DENOISE;
 
@@ -158,6 +162,22 @@ pub trait Backend: Send + Sync + 'static {
         specs: Vec<GenerationSpec>,
     ) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
         batch::Concurrent::prepare(specs.into_iter().map(|spec| self.prepare(spec)).collect())
+    }
+
+    /// Whether [`Backend::train`] can train styles here (`POST /api/v1/styles/train` refuses
+    /// a training no backend can run).
+    fn can_train(&self) -> bool {
+        false
+    }
+
+    /// Trains a style (a LoRA) on a prepared dataset, reporting each step. The default: this
+    /// backend cannot.
+    fn train(&self, spec: TrainSpec, report: TrainReport) -> BoxFuture<'static, Result<Trained, BackendError>> {
+        let _ = (spec, report);
+        let kind = self.kind();
+        Box::pin(
+            async move { Err(BackendError::Unavailable(format!("the {} backend cannot train styles", kind.as_str()))) },
+        )
     }
 }
 

@@ -2,22 +2,20 @@
 //! `NAME.atlas.ron` and `NAME.sprite.ron` into `--out`. With `--from JOB[:FRAME]` the sprite is
 //! an edit or variation of a frame of an earlier job (img2img), changed as much as `--denoise`.
 //!
-//! A progress bar is drawn only when stderr is a terminal; otherwise progress is silent and the
-//! written paths are the only output, so scripts can use it.
+//! A progress bar is drawn only when stderr is a terminal ([`super::follow`]); otherwise progress
+//! is silent and the written paths are the only output, so scripts can use it.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use dgx_pixels_client::{Client, ClientError, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN, JobEvent};
-use dgx_pixels_protocol::events::ProgressEvent;
+use dgx_pixels_client::{Client, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN};
 use dgx_pixels_protocol::{
-    GenerateRequest, Job, JobId, JobStatus, PaletteSpec, RequestKind, SourceImage, SpriteSize, StyleChoice,
+    GenerateRequest, JobId, JobStatus, PaletteSpec, RequestKind, SourceImage, SpriteSize, StyleChoice,
 };
 use dgx_pixels_sprite::palette_source::{palette_of, read_sources};
-use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
+
+use super::follow::{explain, follow};
 
 /// Flags of `dgx-pixels generate`.
 #[derive(Args, Debug)]
@@ -201,48 +199,6 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         println!("{}", path.display());
     }
     Ok(())
-}
-
-/// Follows the job's events with a progress bar on a terminal, then returns the final job.
-async fn follow(client: &Client, id: &JobId) -> anyhow::Result<Job> {
-    if !std::io::stderr().is_terminal() {
-        return client.wait(id).await.map_err(explain);
-    }
-    let bar = ProgressBar::new(1000);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg:24} [{bar:30}] {percent:>3}% {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message("queued");
-    let mut events = std::pin::pin!(client.events(id));
-    while let Some(event) = events.next().await {
-        match event {
-            Ok(JobEvent::Progress(ProgressEvent { status, progress, queue_position })) => {
-                let message = match (status, queue_position) {
-                    (JobStatus::Queued, Some(position)) => format!("queued ({position} ahead)"),
-                    (status, _) => status.as_str().to_owned(),
-                };
-                bar.set_message(message);
-                bar.set_position((progress * 1000.0) as u64);
-            }
-            Ok(_) => break,
-            Err(_) => break,
-        }
-    }
-    bar.finish_and_clear();
-    client.wait(id).await.map_err(explain)
-}
-
-/// Client errors as one line a person can act on.
-fn explain(err: ClientError) -> anyhow::Error {
-    match &err {
-        ClientError::Api { status: 401, .. } => anyhow::anyhow!("{err}; set DGX_PIXELS_TOKEN to the server's token"),
-        ClientError::Unreachable { .. } => {
-            anyhow::anyhow!("{err}; is `dgx-pixels serve` running? (--server or DGX_PIXELS_SERVER)")
-        }
-        _ => err.into(),
-    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,9 @@ pub struct ServeArgs {
     /// 0 stops them at once [default: 30].
     #[arg(long, env = "DGX_PIXELS_SHUTDOWN_GRACE_SECS", value_name = "SECS")]
     shutdown_grace_secs: Option<u64>,
+    /// Fewest images `POST /api/v1/styles/train` trains a style on [default: 20].
+    #[arg(long, env = "DGX_PIXELS_TRAIN_MIN_IMAGES", value_name = "N")]
+    train_min_images: Option<usize>,
     /// Test knob: extra milliseconds the procedural backend spends per job.
     #[arg(long, hide = true, env = "DGX_PIXELS_PROCEDURAL_DELAY_MS")]
     procedural_delay_ms: Option<u64>,
@@ -116,6 +119,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         concurrency,
         batch_window_ms,
         shutdown_grace_secs,
+        train_min_images,
         procedural_delay_ms,
     } = args;
     config.bind = bind.unwrap_or(config.bind);
@@ -135,6 +139,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     config.concurrency = concurrency.or(config.concurrency);
     config.batch_window = batch_window_ms.map(Duration::from_millis).unwrap_or(config.batch_window);
     config.shutdown_grace = shutdown_grace_secs.map(Duration::from_secs).unwrap_or(config.shutdown_grace);
+    config.train_min_images = train_min_images.unwrap_or(config.train_min_images);
     config.procedural_delay = procedural_delay_ms.map(Duration::from_millis).unwrap_or(config.procedural_delay);
     config.check()?;
     Ok(config)

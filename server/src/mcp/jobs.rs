@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dgx_pixels_client::Client;
-use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, ModelList};
+use dgx_pixels_protocol::{GenerateRequest, Job, JobId, JobStatus, ModelList, TrainStyleRequest};
 use tokio::time::Instant;
 
 use super::context::CallContext;
@@ -64,6 +64,17 @@ pub(crate) async fn submit(ctx: &CallContext, request: GenerateRequest) -> Resul
         JobHost::Local => Ok(jobs::submit(&ctx.state, request, None).await?),
         JobHost::Remote(client) => {
             let accepted = client.generate(&request, None).await?;
+            Ok(client.job(&accepted.job_id).await?)
+        }
+    }
+}
+
+/// Queues the training of a style where the jobs run.
+pub(crate) async fn train_style(ctx: &CallContext, request: TrainStyleRequest) -> Result<Job, ToolError> {
+    match &ctx.host {
+        JobHost::Local => Ok(crate::train::submit(&ctx.state, request).await?),
+        JobHost::Remote(client) => {
+            let accepted = client.train_style(&request).await?;
             Ok(client.job(&accepted.job_id).await?)
         }
     }

@@ -50,6 +50,7 @@ mod wait;
 
 use std::sync::Arc;
 
+use dgx_pixels_protocol::TrainStyleRequest;
 use dgx_pixels_protocol::mcp::{
     ApplyToEntityArgs, DeployToBevyArgs, GenerateBatchArgs, GenerateSpriteArgs, GetJobArgs, ListStylesArgs, NoArgs,
     PixelizeImageArgs, SpawnSpriteArgs,
@@ -76,7 +77,9 @@ generate_batch for several sprites at once and get_job to follow a job that was 
 pixelize_image turns an existing image into true pixel art. When the game runs with the dgx-pixels \
 plugin's remote protocol on, list_sprites shows its sprites (ids, names, positions), spawn_sprite puts a \
 deployed sheet (or a completed job) into it at a position, optionally near a named entity, apply_to_entity \
-changes what an entity shows, and screenshot returns the game's window as an image to check the result.";
+changes what an entity shows, and screenshot returns the game's window as an image to check the result. \
+train_style teaches the server a new style from the user's own sprites (a training job of some minutes; \
+follow it with get_job), after which list_styles lists it.";
 
 /// The MCP server: one per session (HTTP) or per process (stdio); cheap to create, as the state
 /// inside is shared.
@@ -230,6 +233,20 @@ what a spawn or change looks like in the game.",
     )]
     async fn screenshot(&self, args: JsonObject, request: RequestContext<RoleServer>) -> CallToolResult {
         finish(tools::screenshot::run(&self.context(request), args).await)
+    }
+
+    #[tool(
+        name = "train_style",
+        description = "Teach the server a new art style (a LoRA) from sprites the user already has, so later \
+sprites match them: `name` (plain, [a-z0-9_-]) and `images`, a list of completed job ids or PNG files or folders \
+inside the server's allowed folders (at least 20 images in all). Optional: `trigger_word`, `steps` (default \
+1000), `rank` (32), `learning_rate` (1e-4). Needs a GPU server (ComfyUI backend). Returns the training job at \
+once; it takes minutes: follow it with get_job. Once completed, the style is listed by list_styles and can be \
+passed as `style` to generate_sprite.",
+        input_schema = input_schema::<TrainStyleRequest>()
+    )]
+    async fn train_style(&self, args: JsonObject, request: RequestContext<RoleServer>) -> CallToolResult {
+        finish(tools::train_style::run(&self.context(request), args).await)
     }
 }
 

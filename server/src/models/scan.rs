@@ -52,8 +52,9 @@ fn style_of(root: &Path, path: &Path) -> Style {
             (StyleSidecar::default(), Some(message))
         }
     };
-    let StyleSidecar { name, version, base_model, trigger_words, recommended_strength, description, sample_images } =
-        sidecar;
+    let StyleSidecar {
+        name, version, base_model, trigger_words, recommended_strength, description, sample_images, ..
+    } = sidecar;
     Style {
         name: name.filter(|n| !n.trim().is_empty()).unwrap_or(stem),
         category,

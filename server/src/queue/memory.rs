@@ -8,11 +8,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobId, JobResult, JobStatus};
+use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobId, JobStatus, TrainStep};
 use tokio::sync::Notify;
 
-use super::Claim;
 use super::store::StoredJob;
+use super::{Claim, Made, TrainClaim};
 
 struct Entry {
     job: Job,
@@ -85,8 +85,9 @@ impl Memory {
         self.entries.get(id)?.finished_json.clone()
     }
 
-    /// The oldest unclaimed queued job of `backend` and, up to `max` in all, the next unclaimed
-    /// ones that `compatible` says may share its batch; all now claimed, oldest first.
+    /// The oldest unclaimed queued generate job of `backend` and, up to `max` in all, the next
+    /// unclaimed ones that `compatible` says may share its batch; all now claimed, oldest first.
+    /// Trainings in the same queue are left to [`Memory::claim_training`].
     pub fn claim_batch(
         &mut self,
         backend: BackendKind,
@@ -95,11 +96,13 @@ impl Memory {
     ) -> Vec<Claim> {
         let Some(queue) = self.queues.get(&backend) else { return Vec::new() };
         let entries = &self.entries;
-        let Some(first) = queue.iter().find(|id| entries.get(*id).is_some_and(|entry| !entry.claimed)) else {
+        let Some(leader) = queue.iter().find_map(|id| {
+            let entry = entries.get(id).filter(|entry| !entry.claimed)?;
+            entry.job.request.generate().cloned()
+        }) else {
             return Vec::new();
         };
-        let leader = entries[first].job.request.clone();
-        // `first` is the oldest unclaimed job, so the oldest whose request equals its own.
+        // `leader` is the oldest unclaimed generate job's, so the oldest with it is that job.
         let mut claims = self.claim_matching(backend, 1, |request| request == &leader);
         claims.extend(self.claim_matching(backend, max.max(1) - 1, |request| compatible(&leader, request)));
         claims
@@ -129,7 +132,11 @@ impl Memory {
         let entries = &mut self.entries;
         let ids: Vec<JobId> = queue
             .iter()
-            .filter(|id| entries.get(*id).is_some_and(|entry| !entry.claimed && wanted(&entry.job.request)))
+            .filter(|id| {
+                entries
+                    .get(*id)
+                    .is_some_and(|entry| !entry.claimed && entry.job.request.generate().is_some_and(&wanted))
+            })
             .take(max)
             .cloned()
             .collect();
@@ -139,13 +146,38 @@ impl Memory {
                 entry.claimed = true;
                 Some(Claim {
                     id,
-                    request: entry.job.request.clone(),
+                    request: entry.job.request.generate()?.clone(),
                     seed: entry.seed,
                     backend: entry.backend,
                     cancel: Arc::clone(&entry.cancel),
                 })
             })
             .collect()
+    }
+
+    /// The oldest unclaimed queued training of `backend`, now claimed.
+    pub fn claim_training(&mut self, backend: BackendKind) -> Option<TrainClaim> {
+        let queue = self.queues.get(&backend)?;
+        let entries = &mut self.entries;
+        let id = queue
+            .iter()
+            .find(|id| {
+                entries.get(*id).is_some_and(|entry| !entry.claimed && entry.job.request.train_style().is_some())
+            })?
+            .clone();
+        let entry = entries.get_mut(&id)?;
+        entry.claimed = true;
+        let request = entry.job.request.train_style()?.clone();
+        Some(TrainClaim { id, request, seed: entry.seed, cancel: Arc::clone(&entry.cancel) })
+    }
+
+    /// Records a running training's latest step.
+    pub fn set_train_step(&mut self, id: &JobId, step: TrainStep) {
+        if let Some(entry) = self.entries.get_mut(id)
+            && entry.job.status == JobStatus::Running
+        {
+            entry.job.train_step = Some(step);
+        }
     }
 
     pub fn set_running(&mut self, id: &JobId, now_ms: u64) {
@@ -196,18 +228,13 @@ impl Memory {
     }
 
     /// Records a terminal status; a cancelled job's worker is notified.
-    pub fn finish(
-        &mut self,
-        id: &JobId,
-        status: JobStatus,
-        error: Option<String>,
-        result: Option<JobResult>,
-        now_ms: u64,
-    ) {
+    pub fn finish(&mut self, id: &JobId, status: JobStatus, error: Option<String>, made: Option<Made>, now_ms: u64) {
         let Some(entry) = self.entries.get_mut(id) else { return };
         entry.job.status = status;
         entry.job.error = error;
-        entry.job.result = result;
+        if let Some(made) = made {
+            made.put_into(&mut entry.job);
+        }
         entry.job.updated_at_ms = now_ms;
         if status == JobStatus::Completed {
             entry.job.progress = 1.0;

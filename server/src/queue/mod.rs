@@ -21,7 +21,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobId, JobResult, JobStatus};
+use dgx_pixels_protocol::{
+    BackendKind, GenerateRequest, Job, JobId, JobRequest, JobResult, JobStatus, TrainStep, TrainStyleRequest,
+    TrainedStyle,
+};
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 use tracing::warn;
 
@@ -66,7 +70,7 @@ pub enum QueueError {
 #[derive(Clone, Debug)]
 pub struct Submission {
     /// The request as the client sent it.
-    pub request: GenerateRequest,
+    pub request: JobRequest,
     /// The backend that will run it.
     pub backend: BackendKind,
     /// The seed it runs with.
@@ -86,11 +90,41 @@ pub(crate) struct Claim {
     pub cancel: Arc<Notify>,
 }
 
+/// A queued training a worker has taken.
+#[derive(Clone, Debug)]
+pub(crate) struct TrainClaim {
+    pub id: JobId,
+    pub request: TrainStyleRequest,
+    pub seed: u64,
+    /// Notified once when the job is cancelled.
+    pub cancel: Arc<Notify>,
+}
+
 /// How a run ended.
 #[derive(Debug)]
 pub(crate) enum Outcome {
     Completed(Box<JobResult>),
+    Trained(Box<TrainedStyle>),
     Failed(String),
+}
+
+/// What a completed job made, as the database's `result` column holds it (untagged: a sheet's
+/// result and a style tell each other apart by their required fields).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Made {
+    Sheet(JobResult),
+    Style(TrainedStyle),
+}
+
+impl Made {
+    /// Puts it where [`Job`] shows it: `result` for a sheet, `style` for a style.
+    pub fn put_into(self, job: &mut Job) {
+        match self {
+            Made::Sheet(result) => job.result = Some(result),
+            Made::Style(style) => job.style = Some(style),
+        }
+    }
 }
 
 /// The job queue. Cheap to clone; all clones share one database and one memory view.
@@ -248,6 +282,18 @@ impl JobQueue {
         self.inner.lock_memory().claim_more(backend, leader, max, compatible)
     }
 
+    /// Takes the oldest queued training of `backend` not yet taken.
+    pub(crate) fn claim_training(&self, backend: BackendKind) -> Option<TrainClaim> {
+        self.inner.lock_memory().claim_training(backend)
+    }
+
+    /// Records a running training's latest step, and its progress.
+    pub(crate) fn set_train_step(&self, id: &JobId, step: TrainStep) {
+        self.inner.lock_memory().set_train_step(id, step);
+        self.set_progress(id, step.step as f32 / step.steps.max(1) as f32);
+        self.notify();
+    }
+
     /// Moves a claimed job to running; false when it was cancelled meanwhile.
     pub(crate) async fn start(&self, id: &JobId) -> Result<bool, QueueError> {
         let queue = self.clone();
@@ -300,11 +346,12 @@ impl JobQueue {
 
     /// Records how a run ended, unless the job was cancelled meanwhile.
     pub(crate) async fn finish(&self, id: &JobId, outcome: Outcome) -> Result<(), QueueError> {
-        let (status, error, result) = match outcome {
-            Outcome::Completed(result) => (JobStatus::Completed, None, Some(*result)),
+        let (status, error, made) = match outcome {
+            Outcome::Completed(result) => (JobStatus::Completed, None, Some(Made::Sheet(*result))),
+            Outcome::Trained(style) => (JobStatus::Completed, None, Some(Made::Style(*style))),
             Outcome::Failed(error) => (JobStatus::Failed, Some(error), None),
         };
-        if self.finish_blocking(id.clone(), status, error, result).await?.is_some() {
+        if self.finish_blocking(id.clone(), status, error, made).await?.is_some() {
             self.notify();
         }
         Ok(())
@@ -316,20 +363,20 @@ impl JobQueue {
         id: JobId,
         status: JobStatus,
         error: Option<String>,
-        result: Option<JobResult>,
+        made: Option<Made>,
     ) -> Result<Option<Job>, QueueError> {
         let queue = self.clone();
         run_blocking(move || {
             let store = queue.inner.lock_store();
             let now = now_ms();
-            if !store.finish(&id, status, error.as_deref(), result.as_ref(), now)? {
+            if !store.finish(&id, status, error.as_deref(), made.as_ref(), now)? {
                 return match store.get(&id)? {
                     Some(_) => Ok(None),
                     None => Err(QueueError::NotFound(id)),
                 };
             }
             let mut memory = queue.inner.lock_memory();
-            memory.finish(&id, status, error, result, now);
+            memory.finish(&id, status, error, made, now);
             Ok(memory.get(&id))
         })
         .await?

@@ -8,7 +8,9 @@
 
 use std::path::Path;
 
-use dgx_pixels_protocol::{BackendKind, GenerateRequest, Job, JobId, JobResult, JobStatus};
+use dgx_pixels_protocol::{BackendKind, Job, JobId, JobRequest, JobStatus};
+
+use super::Made;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// A failed database operation.
@@ -45,7 +47,7 @@ pub(crate) struct StoredJob {
 /// A new job to insert.
 pub(crate) struct NewJob<'a> {
     pub id: &'a JobId,
-    pub request: &'a GenerateRequest,
+    pub request: &'a JobRequest,
     pub seed: u64,
     pub backend: BackendKind,
     pub idempotency_key: Option<&'a str>,
@@ -133,10 +135,10 @@ impl Store {
         id: &JobId,
         status: JobStatus,
         error: Option<&str>,
-        result: Option<&JobResult>,
+        made: Option<&Made>,
         now_ms: u64,
     ) -> Result<bool, StoreError> {
-        let result = result.map(serde_json::to_string).transpose().map_err(|source| corrupt(id, "result", source))?;
+        let result = made.map(serde_json::to_string).transpose().map_err(|source| corrupt(id, "result", source))?;
         let changed = self.conn.execute(
             "UPDATE jobs SET status = ?2, error = ?3, result = ?4, updated_at_ms = ?5
              WHERE id = ?1 AND status IN ('queued', 'running')",
@@ -208,8 +210,8 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredJob, StoreError>> {
     let progress: f64 = row.get(9)?;
     Ok((|| {
         let request = serde_json::from_str(&request).map_err(|source| corrupt(&id, "request", source))?;
-        let result = result
-            .map(|text| serde_json::from_str::<JobResult>(&text))
+        let made = result
+            .map(|text| serde_json::from_str::<Made>(&text))
             .transpose()
             .map_err(|source| corrupt(&id, "result", source))?;
         let backend = serde_json::from_value(serde_json::Value::String(backend))
@@ -217,17 +219,22 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredJob, StoreError>> {
         let status = serde_json::from_value(serde_json::Value::String(status))
             .map_err(|source| corrupt(&id, "status", source))?;
         let progress = if status == JobStatus::Completed { 1.0 } else { progress as f32 };
-        let job = Job {
+        let mut job = Job {
             id,
             status,
             progress,
             queue_position: None,
             error,
             request,
-            result,
+            result: None,
+            train_step: None,
+            style: None,
             created_at_ms: ms_from_sql(created_at_ms),
             updated_at_ms: ms_from_sql(updated_at_ms),
         };
+        if let Some(made) = made {
+            made.put_into(&mut job);
+        }
         Ok(StoredJob { job, seed: seed_from_sql(seed), backend })
     })())
 }
@@ -264,13 +271,15 @@ fn ms_from_sql(ms: i64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use dgx_pixels_protocol::GenerateRequest;
+
     use super::*;
 
     #[test]
     fn jobs_survive_reopening_and_running_ones_are_requeued() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jobs.sqlite3");
-        let request = GenerateRequest::new("slime");
+        let request = JobRequest::from(GenerateRequest::new("slime"));
         let (a, b) = (JobId("a".into()), JobId("b".into()));
         {
             let store = Store::open(&path).unwrap();
@@ -304,7 +313,7 @@ mod tests {
     fn progress_is_saved_while_running_and_kept_when_requeued() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jobs.sqlite3");
-        let request = GenerateRequest::new("slime");
+        let request = JobRequest::from(GenerateRequest::new("slime"));
         let id = JobId("a".into());
         {
             let store = Store::open(&path).unwrap();

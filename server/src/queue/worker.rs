@@ -305,10 +305,10 @@ async fn run_batch(
         }
         let outcome = deliver(&context, &claim, own).await.unwrap_or_else(Outcome::Failed);
         match &outcome {
-            Outcome::Completed(_) => {
+            Outcome::Failed(reason) => warn!(job_id = %claim.id, reason = %reason, "failed"),
+            Outcome::Completed(_) | Outcome::Trained(_) => {
                 info!(job_id = %claim.id, elapsed_ms = started.elapsed().as_millis() as u64, "completed");
             }
-            Outcome::Failed(reason) => warn!(job_id = %claim.id, reason = %reason, "failed"),
         }
         record(&context.queue, &claim, outcome).await;
     }

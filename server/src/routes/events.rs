@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use dgx_pixels_protocol::events::{CancelledEvent, FailedEvent, ProgressEvent};
-use dgx_pixels_protocol::{ErrorBody, Job, JobEvent, JobId, JobStatus};
+use dgx_pixels_protocol::{ErrorBody, Job, JobEvent, JobId, JobStatus, TrainStep};
 use futures_util::Stream;
 use tokio::sync::watch;
 
@@ -54,7 +54,7 @@ struct JobWatcher {
     changes: watch::Receiver<u64>,
     shutdown: Shutdown,
     /// The last progress sent: status, progress, queue position.
-    last: Option<(JobStatus, f32, Option<u32>)>,
+    last: Option<(JobStatus, f32, Option<u32>, Option<TrainStep>)>,
 }
 
 impl JobWatcher {
@@ -81,7 +81,7 @@ impl JobWatcher {
             JobStatus::Failed => Some(JobEvent::Failed(FailedEvent { error: job.error.unwrap_or_default() })),
             JobStatus::Cancelled => Some(JobEvent::Cancelled(CancelledEvent {})),
             JobStatus::Queued | JobStatus::Running => {
-                let now = (job.status, job.progress, job.queue_position);
+                let now = (job.status, job.progress, job.queue_position, job.train_step);
                 if self.last == Some(now) {
                     return None;
                 }
@@ -90,6 +90,7 @@ impl JobWatcher {
                     status: job.status,
                     progress: job.progress,
                     queue_position: job.queue_position,
+                    train_step: job.train_step,
                 }))
             }
         }

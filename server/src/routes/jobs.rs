@@ -55,7 +55,7 @@ pub(crate) async fn submit(
     let submission = Submission {
         backend,
         seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
-        request,
+        request: request.into(),
         idempotency_key,
     };
     let (job, _created) = state.queue.submit(submission).await?;

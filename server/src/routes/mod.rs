@@ -12,6 +12,7 @@ pub(crate) mod jobs;
 mod models;
 mod openapi;
 pub(crate) mod pixelize;
+mod train;
 
 use std::time::Duration;
 
@@ -38,6 +39,7 @@ pub(crate) fn router(state: AppState, max_body_bytes: usize, request_timeout: Du
         .route("/api/v1/jobs/{id}/{file}", get(files::files_show))
         .route("/api/v1/jobs/{id}/raw/{file}", get(files::files_raw))
         .route("/api/v1/models", get(models::models_index))
+        .route("/api/v1/styles/train", post(train::styles_train))
         .route("/api/v1/pixelize", post(pixelize::pixelize_create))
         .route("/api/v1/openapi.json", get(openapi::openapi_show))
         .nest_service("/mcp", crate::mcp::http_service(&state, max_body_bytes));

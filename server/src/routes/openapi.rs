@@ -12,7 +12,7 @@ use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{events, files, health, jobs, models, pixelize};
+use super::{events, files, health, jobs, models, pixelize, train};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,7 @@ use super::{events, files, health, jobs, models, pixelize};
         files::files_show,
         files::files_raw,
         models::models_index,
+        train::styles_train,
         pixelize::pixelize_create,
         openapi_show,
     ),

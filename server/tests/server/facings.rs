@@ -112,7 +112,7 @@ async fn the_cli_asks_for_directions() {
     let names: Vec<&str> = meta.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["walk_s", "walk_w", "walk_n", "walk_e"]);
     let sent = server.client.jobs(None, None).await.unwrap();
-    assert!(sent.iter().all(|job| job.request.directions == 4 && !job.request.mirror), "{sent:?}");
+    assert!(sent.iter().all(|job| job.request.generate().is_some_and(|r| r.directions == 4 && !r.mirror)), "{sent:?}");
     let refused = tokio::task::block_in_place(|| run(&["--directions", "3"]));
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("directions"));

@@ -59,7 +59,11 @@ async fn a_sheet_takes_the_colours_of_the_games_sprites() {
         colours.sort();
         colours
     };
-    assert_eq!(job.request.palette, Some(PaletteSpec::Colors(expected.clone())), "the job keeps the colours");
+    assert_eq!(
+        job.request.generate().unwrap().palette,
+        Some(PaletteSpec::Colors(expected.clone())),
+        "the job keeps the colours"
+    );
     let sheet = image::load_from_memory(&client.sheet_png(&id).await.unwrap()).unwrap().to_rgba8();
     let opaque: Vec<Rgb> = sheet.pixels().filter(|p| p.0[3] > 0).map(|p| Rgb([p.0[0], p.0[1], p.0[2]])).collect();
     assert!(opaque.len() > 100, "the sheet has a sprite");
@@ -69,7 +73,7 @@ async fn a_sheet_takes_the_colours_of_the_games_sprites() {
     let few = GenerateRequest { colors: 4, palette: from(&[&id.0]), ..GenerateRequest::new("slime") };
     let id = client.generate(&few, None).await.unwrap().job_id;
     let job = client.wait(&id).await.unwrap();
-    match &job.request.palette {
+    match &job.request.generate().unwrap().palette {
         Some(PaletteSpec::Colors(colours)) => assert!(colours.len() <= 4 && !colours.is_empty(), "{colours:?}"),
         other => panic!("palette not resolved: {other:?}"),
     }
@@ -98,7 +102,7 @@ async fn the_cli_sends_the_colours_of_local_sprites() {
     let jobs = server.client.jobs(None, None).await.unwrap();
     let mut expected: Vec<Rgb> = COLOURS.iter().map(|c| Rgb(*c)).collect();
     expected.sort();
-    assert_eq!(jobs[0].request.palette, Some(PaletteSpec::Colors(expected)));
+    assert_eq!(jobs[0].request.generate().unwrap().palette, Some(PaletteSpec::Colors(expected)));
     let refused = tokio::task::block_in_place(|| run("empty"));
     assert!(!refused.status.success());
     assert!(

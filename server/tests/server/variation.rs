@@ -39,7 +39,7 @@ async fn a_variation_stays_close_at_low_denoise_and_changes_more_at_high() {
         let source_image = SourceImage { job: source.id.clone(), frame: 0 };
         let request = GenerateRequest { source: Some(source_image), denoise: Some(denoise), ..knight.clone() };
         let varied = complete(client, &request).await;
-        assert_eq!(varied.request, request);
+        assert_eq!(varied.request, request.clone().into());
         let sizes = |job: &Job| job.result.as_ref().map(|result| (result.frame_size, result.sheet_size));
         assert_eq!(sizes(&varied), sizes(&source));
         let raw_share = changed(&raw, &client.raw_png(&varied.id, 0).await.unwrap());

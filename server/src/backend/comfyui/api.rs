@@ -43,11 +43,36 @@ fn output_type() -> String {
 /// How a finished prompt ended, from its `/history` entry.
 #[derive(Debug)]
 pub enum HistoryOutcome {
-    /// `status_str == "success"`: its images, output node by output node (ids in numeric order).
-    Success(Vec<(String, Vec<ImageRef>)>),
+    /// `status_str == "success"`: what its output nodes returned.
+    Success(Outputs),
     /// `status_str == "error"`: the `execution_error` or `execution_interrupted` from the
     /// entry's status messages, for a client whose WebSocket missed it.
     Failed(ComfyError),
+}
+
+/// A finished prompt's `outputs`: each output node's `ui` answer, nodes in numeric id order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outputs(pub Vec<(String, Value)>);
+
+impl Outputs {
+    /// The images each output node wrote, node by node.
+    pub fn images(&self) -> Vec<(String, Vec<ImageRef>)> {
+        self.files("images")
+    }
+
+    /// The files each output node lists under `key` (`images`; our trainer's `lora`), node by
+    /// node; nodes without that key are left out.
+    pub fn files(&self, key: &str) -> Vec<(String, Vec<ImageRef>)> {
+        self.0
+            .iter()
+            .filter_map(|(node, out)| Some((node.clone(), serde_json::from_value(out.get(key)?.clone()).ok()?)))
+            .collect()
+    }
+
+    /// Output node `node`'s answer.
+    pub fn of(&self, node: &str) -> Option<&Value> {
+        self.0.iter().find(|(id, _)| id == node).map(|(_, out)| out)
+    }
 }
 
 /// What `/queue` says about a prompt.
@@ -146,21 +171,13 @@ impl ComfyClient {
         if status != Some("success") && !completed {
             return Ok(None);
         }
-        let mut outputs: Vec<(String, Vec<ImageRef>)> = entry
+        let mut outputs: Vec<(String, Value)> = entry
             .get("outputs")
             .and_then(Value::as_object)
-            .map(|outputs| {
-                outputs
-                    .iter()
-                    .filter_map(|(node, out)| {
-                        let images = serde_json::from_value(out.get("images")?.clone()).ok()?;
-                        Some((node.clone(), images))
-                    })
-                    .collect()
-            })
+            .map(|outputs| outputs.iter().map(|(node, out)| (node.clone(), out.clone())).collect())
             .unwrap_or_default();
         outputs.sort_by_key(|(node, _)| (node.parse::<u64>().unwrap_or(u64::MAX), node.clone()));
-        Ok(Some(HistoryOutcome::Success(outputs)))
+        Ok(Some(HistoryOutcome::Success(Outputs(outputs))))
     }
 
     /// Where `prompt_id` stands in `GET /queue`.
@@ -192,6 +209,41 @@ impl ComfyClient {
         bytes.ok_or_else(|| ComfyError::BadResponse { url, reason: format!("image over {MAX_IMAGE_BYTES} bytes") })
     }
 
+    /// `GET /view` of a large output file (a trained LoRA) streamed into `dest`, at most
+    /// `max_bytes`; returns its size. The whole download may take up to `timeout`.
+    pub async fn download(
+        &self,
+        file: &ImageRef,
+        dest: &std::path::Path,
+        max_bytes: u64,
+        timeout: Duration,
+    ) -> Result<u64, ComfyError> {
+        use tokio::io::AsyncWriteExt;
+        let url = format!("{}/view", self.base);
+        let query = [("filename", &file.filename), ("subfolder", &file.subfolder), ("type", &file.kind)];
+        let fail = |reason: String| ComfyError::BadResponse { url: url.clone(), reason };
+        let mut response = self
+            .http
+            .get(&url)
+            .query(&query)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|source| unreachable(&url, source))?;
+        check_status(&url, response.status())?;
+        let mut out = tokio::fs::File::create(dest).await.map_err(|err| fail(format!("{}: {err}", dest.display())))?;
+        let mut size = 0u64;
+        while let Some(chunk) = response.chunk().await.map_err(|source| unreachable(&url, source))? {
+            size += chunk.len() as u64;
+            if size > max_bytes {
+                return Err(fail(format!("{} is over {max_bytes} bytes", file.filename)));
+            }
+            out.write_all(&chunk).await.map_err(|err| fail(format!("{}: {err}", dest.display())))?;
+        }
+        out.sync_all().await.map_err(|err| fail(format!("{}: {err}", dest.display())))?;
+        Ok(size)
+    }
+
     /// `POST /interrupt` for `prompt_id`: ComfyUI stops it only if it is the one running.
     pub async fn interrupt(&self, prompt_id: &str) -> Result<(), ComfyError> {
         self.post_json("/interrupt", &json!({ "prompt_id": prompt_id })).await
@@ -205,12 +257,23 @@ impl ComfyClient {
     /// `POST /upload/image` into ComfyUI's `input` folder; returns the name to give `LoadImage`
     /// (ComfyUI renames on a clash with a different file).
     pub async fn upload_image(&self, name: &str, png: Vec<u8>) -> Result<String, ComfyError> {
+        self.upload(name, png, "image/png", "").await
+    }
+
+    /// `POST /upload/image` of any file (a training caption too: ComfyUI stores what it is sent)
+    /// into `subfolder` of ComfyUI's `input` folder, replacing a file of that name; returns the
+    /// name it was stored as.
+    pub async fn upload(&self, name: &str, bytes: Vec<u8>, mime: &str, subfolder: &str) -> Result<String, ComfyError> {
         let url = format!("{}/upload/image", self.base);
-        let part = reqwest::multipart::Part::bytes(png)
+        let part = reqwest::multipart::Part::bytes(bytes)
             .file_name(name.to_owned())
-            .mime_str("image/png")
+            .mime_str(mime)
             .map_err(|source| unreachable(&url, source))?;
-        let form = reqwest::multipart::Form::new().part("image", part).text("type", "input").text("overwrite", "true");
+        let form = reqwest::multipart::Form::new()
+            .part("image", part)
+            .text("type", "input")
+            .text("subfolder", subfolder.to_owned())
+            .text("overwrite", "true");
         let response = self.http.post(&url).multipart(form).send().await.map_err(|source| unreachable(&url, source))?;
         check_status(&url, response.status())?;
         let answer: Value = read_json(&url, response).await?;
@@ -244,18 +307,19 @@ fn failure_from_messages(prompt_id: &str, entry: &Value) -> ComfyError {
         };
         let event = json!({ "type": kind, "data": data }).to_string();
         match Event::parse(&event) {
-            Some(Event::Failed(failure)) => return ComfyError::Execution(failure),
+            Some(Event::Failed(failure)) => return ComfyError::Execution(Box::new(failure)),
             Some(Event::Interrupted { prompt_id }) => return ComfyError::Interrupted { prompt_id },
             _ => {}
         }
     }
-    ComfyError::Execution(ExecutionFailure {
+    ComfyError::Execution(Box::new(ExecutionFailure {
         prompt_id: prompt_id.to_owned(),
         node_id: String::new(),
         node_type: String::new(),
         exception_type: "unknown".to_owned(),
         exception_message: "ComfyUI recorded the prompt as failed without saying why".to_owned(),
-    })
+        traceback: Vec::new(),
+    }))
 }
 
 fn unreachable(url: &str, source: reqwest::Error) -> ComfyError {

@@ -35,8 +35,10 @@ use super::error::ComfyError;
 use super::execute::{self, JobPlan, RunLimits};
 use super::facing::facing_prompt;
 use super::pool::{Pool, keep_probing};
+use super::train;
 use super::workflow::{Templates, WorkflowKind, WorkflowParams};
 use crate::backend::batch::Concurrent;
+use crate::backend::training::{TrainReport, TrainSpec, Trained};
 use crate::backend::{Backend, BackendError, GenerationSpec, PreparedJob, Progress, SourceFrame};
 use crate::config::Config;
 
@@ -387,6 +389,20 @@ impl Backend for ComfyuiBackend {
         specs: Vec<GenerationSpec>,
     ) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
         self.batched_or_one_by_one(specs)
+    }
+
+    fn can_train(&self) -> bool {
+        true
+    }
+
+    fn train(&self, spec: TrainSpec, report: TrainReport) -> BoxFuture<'static, Result<Trained, BackendError>> {
+        let workflow = self.templates.load(WorkflowKind::TrainStyle);
+        let (pool, limits, checkpoint) = (Arc::clone(&self.pool), self.run_limits(), self.settings.checkpoint.clone());
+        async move {
+            let workflow = workflow.map_err(ComfyError::from)?;
+            Ok(train::train(&pool, workflow, checkpoint, &limits, &spec, &report).await?)
+        }
+        .boxed()
     }
 }
 

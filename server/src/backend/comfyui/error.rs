@@ -56,7 +56,18 @@ pub enum ComfyError {
     Rejected(PromptRejection),
     /// The prompt started and a node raised (`execution_error`).
     #[error("{0}")]
-    Execution(ExecutionFailure),
+    Execution(Box<ExecutionFailure>),
+    /// The trainer raised: its error with the end of its traceback (the trainer's log tail).
+    #[error("{failure}\ntrainer traceback (end):\n{tail}")]
+    TrainerFailed {
+        /// What ComfyUI reported.
+        failure: Box<ExecutionFailure>,
+        /// The traceback's last lines.
+        tail: String,
+    },
+    /// A training's dataset could not be read from the server's data folder.
+    #[error("cannot read the training dataset: {0}")]
+    Dataset(String),
     /// The prompt was interrupted (by us on cancel, or by someone at the ComfyUI UI).
     #[error("ComfyUI interrupted prompt {prompt_id}")]
     Interrupted {
@@ -220,6 +231,16 @@ pub struct ExecutionFailure {
     pub exception_type: String,
     /// The Python exception message.
     pub exception_message: String,
+    /// The Python traceback, as ComfyUI sends it (one string per frame).
+    pub traceback: Vec<String>,
+}
+
+impl ExecutionFailure {
+    /// The last `lines` lines of the traceback, where a trainer's own error shows.
+    pub fn traceback_tail(&self, lines: usize) -> String {
+        let all: Vec<&str> = self.traceback.iter().flat_map(|frame| frame.lines()).collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
 }
 
 impl fmt::Display for ExecutionFailure {

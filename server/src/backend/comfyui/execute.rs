@@ -11,13 +11,15 @@
 //! our nodes runs only on an instance that has them, and never waits for one:
 //! [`ComfyError::NoBatchInstance`] tells the caller to send the jobs one prompt each.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dgx_pixels_sprite::{DecodeLimits, decode_bounded};
 use image::RgbaImage;
 use tracing::{debug, info, warn};
 
-use super::api::{ComfyClient, HistoryOutcome, ImageRef, QueuePlace};
+use super::api::{ComfyClient, HistoryOutcome, ImageRef, Outputs, QueuePlace};
 use super::check::{check, resolve_name};
 use super::error::ComfyError;
 use super::pool::{Instance, Pool};
@@ -62,24 +64,40 @@ pub async fn run(
     limits: &RunLimits,
     progress: &Progress,
 ) -> Result<Vec<RgbaImage>, ComfyError> {
+    let batch_nodes = plan.workflow.uses_batch_nodes();
+    on_some_instance(pool, batch_nodes, limits, |instance| async move {
+        attempt_on(&instance, plan, limits, progress).await
+    })
+    .await
+}
+
+/// Runs `attempt` on a leased instance, and again on another after an instance failure, up to
+/// [`RunLimits::max_attempts`]; an instance with our batch nodes when `batch_nodes`, never
+/// waiting for one ([`ComfyError::NoBatchInstance`]).
+pub(super) async fn on_some_instance<T, F: Future<Output = Result<T, ComfyError>>>(
+    pool: &Pool,
+    batch_nodes: bool,
+    limits: &RunLimits,
+    mut attempt: impl FnMut(Arc<Instance>) -> F,
+) -> Result<T, ComfyError> {
     let mut avoid: Option<String> = None;
-    let mut attempt = 0;
+    let mut tries = 0;
     loop {
-        attempt += 1;
-        let lease = if plan.workflow.uses_batch_nodes() {
+        tries += 1;
+        let lease = if batch_nodes {
             pool.lease_for_batch(avoid.as_deref(), limits.jobs_per_instance).ok_or(ComfyError::NoBatchInstance)?
         } else {
             pool.acquire(avoid.as_deref()).await?
         };
         let instance = lease.instance();
-        info!(url = instance.url(), attempt, "running on ComfyUI");
-        match attempt_on(instance, plan, limits, progress).await {
-            Ok(frames) => return Ok(frames),
+        info!(url = instance.url(), attempt = tries, "running on ComfyUI");
+        match attempt(lease.shared()).await {
+            Ok(done) => return Ok(done),
             Err(err) if err.is_instance_failure() => {
-                warn!(url = instance.url(), attempt, error = %err, "ComfyUI failed the job");
+                warn!(url = instance.url(), attempt = tries, error = %err, "ComfyUI failed the job");
                 pool.mark_down(&lease);
-                if attempt >= limits.max_attempts {
-                    return Err(ComfyError::Exhausted { attempts: attempt, last: Box::new(err) });
+                if tries >= limits.max_attempts {
+                    return Err(ComfyError::Exhausted { attempts: tries, last: Box::new(err) });
                 }
                 avoid = Some(instance.url().to_owned());
             }
@@ -129,6 +147,34 @@ async fn attempt_on(
         let uploaded = client.upload_image(name, png.clone()).await?;
         workflow.set_input(Role::Source, "image", uploaded.into())?;
     }
+    let sampler = workflow.find(Role::Sampler).ok();
+    let report = |event: &Event| {
+        if let Event::Progress { node, value, max, .. } = event
+            && *max > 0.0
+            && sampler.as_deref().is_none_or(|s| s == node)
+        {
+            progress.report(SAMPLED * (value / max) as f32);
+        }
+    };
+    let outputs = run_prompt(client, &workflow, limits, &report).await?;
+    progress.report(SAMPLED);
+    let save = workflow.find(Role::Save).ok();
+    let images = pick_images(&outputs, save.as_deref());
+    if images.len() != plan.frames as usize {
+        return Err(ComfyError::ImageCount { expected: plan.frames, got: images.len() });
+    }
+    fetch(client, &images, progress).await
+}
+
+/// Queues `workflow` on `client`'s instance and follows it to its end, handing `report` each of
+/// its events; returns its outputs. A dropped socket is reconnected after asking `/history` and
+/// `/queue`; dropping the future takes the prompt off ComfyUI.
+pub(super) async fn run_prompt(
+    client: &ComfyClient,
+    workflow: &Workflow,
+    limits: &RunLimits,
+    report: &(dyn Fn(&Event) + Sync),
+) -> Result<Outputs, ComfyError> {
     let client_id = uuid::Uuid::new_v4().simple().to_string();
     let ws_url = client.ws_url(&client_id);
     let mut socket = Some(EventSocket::connect(&ws_url).await?);
@@ -146,9 +192,8 @@ async fn attempt_on(
     };
     guard.prompt_id.clone_from(&prompt_id);
     debug!(prompt_id, "prompt queued");
-    let sampler = workflow.find(Role::Sampler).ok();
     let outcome = loop {
-        if let Some(outcome) = follow(&mut socket, &prompt_id, sampler.as_deref(), limits, progress).await? {
+        if let Some(outcome) = follow(&mut socket, &prompt_id, limits, report).await? {
             break outcome;
         }
         // The socket dropped or went quiet: ask ComfyUI directly, then reconnect.
@@ -171,17 +216,10 @@ async fn attempt_on(
         }
     };
     guard.armed = false;
-    let outputs = match outcome {
-        HistoryOutcome::Success(outputs) => outputs,
-        HistoryOutcome::Failed(err) => return Err(err),
-    };
-    progress.report(SAMPLED);
-    let save = workflow.find(Role::Save).ok();
-    let images = pick_images(outputs, save.as_deref());
-    if images.len() != plan.frames as usize {
-        return Err(ComfyError::ImageCount { expected: plan.frames, got: images.len() });
+    match outcome {
+        HistoryOutcome::Success(outputs) => Ok(outputs),
+        HistoryOutcome::Failed(err) => Err(err),
     }
-    fetch(client, &images, progress).await
 }
 
 /// Reads events until the prompt ends (`Some`, from `/history`) or the socket drops or idles
@@ -189,9 +227,8 @@ async fn attempt_on(
 async fn follow(
     socket: &mut Option<EventSocket>,
     prompt_id: &str,
-    sampler: Option<&str>,
     limits: &RunLimits,
-    progress: &Progress,
+    report: &(dyn Fn(&Event) + Sync),
 ) -> Result<Option<HistoryOutcome>, ComfyError> {
     let Some(open) = socket.as_mut() else {
         return Ok(None);
@@ -208,11 +245,9 @@ async fn follow(
         if event.prompt_id() != prompt_id {
             continue;
         }
+        report(&event);
         match event {
-            Event::Progress { node, value, max, .. } if max > 0.0 && sampler.is_none_or(|s| s == node) => {
-                progress.report(SAMPLED * (value / max) as f32);
-            }
-            Event::Failed(failure) => return Err(ComfyError::Execution(failure)),
+            Event::Failed(failure) => return Err(ComfyError::Execution(Box::new(failure))),
             Event::Interrupted { prompt_id } => return Err(ComfyError::Interrupted { prompt_id }),
             // `executing` with no node comes after ComfyUI wrote the history entry;
             // `execution_success` comes before, so it is not the end yet.
@@ -223,7 +258,8 @@ async fn follow(
 }
 
 /// The save node's images if it wrote any, else every output's, in node order.
-fn pick_images(outputs: Vec<(String, Vec<ImageRef>)>, save: Option<&str>) -> Vec<ImageRef> {
+fn pick_images(outputs: &Outputs, save: Option<&str>) -> Vec<ImageRef> {
+    let outputs = outputs.images();
     if let Some((_, images)) = outputs.iter().find(|(node, _)| Some(node.as_str()) == save) {
         return images.clone();
     }

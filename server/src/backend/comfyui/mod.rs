@@ -14,6 +14,7 @@
 //! - [`backend`] — [`ComfyuiBackend`], the [`crate::backend::Backend`] implementation.
 //! - [`batched`] — several jobs in one prompt, falling back to one prompt each.
 //! - [`facing`] — the view words that turn a character for a sheet of facings.
+//! - [`train`] — a style trained: dataset uploaded, `train_style` followed, LoRA downloaded.
 //! - [`error`] — [`ComfyError`] and ComfyUI's own error reports as data.
 //!
 //! Recorded exchanges with a real ComfyUI (0.3.64) live in `server/tests/fixtures/comfyui/`;
@@ -27,6 +28,7 @@ pub mod error;
 pub mod execute;
 pub mod facing;
 pub mod pool;
+pub mod train;
 pub mod workflow;
 pub mod ws;
 

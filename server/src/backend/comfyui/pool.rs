@@ -139,6 +139,11 @@ impl Lease {
     pub fn instance(&self) -> &Instance {
         &self.instance
     }
+
+    /// The instance held, shared.
+    pub fn shared(&self) -> Arc<Instance> {
+        Arc::clone(&self.instance)
+    }
 }
 
 impl Drop for Lease {

@@ -1,9 +1,10 @@
 //! Workflow templates in ComfyUI's API JSON format, and filling them for one job.
 //!
-//! Four templates ship inside the binary (`server/workflows/*.json`): `txt2img` (one frame),
+//! Five templates ship inside the binary (`server/workflows/*.json`): `txt2img` (one frame),
 //! `sheet` (all frames of a job in one batch: one prompt, one seed, so the frames stay one
-//! character), `img2img` (edit or vary an uploaded sprite) and `tile` (a seamless tile: the
-//! model and the VAE decode pad circularly through our `DgxPixelsSeamless` nodes). A file
+//! character), `img2img` (edit or vary an uploaded sprite), `tile` (a seamless tile: the
+//! model and the VAE decode pad circularly through our `DgxPixelsSeamless` nodes) and
+//! `train_style` (a LoRA trained on an uploaded dataset by our `DgxPixelsTrainLora`). A file
 //! `<data-dir>/workflows/NAME.json` replaces the shipped one, so a user can export their own
 //! graph from ComfyUI ("Save (API)") and keep our server filling it.
 //!
@@ -30,12 +31,15 @@ const TXT2IMG: &str = include_str!("../../../workflows/txt2img.json");
 const SHEET: &str = include_str!("../../../workflows/sheet.json");
 const IMG2IMG: &str = include_str!("../../../workflows/img2img.json");
 const TILE: &str = include_str!("../../../workflows/tile.json");
+const TRAIN_STYLE: &str = include_str!("../../../workflows/train_style.json");
 
 /// Our ComfyUI node (`comfyui_nodes/dgx_pixels`) that encodes a JSON list of texts into one
 /// batched conditioning.
 pub const TEXT_BATCH: &str = "DgxPixelsTextBatch";
 /// Our ComfyUI node: `KSampler` with a JSON list of `seeds`, one per batch item.
 pub const BATCH_SAMPLER: &str = "DgxPixelsBatchKSampler";
+/// Our ComfyUI node that trains a LoRA with per-step progress and saves it.
+pub const TRAIN_NODE: &str = "DgxPixelsTrainLora";
 /// Our batch nodes: a prompt that uses either can run only where both are installed.
 pub const BATCH_NODES: [&str; 2] = [TEXT_BATCH, BATCH_SAMPLER];
 
@@ -51,16 +55,19 @@ pub enum WorkflowKind {
     Img2img,
     /// Text to seamless tiles, all frames in one batch.
     Tile,
+    /// A style (LoRA) trained on a dataset of captioned images.
+    TrainStyle,
 }
 
 impl WorkflowKind {
-    /// The file name stem: `txt2img`, `sheet`, `img2img`, `tile`.
+    /// The file name stem: `txt2img`, `sheet`, `img2img`, `tile`, `train_style`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Txt2img => "txt2img",
             Self::Sheet => "sheet",
             Self::Img2img => "img2img",
             Self::Tile => "tile",
+            Self::TrainStyle => "train_style",
         }
     }
 
@@ -70,6 +77,7 @@ impl WorkflowKind {
             Self::Sheet => SHEET,
             Self::Img2img => IMG2IMG,
             Self::Tile => TILE,
+            Self::TrainStyle => TRAIN_STYLE,
         }
     }
 }
@@ -94,6 +102,11 @@ pub enum Role {
     Source,
     /// `PreviewImage` (or `SaveImage`): whose images are the job's frames.
     Save,
+    /// `LoadImageTextSetFromFolderNode`: `folder`, a training dataset's sub-folder of ComfyUI's
+    /// input folder.
+    Dataset,
+    /// `DgxPixelsTrainLora`: `steps`, `learning_rate`, `rank`, …, `filename_prefix`.
+    Train,
 }
 
 impl Role {
@@ -107,6 +120,8 @@ impl Role {
             Self::Sampler => "Sampler",
             Self::Source => "Source image",
             Self::Save => "Save",
+            Self::Dataset => "Dataset",
+            Self::Train => "Train",
         }
     }
 
@@ -119,6 +134,8 @@ impl Role {
             Self::Sampler => &["KSampler"],
             Self::Source => &["LoadImage"],
             Self::Save => &["PreviewImage", "SaveImage"],
+            Self::Dataset => &["LoadImageTextSetFromFolderNode"],
+            Self::Train => &[TRAIN_NODE],
         }
     }
 }

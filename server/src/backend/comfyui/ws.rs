@@ -55,6 +55,18 @@ pub enum Event {
         /// Its images.
         images: Vec<ImageRef>,
     },
+    /// `dgx_pixels.train_step`, from our `DgxPixelsTrainLora` node: training step `step` of
+    /// `steps` had this loss.
+    TrainStep {
+        /// The prompt.
+        prompt_id: String,
+        /// Steps done.
+        step: u32,
+        /// Steps in all.
+        steps: u32,
+        /// The step's loss.
+        loss: f32,
+    },
     /// `execution_success`.
     Succeeded {
         /// The prompt.
@@ -77,6 +89,7 @@ impl Event {
             | Self::Executing { prompt_id, .. }
             | Self::Progress { prompt_id, .. }
             | Self::Executed { prompt_id, .. }
+            | Self::TrainStep { prompt_id, .. }
             | Self::Succeeded { prompt_id }
             | Self::Interrupted { prompt_id } => prompt_id,
             Self::Failed(failure) => &failure.prompt_id,
@@ -107,6 +120,12 @@ impl Event {
                     .and_then(|images| serde_json::from_value(images.clone()).ok())
                     .unwrap_or_default(),
             },
+            "dgx_pixels.train_step" => Self::TrainStep {
+                prompt_id,
+                step: u32::try_from(data.get("step")?.as_u64()?).ok()?,
+                steps: u32::try_from(data.get("steps")?.as_u64()?).ok()?,
+                loss: data.get("loss")?.as_f64()? as f32,
+            },
             "execution_success" => Self::Succeeded { prompt_id },
             "execution_error" => Self::Failed(ExecutionFailure {
                 prompt_id,
@@ -114,6 +133,11 @@ impl Event {
                 node_type: text("node_type").unwrap_or_default(),
                 exception_type: text("exception_type").unwrap_or_default(),
                 exception_message: text("exception_message").unwrap_or_default(),
+                traceback: data
+                    .get("traceback")
+                    .and_then(Value::as_array)
+                    .map(|lines| lines.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default(),
             }),
             "execution_interrupted" => Self::Interrupted { prompt_id },
             _ => return None,

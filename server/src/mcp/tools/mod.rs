@@ -13,3 +13,4 @@ pub(crate) mod list_styles;
 pub(crate) mod pixelize_image;
 pub(crate) mod screenshot;
 pub(crate) mod spawn_sprite;
+pub(crate) mod train_style;

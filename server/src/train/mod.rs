@@ -1,0 +1,92 @@
+//! Styles learned from sprites: `POST /api/v1/styles/train` queues a `train_style` job.
+//!
+//! At submit the request is checked, its sources are read and the dataset is prepared
+//! ([`dataset`]) into `<data-dir>/datasets/<job id>/`, so a bad source is a 422 and nothing is
+//! queued. The job waits in the same queue as the backend's sheets (its queue position counts
+//! them, as they share the GPU) and a training worker per training-capable backend runs it
+//! ([`worker`]): each step's loss reaches the job (`train_step`, progress), a cancel interrupts
+//! the trainer, a trainer error fails the job with the end of its traceback. The LoRA then lands
+//! in the models folder with its sidecar ([`install`]), where the registry lists it at once. A
+//! training still running when the server stops runs again from its first step on the next start;
+//! the dataset is removed once the job ends, however it ends.
+
+pub(crate) mod dataset;
+pub(crate) mod install;
+pub(crate) mod worker;
+
+use std::path::{Path, PathBuf};
+
+use dgx_pixels_protocol::{Job, TrainStyleRequest};
+
+use crate::error::ApiError;
+use crate::queue::Submission;
+use crate::state::AppState;
+
+/// Where training datasets live and how large they must be.
+#[derive(Clone, Debug)]
+pub(crate) struct TrainSettings {
+    /// `<data-dir>/datasets`: one folder per training job.
+    pub datasets: PathBuf,
+    /// Fewest images a style is trained on.
+    pub min_images: usize,
+}
+
+impl TrainSettings {
+    /// The dataset folder of job `id`.
+    pub fn dataset(&self, id: &str) -> PathBuf {
+        self.datasets.join(id)
+    }
+}
+
+/// Checks `request`, prepares its dataset and queues it: the one way a training enters the
+/// queue, shared by the HTTP route and the MCP tool.
+pub(crate) async fn submit(state: &AppState, request: TrainStyleRequest) -> Result<Job, ApiError> {
+    if state.shutdown.began() {
+        return Err(ApiError::Unavailable(
+            "the server is shutting down; submit the training again once it is back".into(),
+        ));
+    }
+    request.validate()?;
+    let backend = state.backends.iter().find(|backend| backend.can_train()).ok_or_else(|| {
+        ApiError::Conflict("this server's backends cannot train styles; start it with --backend comfyui".into())
+    })?;
+    if !request.overwrite && install::exists(state.styles.dir(), &request.name) {
+        let message = format!("a style `{}` exists; send \"overwrite\": true to replace it", request.name);
+        return Err(ApiError::Conflict(message));
+    }
+    let staging = state.training.datasets.join(format!(".new-{}", uuid::Uuid::new_v4().simple()));
+    let prepared = dataset::prepare(state, &request, state.training.min_images, &staging).await;
+    if let Err(err) = prepared {
+        remove_dir(&staging).await;
+        return Err(err);
+    }
+    let submission = Submission {
+        backend: backend.kind(),
+        seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
+        request: request.into(),
+        idempotency_key: None,
+    };
+    let queued = state.queue.submit(submission).await;
+    let job = match queued {
+        Ok((job, _)) => job,
+        Err(err) => {
+            remove_dir(&staging).await;
+            return Err(err.into());
+        }
+    };
+    // The worker waits for this folder: a job whose dataset is missing fails, saying so.
+    if let Err(err) = tokio::fs::rename(&staging, state.training.dataset(&job.id.0)).await {
+        remove_dir(&staging).await;
+        return Err(ApiError::Internal(format!("cannot keep the dataset of job {}: {err}", job.id)));
+    }
+    Ok(job)
+}
+
+/// Removes a dataset folder, if there is one; a failure is only logged.
+pub(crate) async fn remove_dir(dir: &Path) {
+    if let Err(err) = tokio::fs::remove_dir_all(dir).await
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(dir = %dir.display(), error = %err, "cannot remove a training dataset");
+    }
+}
