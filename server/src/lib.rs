@@ -159,6 +159,8 @@ impl Server {
         let data_dir = config.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir { path: data_dir.clone(), source })?;
         let (queue, resumed) = JobQueue::open(&data_dir.join("jobs.sqlite3")).await?;
+        let training = TrainSettings { datasets: data_dir.join("datasets"), min_images: config.train_min_images };
+        train::clear_staging(&training.datasets);
         if resumed > 0 {
             info!(resumed, "resuming unfinished jobs");
         }
@@ -188,7 +190,7 @@ impl Server {
             shutdown,
             roots: Arc::new(roots),
             game: GameClient::new(&config.game).map_err(ServerError::GameClient)?,
-            training: TrainSettings { datasets: data_dir.join("datasets"), min_images: config.train_min_images },
+            training,
         };
         let trainers = TrainContext {
             queue: queue.clone(),

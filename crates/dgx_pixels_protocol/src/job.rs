@@ -104,7 +104,7 @@ pub struct Job {
 
 /// What a job was asked to do. Untagged: the JSON is the body of the route that queued it
 /// (`POST /api/v1/generate` or `POST /api/v1/styles/train`), which tell each other apart by
-/// their required fields (`prompt`; `name` and `images`), both refusing unknown fields.
+/// their required fields (`prompt`; `name`), both refusing unknown fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]

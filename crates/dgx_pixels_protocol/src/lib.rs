@@ -67,7 +67,7 @@ pub use limits::FieldError;
 pub use models::{ModelList, Style, StyleSidecar, TrainingRecord};
 pub use palette::{Palette, PaletteFrom, PaletteSpec, Rgb};
 pub use tileset::{TileLayout, TilesetInfo};
-pub use train::{LrSchedule, TrainStep, TrainStyleRequest, TrainedStyle};
+pub use train::{LrSchedule, TrainStep, TrainStyleRequest, TrainedStyle, UploadedImage};
 
 /// Version segment of every HTTP route (`/api/v1/...`).
 pub const API_VERSION: &str = "v1";

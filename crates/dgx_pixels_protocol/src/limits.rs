@@ -55,6 +55,12 @@ pub const DEFAULT_TRAIN_MIN_IMAGES: usize = 20;
 pub const TRAIN_MAX_IMAGES: usize = 200;
 /// Sources one `POST /api/v1/styles/train` may name (each a job, an image or a folder).
 pub const TRAIN_SOURCES: RangeInclusive<usize> = 1..=64;
+/// Length of an uploaded training image's file name.
+pub const UPLOAD_NAME_CHARS: RangeInclusive<usize> = 1..=255;
+/// Longest uploaded training image, base64 (4 MiB decoded).
+pub const UPLOAD_BASE64_MAX: usize = (4 << 20) / 3 * 4 + 4;
+/// Longest `.atlas.ron` or `.sprite.ron` sent with an uploaded image.
+pub const UPLOAD_RON_MAX: usize = 1 << 20;
 /// Optimiser steps of one training run.
 pub const TRAIN_STEPS: RangeInclusive<u32> = 1..=20_000;
 /// LoRA rank: ComfyUI's trainer takes 1..=128; the seed trains styles at 32–128.

@@ -16,10 +16,15 @@ pub struct TrainStyleRequest {
     /// The style's name, `[a-z0-9_-]{1,64}`: the LoRA becomes `styles/NAME.safetensors` in the
     /// models folder, with `NAME.json` beside it.
     pub name: String,
-    /// What to learn from: finished job ids (every frame of the sheet, captioned with its
-    /// prompt), or PNG images or folders of PNGs inside the server's allowed roots (captioned
-    /// with the prompt of a `.sprite.ron` beside them, else their file name).
+    /// What to learn from, on the server: finished job ids (every frame of the sheet, captioned
+    /// with its prompt), or PNG images or folders of PNGs inside the server's allowed roots
+    /// (captioned with the prompt of a `.sprite.ron` beside them, else their file name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<String>,
+    /// What to learn from, sent along: images the server cannot see (the game's own sprites on
+    /// the developer's machine). The job keeps their names, not their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<UploadedImage>,
     /// The word that calls the style up in a prompt, `[a-z0-9_-]{1,64}`; the name by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger_word: Option<String>,
@@ -54,6 +59,24 @@ pub struct TrainStyleRequest {
     /// Replace a style of the same name (`false`: such a request is refused with 409).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub overwrite: bool,
+}
+
+/// An image sent with a training request, with the sprite files that may lie beside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct UploadedImage {
+    /// Its file name (`hero_idle.png`), captioning it when no `sprite` says its prompt.
+    pub name: String,
+    /// The PNG, base64 (standard alphabet); at most 4 MiB decoded. Empty in a stored job.
+    pub png: String,
+    /// Its `.atlas.ron`, to cut a sheet into frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atlas: Option<String>,
+    /// Its `.sprite.ron`, whose provenance prompt captions it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sprite: Option<String>,
 }
 
 /// The learning-rate schedule after warm-up.
@@ -105,6 +128,7 @@ impl TrainStyleRequest {
         Self {
             name: name.into(),
             images,
+            uploads: Vec::new(),
             trigger_word: None,
             steps: default_steps(),
             rank: default_rank(),
@@ -133,9 +157,21 @@ impl TrainStyleRequest {
     /// Whether the sources exist, and how many images they hold, only the server can tell.
     pub fn validate(&self) -> Result<(), FieldError> {
         check_name("name", &self.name)?;
-        check_len("images", self.images.len(), limits::TRAIN_SOURCES)?;
+        if self.uploads.is_empty() {
+            check_len("images", self.images.len(), limits::TRAIN_SOURCES)?;
+        } else {
+            check_len("images", self.images.len(), 0..=*limits::TRAIN_SOURCES.end())?;
+        }
         for source in &self.images {
             check_len("images", source.chars().count(), 1..=limits::PATH_MAX_CHARS)?;
+        }
+        check_len("uploads", self.uploads.len(), 0..=limits::TRAIN_MAX_IMAGES)?;
+        for upload in &self.uploads {
+            check_len("uploads[].name", upload.name.chars().count(), limits::UPLOAD_NAME_CHARS)?;
+            check_len("uploads[].png", upload.png.len(), 1..=limits::UPLOAD_BASE64_MAX)?;
+            for (field, text) in [("uploads[].atlas", &upload.atlas), ("uploads[].sprite", &upload.sprite)] {
+                check_len(field, text.as_ref().map_or(0, String::len), 0..=limits::UPLOAD_RON_MAX)?;
+            }
         }
         if let Some(word) = &self.trigger_word {
             check_name("trigger_word", word)?;
@@ -207,6 +243,21 @@ mod tests {
         TrainStyleRequest::new("team_style", vec!["sprites".into()])
     }
 
+    fn upload(name: &str, png: &str) -> UploadedImage {
+        UploadedImage { name: name.into(), png: png.into(), atlas: None, sprite: None }
+    }
+
+    #[test]
+    fn uploads_alone_are_enough() {
+        let only_uploads = TrainStyleRequest {
+            uploads: vec![upload("hero.png", "iVBORw0KGgo=")],
+            ..TrainStyleRequest::new("team_style", Vec::new())
+        };
+        only_uploads.validate().unwrap();
+        let neither = TrainStyleRequest::new("team_style", Vec::new());
+        assert_eq!(neither.validate().unwrap_err().field(), "images");
+    }
+
     #[test]
     fn a_name_and_images_are_a_complete_request() {
         let parsed: TrainStyleRequest =
@@ -226,6 +277,8 @@ mod tests {
             ("images", |r| r.images.clear()),
             ("images", |r| r.images = vec![String::new()]),
             ("images", |r| r.images = vec!["x".into(); 65]),
+            ("uploads[].png", |r| r.uploads = vec![upload("a.png", "")]),
+            ("uploads[].name", |r| r.uploads = vec![upload("", "iVBO")]),
             ("trigger_word", |r| r.trigger_word = Some("two words".into())),
             ("steps", |r| r.steps = 0),
             ("rank", |r| r.rank = 129),

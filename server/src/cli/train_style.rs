@@ -1,14 +1,23 @@
 //! `dgx-pixels train-style NAME --images SOURCE…`: teach the server a style from sprites, follow
 //! the training, and print the style's LoRA file once it is in the server's models folder.
 //!
-//! A SOURCE is what the server reads: a completed job id, or a PNG or folder of PNGs inside the
-//! server's `--allow-root` folders. A path that exists here is sent absolute, so on the server's
-//! own machine `--images ./sprites` names the same folder.
+//! A SOURCE that is a PNG or a folder of PNGs on this machine is read here and sent with the
+//! request (with the `.atlas.ron` and `.sprite.ron` beside each PNG), so the server need not see
+//! this machine's files; any other SOURCE (a completed job id, a path on the server inside its
+//! `--allow-root` folders) is passed to the server to read.
+
+use std::path::Path;
 
 use anyhow::{Context, bail};
+use base64::Engine;
 use clap::Args;
 use dgx_pixels_client::{Client, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN};
-use dgx_pixels_protocol::{JobStatus, LrSchedule, TrainStyleRequest};
+use dgx_pixels_protocol::limits::TRAIN_MAX_IMAGES;
+use dgx_pixels_protocol::{JobStatus, LrSchedule, TrainStyleRequest, UploadedImage};
+use dgx_pixels_sprite::palette_source::folder_pngs_up_to;
+
+/// Largest PNG sent (the server's limit for an uploaded image).
+const UPLOAD_MAX_BYTES: usize = 4 << 20;
 
 use super::follow::{explain, follow};
 
@@ -52,6 +61,29 @@ fn parse_schedule(text: &str) -> Result<LrSchedule, String> {
         .map_err(|_| format!("expected cosine or constant, got `{text}`"))
 }
 
+/// The PNG at `path`, or a folder's PNGs (up to the most a style trains on), as uploads.
+fn read_uploads(path: &Path) -> anyhow::Result<Vec<UploadedImage>> {
+    let pngs = if path.is_dir() { folder_pngs_up_to(path, TRAIN_MAX_IMAGES)? } else { vec![path.to_path_buf()] };
+    pngs.iter().map(|png| read_upload(png)).collect()
+}
+
+fn read_upload(png: &Path) -> anyhow::Result<UploadedImage> {
+    let bytes = std::fs::read(png).with_context(|| format!("cannot read {}", png.display()))?;
+    if bytes.len() > UPLOAD_MAX_BYTES {
+        bail!("{} is over {} MiB", png.display(), UPLOAD_MAX_BYTES >> 20);
+    }
+    let beside = |suffix: &str| {
+        let stem = png.file_stem()?.to_str()?;
+        std::fs::read_to_string(png.with_file_name(format!("{stem}.{suffix}"))).ok()
+    };
+    Ok(UploadedImage {
+        name: png.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default(),
+        png: base64::engine::general_purpose::STANDARD.encode(bytes),
+        atlas: beside("atlas.ron"),
+        sprite: beside("sprite.ron"),
+    })
+}
+
 /// Trains a style and waits for it.
 pub fn run(args: TrainStyleArgs) -> anyhow::Result<()> {
     let runtime =
@@ -72,14 +104,13 @@ async fn train(args: TrainStyleArgs) -> anyhow::Result<()> {
         overwrite,
         server,
     } = args;
-    let images = images
-        .into_iter()
-        .map(|source| match std::fs::canonicalize(&source) {
-            Ok(path) => path.to_string_lossy().into_owned(),
-            Err(_) => source,
-        })
-        .collect();
+    let (local, remote): (Vec<String>, Vec<String>) = images.into_iter().partition(|source| Path::new(source).exists());
+    let mut uploads = Vec::new();
+    for path in &local {
+        uploads.extend(read_uploads(Path::new(path)).with_context(|| format!("--images {path}"))?);
+    }
     let request = TrainStyleRequest {
+        uploads,
         trigger_word,
         steps,
         rank,
@@ -87,7 +118,7 @@ async fn train(args: TrainStyleArgs) -> anyhow::Result<()> {
         schedule,
         resolution,
         overwrite,
-        ..TrainStyleRequest::new(name, images)
+        ..TrainStyleRequest::new(name, remote)
     };
     request.validate().map_err(|err| anyhow::anyhow!("{err}"))?;
     let token = std::env::var(ENV_TOKEN).unwrap_or_default();

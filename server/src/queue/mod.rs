@@ -77,6 +77,9 @@ pub struct Submission {
     pub seed: u64,
     /// The client's `Idempotency-Key`, if any.
     pub idempotency_key: Option<String>,
+    /// The id the job gets, chosen by the caller when it prepares files under that id before
+    /// queueing (a training's dataset); `None` draws one.
+    pub id: Option<JobId>,
 }
 
 /// A queued job a worker has taken to prepare.
@@ -178,7 +181,7 @@ impl JobQueue {
                 let id = existing.job.id.clone();
                 return Ok((queue.inner.lock_memory().get(&id).unwrap_or(existing.job), false));
             }
-            let id = JobId(uuid::Uuid::new_v4().simple().to_string());
+            let id = submission.id.clone().unwrap_or_else(new_job_id);
             let new = NewJob {
                 id: &id,
                 request: &submission.request,
@@ -397,6 +400,11 @@ impl Inner {
     fn lock_memory(&self) -> MutexGuard<'_, Memory> {
         self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// A fresh job id: opaque, URL-safe.
+pub(crate) fn new_job_id() -> JobId {
+    JobId(uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// Runs database work on a blocking thread.

@@ -57,6 +57,7 @@ pub(crate) async fn submit(
         seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
         request: request.into(),
         idempotency_key,
+        id: None,
     };
     let (job, _created) = state.queue.submit(submission).await?;
     Ok(job)
@@ -187,5 +188,10 @@ pub(crate) async fn jobs_show(State(state): State<AppState>, Path(id): Path<Stri
         (status = 409, description = "the job already finished", body = ErrorBody),
     ))]
 pub(crate) async fn jobs_cancel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
-    Ok(Json(state.queue.cancel(&JobId(id)).await?))
+    let job = state.queue.cancel(&JobId(id)).await?;
+    if job.request.train_style().is_some() {
+        // A training cancelled while queued never reaches a worker, which removes the others'.
+        crate::train::remove_dir(&state.training.dataset(&job.id.0)).await;
+    }
+    Ok(Json(job))
 }

@@ -5,15 +5,20 @@
 //! `.sprite.ron` provenance) or else its file name in words. No captioning model runs offline.
 //!
 //! A sheet is cut into its frames by the `.atlas.ron` beside it (a job's own sheet has one), so a
-//! walk cycle gives one sample per frame; empty frames are left out. The files are written to a
-//! fresh folder that the caller renames into place, so a half-written dataset is never trained.
+//! walk cycle gives one sample per frame; empty frames are left out. Images sent with the request
+//! (`uploads`, the game's own sprites from a machine the server cannot see) are read the same
+//! way, with the atlas and sprite files sent beside them. The files are written to a fresh folder
+//! that the caller renames into place, so a half-written dataset is never trained.
 
 use std::path::Path;
 
+use base64::Engine;
 use dgx_pixels_protocol::files::{AtlasLayout, SpriteMeta};
 use dgx_pixels_protocol::limits::TRAIN_MAX_IMAGES;
-use dgx_pixels_protocol::{SpriteSize, TrainStyleRequest};
+use dgx_pixels_protocol::{SpriteSize, TrainStyleRequest, UploadedImage};
+use dgx_pixels_sprite::palette_source::MAX_SIDE;
 use dgx_pixels_sprite::write::{encode_png, write_atomic};
+use dgx_pixels_sprite::{DecodeLimits, decode_bounded};
 use image::imageops::{self, FilterType};
 use image::{Rgba, RgbaImage};
 
@@ -44,48 +49,83 @@ pub(crate) async fn prepare(
     for source in &request.images {
         files.extend(source_files(state, source, FIELD, TRAIN_MAX_IMAGES).await?);
     }
-    let roots = state.roots.clone();
-    let (trigger, resolution) = (request.trigger().to_owned(), request.resolution);
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let mut samples = Vec::new();
-        for file in &files {
-            samples.extend(read_samples(&roots, file, &trigger)?);
-            if samples.len() > TRAIN_MAX_IMAGES {
-                return Err(invalid(format!("the sources hold more than {TRAIN_MAX_IMAGES} images; name fewer")));
-            }
-        }
-        if samples.len() < min_images {
-            let message =
-                format!("a style needs at least {min_images} images to learn from; the sources hold {}", samples.len());
-            return Err(invalid(message));
-        }
-        write(&samples, resolution, &dir)?;
-        Ok(u32::try_from(samples.len()).unwrap_or(u32::MAX))
-    })
-    .await
-    .map_err(|err| ApiError::Internal(format!("dataset task stopped: {err}")))?
+    let (roots, request, dir) = (state.roots.clone(), request.clone(), dir.to_path_buf());
+    tokio::task::spawn_blocking(move || build(&roots, &files, &request, min_images, &dir))
+        .await
+        .map_err(|err| ApiError::Internal(format!("dataset task stopped: {err}")))?
 }
 
-/// The samples of one source file: each frame its atlas names, or the whole image.
+/// Reads the samples of `files` and of the request's uploads and writes them into `dir`
+/// (blocking); see [`prepare`].
+fn build(
+    roots: &AllowedRoots,
+    files: &[SourceFile],
+    request: &TrainStyleRequest,
+    min_images: usize,
+    dir: &Path,
+) -> Result<u32, ApiError> {
+    let trigger = request.trigger();
+    let too_many = || invalid(format!("the sources hold more than {TRAIN_MAX_IMAGES} images; send fewer"));
+    let mut samples = Vec::new();
+    for file in files {
+        samples.extend(read_samples(roots, file, trigger)?);
+        if samples.len() > TRAIN_MAX_IMAGES {
+            return Err(too_many());
+        }
+    }
+    for upload in &request.uploads {
+        samples.extend(upload_samples(upload, trigger)?);
+        if samples.len() > TRAIN_MAX_IMAGES {
+            return Err(too_many());
+        }
+    }
+    if samples.len() < min_images {
+        let message =
+            format!("a style needs at least {min_images} images to learn from; the sources hold {}", samples.len());
+        return Err(invalid(message));
+    }
+    write(&samples, request.resolution, dir)?;
+    Ok(u32::try_from(samples.len()).unwrap_or(u32::MAX))
+}
+
+/// The samples of one source file, its atlas and sprite files read from beside it.
 fn read_samples(roots: &AllowedRoots, file: &SourceFile, trigger: &str) -> Result<Vec<Sample>, ApiError> {
     let image = read_image(roots, file).map_err(invalid)?;
-    let atlas = read_beside(roots, file, &file.atlas()).and_then(|text| AtlasLayout::from_ron(&text).ok());
-    let prompt = read_beside(roots, file, &file.sprite())
-        .and_then(|text| SpriteMeta::from_ron(&text).ok())
+    let atlas = read_beside(roots, file, &file.atlas());
+    let sprite = read_beside(roots, file, &file.sprite());
+    Ok(samples_of(image, atlas.as_deref(), sprite.as_deref(), &file.png, trigger))
+}
+
+/// The samples of one uploaded image, checked as a source file is (4 MiB, 4096 px a side).
+fn upload_samples(upload: &UploadedImage, trigger: &str) -> Result<Vec<Sample>, ApiError> {
+    let bad = |message: String| ApiError::invalid("uploads[].png", format!("`{}`: {message}", upload.name));
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(upload.png.as_bytes())
+        .map_err(|err| bad(format!("not base64: {err}")))?;
+    let limits = DecodeLimits { max_side: MAX_SIDE, max_pixels: u64::from(MAX_SIDE) * u64::from(MAX_SIDE) };
+    let image = decode_bounded(&bytes, &limits).map_err(|err| bad(format!("not a PNG that can be read: {err}")))?;
+    Ok(samples_of(image, upload.atlas.as_deref(), upload.sprite.as_deref(), Path::new(&upload.name), trigger))
+}
+
+/// Each frame `atlas` names (or the whole image without one), empty frames left out, captioned
+/// with the trigger and the prompt of `sprite`, else the words of `name`.
+fn samples_of(image: RgbaImage, atlas: Option<&str>, sprite: Option<&str>, name: &Path, trigger: &str) -> Vec<Sample> {
+    let atlas = atlas.and_then(|text| AtlasLayout::from_ron(text).ok());
+    let prompt = sprite
+        .and_then(|text| SpriteMeta::from_ron(text).ok())
         .and_then(|meta| meta.provenance)
         .map(|provenance| provenance.prompt);
-    let described = prompt.unwrap_or_else(|| words_of(&file.png));
+    let described = prompt.unwrap_or_else(|| words_of(name));
     let caption = if described.is_empty() { trigger.to_owned() } else { format!("{trigger}, {described}") };
     let frames = match atlas {
         Some(atlas) => atlas.textures.iter().filter_map(|rect| crop(&image, rect.min, rect.size())).collect(),
         None => vec![image],
     };
-    Ok(frames
+    frames
         .into_iter()
         .filter(|frame| frame.pixels().any(|pixel| pixel[3] > 0))
         .map(|image| Sample { image, caption: caption.clone() })
-        .collect())
+        .collect()
 }
 
 /// The frame at `min` of `size`, if it lies inside `image`.
@@ -185,6 +225,43 @@ mod tests {
         assert!(knight.iter().all(|s| s.image.dimensions() == (8, 8) && s.caption == "team, knight, walk cycle"));
         let hero = read_samples(&roots, &file("hero_idle.png"), "team").unwrap();
         assert_eq!((hero.len(), hero[0].caption.as_str()), (1, "team, hero idle"));
+    }
+
+    /// Uploads are read like files: a sheet sent with its atlas gives its frames; the dataset is
+    /// each sample at the resolution beside its caption.
+    #[test]
+    fn uploads_become_the_dataset() {
+        use base64::Engine;
+
+        let encode = |image: &RgbaImage| base64::engine::general_purpose::STANDARD.encode(encode_png(image).unwrap());
+        let sheet = RgbaImage::from_pixel(16, 8, Rgba([9, 9, 9, 255]));
+        let atlas = AtlasLayout::grid(SpriteSize::new(8, 8), 2, 2, 0, 0).to_ron();
+        let request = TrainStyleRequest {
+            uploads: vec![
+                UploadedImage { name: "walk.png".into(), png: encode(&sheet), atlas: Some(atlas), sprite: None },
+                UploadedImage {
+                    name: "tree_big.png".into(),
+                    png: encode(&RgbaImage::from_pixel(4, 8, Rgba([0, 200, 0, 255]))),
+                    atlas: None,
+                    sprite: None,
+                },
+            ],
+            resolution: 512,
+            ..TrainStyleRequest::new("team", Vec::new())
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let roots = AllowedRoots::new(&[]).unwrap();
+        let err = build(&roots, &[], &request, 4, dir.path()).unwrap_err();
+        assert!(err.to_string().contains("at least 4 images"), "{err}");
+        assert_eq!(build(&roots, &[], &request, 3, dir.path()).unwrap(), 3);
+        let captions: Vec<String> =
+            (0..3).map(|i| std::fs::read_to_string(dir.path().join(format!("{i:03}.txt"))).unwrap()).collect();
+        assert_eq!(captions, ["team, walk", "team, walk", "team, tree big"]);
+        let tree = image::open(dir.path().join("002.png")).unwrap().to_rgba8();
+        assert_eq!(tree.dimensions(), (512, 512));
+        // 4×8 scaled ×64 to 256×512, centred: green in the middle column, white at the sides.
+        assert_eq!(tree.get_pixel(256, 10), &Rgba([0, 200, 0, 255]));
+        assert_eq!(tree.get_pixel(100, 10), &Rgba([255, 255, 255, 255]));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use dgx_pixels_protocol::{Job, TrainStyleRequest};
 
 use crate::error::ApiError;
-use crate::queue::Submission;
+use crate::queue::{Submission, new_job_id};
 use crate::state::AppState;
 
 /// Where training datasets live and how large they must be.
@@ -40,7 +40,7 @@ impl TrainSettings {
 
 /// Checks `request`, prepares its dataset and queues it: the one way a training enters the
 /// queue, shared by the HTTP route and the MCP tool.
-pub(crate) async fn submit(state: &AppState, request: TrainStyleRequest) -> Result<Job, ApiError> {
+pub(crate) async fn submit(state: &AppState, mut request: TrainStyleRequest) -> Result<Job, ApiError> {
     if state.shutdown.began() {
         return Err(ApiError::Unavailable(
             "the server is shutting down; submit the training again once it is back".into(),
@@ -50,36 +50,55 @@ pub(crate) async fn submit(state: &AppState, request: TrainStyleRequest) -> Resu
     let backend = state.backends.iter().find(|backend| backend.can_train()).ok_or_else(|| {
         ApiError::Conflict("this server's backends cannot train styles; start it with --backend comfyui".into())
     })?;
-    if !request.overwrite && install::exists(state.styles.dir(), &request.name) {
+    let taken = install::exists(state.styles.dir(), &request.name) || state.styles.find(&request.name).is_some();
+    if !request.overwrite && taken {
         let message = format!("a style `{}` exists; send \"overwrite\": true to replace it", request.name);
         return Err(ApiError::Conflict(message));
     }
-    let staging = state.training.datasets.join(format!(".new-{}", uuid::Uuid::new_v4().simple()));
+    // The dataset is in place under the job's id before the job is queued, so the worker never
+    // takes a job whose dataset is still being written.
+    let id = new_job_id();
+    let staging = state.training.datasets.join(format!(".new-{id}"));
+    let dataset = state.training.dataset(&id.0);
     let prepared = dataset::prepare(state, &request, state.training.min_images, &staging).await;
-    if let Err(err) = prepared {
+    let placed = match prepared {
+        Ok(_) => tokio::fs::rename(&staging, &dataset)
+            .await
+            .map_err(|err| ApiError::Internal(format!("cannot keep the dataset of job {id}: {err}"))),
+        Err(err) => Err(err),
+    };
+    if let Err(err) = placed {
         remove_dir(&staging).await;
         return Err(err);
+    }
+    // The uploads are in the dataset now; the job keeps their names, not megabytes of base64.
+    for upload in &mut request.uploads {
+        upload.png.clear();
     }
     let submission = Submission {
         backend: backend.kind(),
         seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
         request: request.into(),
         idempotency_key: None,
+        id: Some(id),
     };
-    let queued = state.queue.submit(submission).await;
-    let job = match queued {
-        Ok((job, _)) => job,
+    match state.queue.submit(submission).await {
+        Ok((job, _)) => Ok(job),
         Err(err) => {
-            remove_dir(&staging).await;
-            return Err(err.into());
+            remove_dir(&dataset).await;
+            Err(err.into())
         }
-    };
-    // The worker waits for this folder: a job whose dataset is missing fails, saying so.
-    if let Err(err) = tokio::fs::rename(&staging, state.training.dataset(&job.id.0)).await {
-        remove_dir(&staging).await;
-        return Err(ApiError::Internal(format!("cannot keep the dataset of job {}: {err}", job.id)));
     }
-    Ok(job)
+}
+
+/// Removes the half-written datasets a stopped server left (`.new-*`); run at start-up.
+pub(crate) fn clear_staging(datasets: &Path) {
+    let Ok(entries) = std::fs::read_dir(datasets) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".new-") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Removes a dataset folder, if there is one; a failure is only logged.

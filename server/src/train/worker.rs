@@ -79,6 +79,8 @@ async fn run_one(context: &TrainContext, backend: &dyn Backend, claim: TrainClai
             Some(Err(format!("timed out after {} s", context.timeout.as_secs())))
         }
     };
+    // Gone before the outcome is recorded: whoever sees the job end sees no dataset left.
+    remove_dir(&dataset).await;
     match outcome {
         None => {
             info!("cancelled");
@@ -96,7 +98,6 @@ async fn run_one(context: &TrainContext, backend: &dyn Backend, claim: TrainClai
             record(&context.queue, &claim, Outcome::Failed(reason)).await;
         }
     }
-    remove_dir(&dataset).await;
 }
 
 /// Trains on the dataset and installs the LoRA.

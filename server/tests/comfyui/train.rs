@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use image::{Rgba, RgbaImage};
 use serde_json::{Value, json};
 
@@ -15,7 +17,7 @@ fn sprites(folder: &Path, count: u32) {
     std::fs::create_dir_all(folder).unwrap();
     for n in 0..count {
         let sprite = RgbaImage::from_fn(16, 16, |x, y| {
-            if (x + y + n) % 3 == 0 { Rgba([200, 40, 40, 255]) } else { Rgba([0, 0, 0, 0]) }
+            if (x + y + n).is_multiple_of(3) { Rgba([200, 40, 40, 255]) } else { Rgba([0, 0, 0, 0]) }
         });
         sprite.save(folder.join(format!("sprite{n:02}.png"))).unwrap();
     }
@@ -74,6 +76,54 @@ async fn bad_trainings_are_refused_with_the_field_and_nothing_is_queued() {
     assert_eq!(left, 0, "no dataset left behind in {}", datasets.display());
 }
 
+/// A sprite as an upload, the way `dgx-pixels train-style` sends a file of this machine.
+fn upload(n: u32) -> Value {
+    let mut png = std::io::Cursor::new(Vec::new());
+    RgbaImage::from_fn(16, 16, |x, y| {
+        if (x * y + n).is_multiple_of(4) { Rgba([30, 90, 200, 255]) } else { Rgba([0, 0, 0, 0]) }
+    })
+    .write_to(&mut png, image::ImageFormat::Png)
+    .unwrap();
+    json!({"name": format!("sprite{n:02}.png"), "png": BASE64.encode(png.into_inner())})
+}
+
+/// Uploaded sprites are accepted as a training; the job keeps their names, not their bytes; bad
+/// uploads are refused by field; on a ComfyUI without our training node the job fails saying so,
+/// and its dataset is removed. (What the dataset holds: `train::dataset`'s unit tests.)
+#[tokio::test(flavor = "multi_thread")]
+async fn uploaded_sprites_are_taken_and_the_job_keeps_only_their_names() {
+    let standin = StandIn::start(Vec::new()).await;
+    let (dir, base) = serve_with(&[&standin], |_| {}).await;
+    let twenty: Vec<Value> = (0..20).map(upload).collect();
+    let cases = [
+        (json!({"name": "team", "uploads": [{"name": "a.png", "png": "not base64!"}]}), "uploads[].png", "not base64"),
+        (json!({"name": "team", "uploads": [{"name": "a.png", "png": "aGVsbG8="}]}), "uploads[].png", "not a PNG"),
+        (json!({"name": "team", "uploads": twenty[..19]}), "images", "at least 20"),
+    ];
+    for (body, field, says) in cases {
+        let (status, answer) = train(&base, body).await;
+        assert_eq!((status, answer["field"].as_str()), (422, Some(field)), "{answer}");
+        assert!(answer["error"].as_str().unwrap().contains(says), "{answer}");
+    }
+    let (status, answer) = train(&base, json!({"name": "team", "uploads": twenty})).await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["job_id"].as_str().unwrap().to_owned();
+    let job: Value = reqwest::get(format!("{base}/api/v1/jobs/{id}")).await.unwrap().json().await.unwrap();
+    let uploads = job["request"]["uploads"].as_array().unwrap();
+    assert_eq!(uploads.len(), 20, "{job}");
+    assert!(uploads.iter().all(|u| u["png"] == "" && u["name"].as_str().unwrap().starts_with("sprite")), "{job}");
+
+    let dataset = dir.path().join("datasets").join(&id);
+    // The stand-in is a ComfyUI without our training node: the job fails, naming what is missing,
+    // and its dataset goes.
+    let client = dgx_pixels_client::Client::new(&base).unwrap();
+    let job = client.wait(&dgx_pixels_protocol::JobId(id)).await.unwrap();
+    assert_eq!(job.status, dgx_pixels_protocol::JobStatus::Failed);
+    let error = job.error.unwrap_or_default();
+    assert!(error.contains("DgxPixelsTrainLora") && error.contains("LoadImageTextSetFromFolderNode"), "{error}");
+    assert!(!dataset.exists(), "the failed training's dataset is removed");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_cannot_train_says_so() {
     let root = tempfile::tempdir().unwrap();
@@ -91,4 +141,32 @@ async fn a_server_that_cannot_train_says_so() {
     let (status, answer) = train(&base, json!({"name": "team", "images": ["enough"]})).await;
     assert_eq!(status, 409, "{answer}");
     assert!(answer["error"].as_str().unwrap().contains("--backend comfyui"), "{answer}");
+}
+
+/// `dgx-pixels train-style NAME --images DIR` reads a folder of this machine and sends it; the
+/// server's refusal or the job's failure ends it with a non-zero status and the reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_sends_a_local_folder_and_reports_the_outcome() {
+    let standin = StandIn::start(Vec::new()).await;
+    let (_dir, base) = serve_with(&[&standin], |_| {}).await;
+    let local = tempfile::tempdir().unwrap();
+    sprites(&local.path().join("few"), 3);
+    sprites(&local.path().join("enough"), 20);
+    let run = |folder: &str| {
+        let (images, base) = (local.path().join(folder), base.clone());
+        tokio::task::spawn_blocking(move || {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_dgx-pixels"))
+                .args(["train-style", "team", "--images"])
+                .arg(images)
+                .args(["--server", &base])
+                .output()
+                .unwrap();
+            (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+        })
+    };
+    let (few, few_err) = run("few").await.unwrap();
+    assert!(!few && few_err.contains("at least 20"), "{few_err}");
+    let (enough, enough_err) = run("enough").await.unwrap();
+    assert!(!enough && enough_err.contains("DgxPixelsTrainLora"), "{enough_err}");
+    assert!(enough_err.contains("training job"), "the job id is shown: {enough_err}");
 }
