@@ -11,6 +11,7 @@
 //! - `facing`: an 8-direction sheet steered with `PixelsFacing`; files from before directions.
 //! - `remake`: the panel's Re-process (no new job) and Vary (an img2img job).
 //! - `remote`: the plugin's BRP methods (what the MCP game tools call) over real HTTP.
+//! - `train`: the panel's "Learn a style" sends the game's sprites; the server's answer shows.
 
 mod e2e {
     mod deploy;
@@ -20,5 +21,6 @@ mod e2e {
     mod loader;
     mod remake;
     mod remote;
+    mod train;
     pub mod util;
 }

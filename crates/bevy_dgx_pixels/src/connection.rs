@@ -11,9 +11,11 @@ use std::sync::{Arc, RwLock};
 
 use bevy_ecs::resource::Resource;
 use crossbeam_channel::{Receiver, Sender};
+use dgx_pixels_client::uploads::read_uploads;
 use dgx_pixels_client::{Client, ClientError};
 use dgx_pixels_protocol::{
-    GenerateRequest, Health, Job, JobEvent, JobId, ModelList, SpriteMeta, events::ProgressEvent,
+    GenerateRequest, Health, Job, JobEvent, JobId, JobStatus, ModelList, SpriteMeta, TrainStyleRequest,
+    events::ProgressEvent,
 };
 use dgx_pixels_sprite::write::{SpriteFiles, WriteError, write_atomic};
 use futures_util::StreamExt;
@@ -62,6 +64,20 @@ pub enum ConnectionCommand {
         /// Asset name, `[a-z0-9_-]{1,64}`.
         name: String,
     },
+    /// Train a style on the server and follow it to the end; answered with
+    /// [`ConnectionEvent::Accepted`], any number of [`ConnectionEvent::Progress`] (with each
+    /// step's loss) and one [`ConnectionEvent::Trained`].
+    TrainStyle {
+        /// The caller's number for this training, echoed in every event about it.
+        ticket: u64,
+        /// What to train on, on the server (finished jobs).
+        request: TrainStyleRequest,
+        /// The game's `assets` folder on disk.
+        assets: PathBuf,
+        /// A folder of the game's own sprites inside `assets` (relative), read here and sent
+        /// with the request: the server cannot see this machine's files.
+        folder: Option<String>,
+    },
     /// Write `bytes` to `path` atomically (the panel remembers its inputs this way); a failure
     /// is logged, not answered.
     WriteFile {
@@ -102,6 +118,14 @@ pub enum ConnectionEvent {
         /// raw frames were used), its three files, and the files decoded (off the main thread).
         result: Result<(Box<Job>, SheetFiles, Box<DecodedSheet>), ConnectionError>,
     },
+    /// The training of `ticket` ended: the completed job (its `style` names the new style), or
+    /// why not.
+    Trained {
+        /// The caller's number.
+        ticket: u64,
+        /// The job, or why it failed.
+        result: Result<Box<Job>, ConnectionError>,
+    },
     /// A [`ConnectionCommand::Save`] ended.
     Saved {
         /// The asset name.
@@ -133,6 +157,9 @@ pub enum ConnectionError {
     /// Writing the files failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The game's own sprites could not be read for a training.
+    #[error("cannot send the game's sprites: {0}")]
+    Upload(String),
     /// A job's raw frames did not become a sheet again.
     #[error(transparent)]
     Reprocess(#[from] ReprocessError),
@@ -280,6 +307,7 @@ async fn run_command(
                 ConnectionCommand::Generate { ticket, .. } | ConnectionCommand::Reprocess { ticket, .. } => {
                     ConnectionEvent::Finished { ticket, result: Err(err) }
                 }
+                ConnectionCommand::TrainStyle { ticket, .. } => ConnectionEvent::Trained { ticket, result: Err(err) },
                 _ => return,
             });
         }
@@ -299,6 +327,10 @@ async fn run_command(
             let result = reprocess(&client, &job, request).await;
             let result = result.map(|(job, files, sheet)| (Box::new(job), files, Box::new(sheet)));
             send(ConnectionEvent::Finished { ticket, result });
+        }
+        ConnectionCommand::TrainStyle { ticket, request, assets, folder } => {
+            let result = train_style(&client, request, assets, folder, |event| send(event_for(ticket, event))).await;
+            send(ConnectionEvent::Trained { ticket, result: result.map(Box::new) });
         }
         ConnectionCommand::Cancel(job_id) => {
             if let Err(err) = client.cancel(&job_id).await {
@@ -326,12 +358,44 @@ fn event_for(ticket: u64, news: JobNews) -> ConnectionEvent {
 async fn follow_job(
     client: &Client,
     request: &GenerateRequest,
-    mut news: impl FnMut(JobNews),
+    news: impl FnMut(JobNews),
 ) -> Result<(Job, SheetFiles), ConnectionError> {
     let accepted = client.generate(request, None).await?;
     let id = accepted.job_id;
+    let job = follow_events(client, &id, news).await?;
+    let files = SheetFiles {
+        png: client.sheet_png(&id).await?,
+        atlas: client.atlas_ron(&id).await?.into_bytes(),
+        sprite: client.sprite_ron(&id).await?.into_bytes(),
+    };
+    Ok((job, files))
+}
+
+/// Reads the game's sprites of `folder` (inside `assets`) into the request, queues the training
+/// and follows it to the end.
+async fn train_style(
+    client: &Client,
+    mut request: TrainStyleRequest,
+    assets: PathBuf,
+    folder: Option<String>,
+    news: impl FnMut(JobNews),
+) -> Result<Job, ConnectionError> {
+    if let Some(folder) = folder {
+        let reading = tokio::task::spawn_blocking(move || {
+            let path = crate::loader::inside_assets(&assets, &folder)?;
+            read_uploads(&path).map_err(|err| err.to_string())
+        });
+        let uploads = reading.await.map_err(|_| ConnectionError::Stopped)?.map_err(ConnectionError::Upload)?;
+        request.uploads.extend(uploads);
+    }
+    let accepted = client.train_style(&request).await?;
+    follow_events(client, &accepted.job_id, news).await
+}
+
+/// Follows job `id`'s events until it ends; the completed job, or why it did not complete.
+async fn follow_events(client: &Client, id: &JobId, mut news: impl FnMut(JobNews)) -> Result<Job, ConnectionError> {
     news(JobNews::Accepted(id.clone()));
-    let mut events = Box::pin(client.events(&id));
+    let mut events = Box::pin(client.events(id));
     let mut finished = None;
     while let Some(event) = events.next().await {
         match event? {
@@ -347,14 +411,13 @@ async fn follow_job(
     // A stream cut short is not the job's end: ask for the job itself.
     let job = match finished {
         Some(job) => job,
-        None => client.wait(&id).await?,
+        None => client.wait(id).await?,
     };
-    let files = SheetFiles {
-        png: client.sheet_png(&id).await?,
-        atlas: client.atlas_ron(&id).await?.into_bytes(),
-        sprite: client.sprite_ron(&id).await?.into_bytes(),
-    };
-    Ok((job, files))
+    match job.status {
+        JobStatus::Completed => Ok(job),
+        JobStatus::Cancelled => Err(ConnectionError::Cancelled),
+        _ => Err(ConnectionError::JobFailed(job.error.unwrap_or_default())),
+    }
 }
 
 /// The loader's path: generate, then write the files beside the request.

@@ -109,6 +109,7 @@ impl Plugin for DgxPixelsPlugin {
         register_loaders(app, connection.clone(), AssetRoots::new(roots));
         app.insert_resource(connection)
             .insert_resource(DgxPixelsSettings {
+                assets_folder: assets_root,
                 output_folder,
                 output_asset_folder,
                 panel_key: self.panel_key,

@@ -73,6 +73,8 @@ pub(crate) async fn connect(server: PixelsServer) -> Result<(Client, String), Co
 /// Change them while the game runs; the panel reads them every frame.
 #[derive(Resource, Clone, Debug)]
 pub struct DgxPixelsSettings {
+    /// The game's `assets` folder on disk, where the panel finds the game's own sprites.
+    pub assets_folder: PathBuf,
     /// Folder on disk where the panel's Save writes, `assets/generated` by default.
     pub output_folder: PathBuf,
     /// The same folder as an asset path prefix (`generated`), to load saved sprites by.

@@ -32,6 +32,7 @@ pub mod client;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod uploads;
 
 pub use client::{Client, ClientBuilder, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN};
 pub use dgx_pixels_protocol as protocol;

@@ -9,15 +9,10 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use base64::Engine;
 use clap::Args;
+use dgx_pixels_client::uploads::read_uploads;
 use dgx_pixels_client::{Client, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN};
-use dgx_pixels_protocol::limits::TRAIN_MAX_IMAGES;
-use dgx_pixels_protocol::{JobStatus, LrSchedule, TrainStyleRequest, UploadedImage};
-use dgx_pixels_sprite::palette_source::folder_pngs_up_to;
-
-/// Largest PNG sent (the server's limit for an uploaded image).
-const UPLOAD_MAX_BYTES: usize = 4 << 20;
+use dgx_pixels_protocol::{JobStatus, LrSchedule, TrainStyleRequest};
 
 use super::follow::{explain, follow};
 
@@ -59,29 +54,6 @@ pub struct TrainStyleArgs {
 fn parse_schedule(text: &str) -> Result<LrSchedule, String> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|_| format!("expected cosine or constant, got `{text}`"))
-}
-
-/// The PNG at `path`, or a folder's PNGs (up to the most a style trains on), as uploads.
-fn read_uploads(path: &Path) -> anyhow::Result<Vec<UploadedImage>> {
-    let pngs = if path.is_dir() { folder_pngs_up_to(path, TRAIN_MAX_IMAGES)? } else { vec![path.to_path_buf()] };
-    pngs.iter().map(|png| read_upload(png)).collect()
-}
-
-fn read_upload(png: &Path) -> anyhow::Result<UploadedImage> {
-    let bytes = std::fs::read(png).with_context(|| format!("cannot read {}", png.display()))?;
-    if bytes.len() > UPLOAD_MAX_BYTES {
-        bail!("{} is over {} MiB", png.display(), UPLOAD_MAX_BYTES >> 20);
-    }
-    let beside = |suffix: &str| {
-        let stem = png.file_stem()?.to_str()?;
-        std::fs::read_to_string(png.with_file_name(format!("{stem}.{suffix}"))).ok()
-    };
-    Ok(UploadedImage {
-        name: png.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default(),
-        png: base64::engine::general_purpose::STANDARD.encode(bytes),
-        atlas: beside("atlas.ron"),
-        sprite: beside("sprite.ron"),
-    })
 }
 
 /// Trains a style and waits for it.

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use image::{Rgba, RgbaImage};
 use serde_json::{Value, json};
 
-use crate::support::comfyui_standin::StandIn;
+use crate::support::comfyui_standin::{Fault, Play, StandIn};
 use crate::support::server_on_standin::serve_with;
 
 /// `count` 16×16 sprites as PNGs in `folder`.
@@ -120,7 +120,7 @@ async fn uploaded_sprites_are_taken_and_the_job_keeps_only_their_names() {
     let job = client.wait(&dgx_pixels_protocol::JobId(id)).await.unwrap();
     assert_eq!(job.status, dgx_pixels_protocol::JobStatus::Failed);
     let error = job.error.unwrap_or_default();
-    assert!(error.contains("DgxPixelsTrainLora") && error.contains("LoadImageTextSetFromFolderNode"), "{error}");
+    assert!(error.contains("missing node types DgxPixelsTrainLora"), "{error}");
     assert!(!dataset.exists(), "the failed training's dataset is removed");
 }
 
@@ -169,4 +169,119 @@ async fn the_cli_sends_a_local_folder_and_reports_the_outcome() {
     let (enough, enough_err) = run("enough").await.unwrap();
     assert!(!enough && enough_err.contains("DgxPixelsTrainLora"), "{enough_err}");
     assert!(enough_err.contains("training job"), "the job id is shown: {enough_err}");
+}
+
+/// A LoRA file as small as safetensors allows: one f32 tensor.
+fn tiny_lora() -> Vec<u8> {
+    let header = br#"{"diffusion_model.x.lora_up.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#;
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(header);
+    file.extend_from_slice(&1.0f32.to_le_bytes());
+    file
+}
+
+/// A server on a stand-in with our nodes replaying `play`, two images enough to train on; the
+/// folder, the base URL and two uploads.
+async fn training_server(play: Play) -> (StandIn, tempfile::TempDir, String, Value) {
+    let standin = StandIn::start_with(vec![play], true).await;
+    let (dir, base) = serve_with(&[&standin], |config| config.train_min_images = 2).await;
+    let uploads = json!([upload(1), upload(2)]);
+    (standin, dir, base, uploads)
+}
+
+async fn wait_for(base: &str, id: &str) -> dgx_pixels_protocol::Job {
+    let client = dgx_pixels_client::Client::new(base).unwrap();
+    client.wait(&dgx_pixels_protocol::JobId(id.to_owned())).await.unwrap()
+}
+
+/// The recorded training replayed: the dataset goes into its own input sub-folder, the template
+/// is filled from the request, each step reaches the job, and the LoRA from `/view` lands in the
+/// models folder with its sidecar, listed by `/api/v1/models` at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_style_trained_on_comfyui_lands_in_the_registry() {
+    let lora = tiny_lora();
+    let (standin, dir, base, uploads) =
+        training_server(Play::new("train", Fault::None).with_download(lora.clone())).await;
+    let body = json!({"name": "team", "uploads": uploads, "steps": 3, "rank": 4, "trigger_word": "teamstyle"});
+    let (status, answer) = train(&base, body).await;
+    assert_eq!(status, 202, "{answer}");
+    let job = wait_for(&base, answer["job_id"].as_str().unwrap()).await;
+    assert_eq!(job.status, dgx_pixels_protocol::JobStatus::Completed, "{:?}", job.error);
+    let style = job.style.expect("a completed training names its style");
+    assert_eq!(
+        (style.file.as_str(), style.bytes, style.images, style.steps),
+        ("styles/team.safetensors", lora.len() as u64, 2, 3)
+    );
+    // The recording's losses: 100.41, 0.0277, 0.8058; a tenth of 3 steps is one.
+    assert!((style.loss_start.unwrap() - 100.41).abs() < 0.01 && (style.loss_end.unwrap() - 0.8058).abs() < 0.001);
+    assert_eq!(job.train_step.map(|step| (step.step, step.steps)), Some((3, 3)));
+
+    let models = dir.path().join("models/lora");
+    assert_eq!(std::fs::read(models.join("styles/team.safetensors")).unwrap(), lora);
+    let sidecar: Value = serde_json::from_slice(&std::fs::read(models.join("styles/team.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["trigger_words"], json!(["teamstyle"]));
+    assert_eq!((sidecar["trained"]["images"].as_u64(), sidecar["trained"]["rank"].as_u64()), (Some(2), Some(4)));
+    let listed: Value = reqwest::get(format!("{base}/api/v1/models")).await.unwrap().json().await.unwrap();
+    let team = listed["styles"].as_array().unwrap().iter().find(|s| s["name"] == "team").expect("listed at once");
+    assert_eq!(team["trigger_words"], json!(["teamstyle"]));
+
+    let log = standin.log();
+    let uploaded: Vec<&Value> = log.iter().filter(|(what, _)| what == "POST /upload/image").map(|(_, e)| e).collect();
+    assert_eq!(uploaded.len(), 4, "two images and two captions");
+    let folder = uploaded[0]["subfolder"].as_str().unwrap().to_owned();
+    assert!(folder.starts_with("dgx_pixels_train/team-"), "{folder}");
+    let prompt = &log.iter().find(|(what, _)| what == "POST /prompt").unwrap().1["prompt"];
+    let node = |class: &str| prompt.as_object().unwrap().values().find(|n| n["class_type"] == class).unwrap();
+    assert_eq!(node("LoadImageTextSetFromFolderNode")["inputs"]["folder"], json!(folder));
+    let train = &node("DgxPixelsTrainLora")["inputs"];
+    assert_eq!(
+        (train["steps"].as_u64(), train["rank"].as_u64(), train["schedule"].as_str()),
+        (Some(3), Some(4), Some("cosine"))
+    );
+    assert!(!dir.path().join("datasets").join(job.id.0).exists(), "the dataset is removed");
+}
+
+/// A trainer that raises: the job fails with ComfyUI's error and the end of the traceback, and
+/// nothing is installed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trainer_error_fails_the_job_with_its_traceback() {
+    let (_standin, dir, base, uploads) = training_server(Play::new("train_error", Fault::None)).await;
+    let (status, answer) = train(&base, json!({"name": "team", "uploads": uploads})).await;
+    assert_eq!(status, 202, "{answer}");
+    let job = wait_for(&base, answer["job_id"].as_str().unwrap()).await;
+    assert_eq!(job.status, dgx_pixels_protocol::JobStatus::Failed);
+    let error = job.error.unwrap_or_default();
+    assert!(error.contains("Number of positive conditions (3) does not match number of images (2)"), "{error}");
+    assert!(error.contains("trainer traceback") && error.contains("nodes_train.py"), "{error}");
+    assert!(!dir.path().join("models/lora/styles/team.safetensors").exists());
+}
+
+/// Cancelling a running training interrupts ComfyUI; the job ends cancelled with nothing
+/// installed and its dataset gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_training_interrupts_comfyui() {
+    let play = Play::new("train_interrupt", Fault::Slow(std::time::Duration::from_millis(300)));
+    let (standin, dir, base, uploads) = training_server(play).await;
+    let (status, answer) = train(&base, json!({"name": "team", "uploads": uploads})).await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["job_id"].as_str().unwrap().to_owned();
+    let client = dgx_pixels_client::Client::new(&base).unwrap();
+    let job_id = dgx_pixels_protocol::JobId(id.clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while client.job(&job_id).await.unwrap().train_step.is_none() {
+        assert!(std::time::Instant::now() < deadline, "no training step reached the job");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let cancelled = client.cancel(&job_id).await.unwrap();
+    assert_eq!(cancelled.status, dgx_pixels_protocol::JobStatus::Cancelled);
+    while !standin.log().iter().any(|(what, _)| what == "POST /interrupt") {
+        assert!(std::time::Instant::now() < deadline, "ComfyUI was not interrupted");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let dataset = dir.path().join("datasets").join(&id);
+    while dataset.exists() {
+        assert!(std::time::Instant::now() < deadline, "the dataset stayed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!dir.path().join("models/lora/styles/team.safetensors").exists());
 }

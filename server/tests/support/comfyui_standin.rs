@@ -56,12 +56,20 @@ pub struct Play {
     pub fixture: Value,
     /// What goes wrong.
     pub fault: Fault,
+    /// What `/view` serves for a recorded download whose body the recording did not keep (a
+    /// trained LoRA: only its size and digest were recorded).
+    pub download: Vec<u8>,
 }
 
 impl Play {
     /// The recording `name`, replayed with `fault`.
     pub fn new(name: &str, fault: Fault) -> Self {
-        Self { fixture: fixture(name), fault }
+        Self { fixture: fixture(name), fault, download: Vec::new() }
+    }
+
+    /// This play, serving `bytes` for a download the recording kept no body of.
+    pub fn with_download(self, bytes: Vec<u8>) -> Self {
+        Self { download: bytes, ..self }
     }
 }
 
@@ -76,7 +84,8 @@ enum Out {
 struct Life {
     sockets: HashMap<String, mpsc::UnboundedSender<Out>>,
     history: HashMap<String, Value>,
-    views: HashMap<String, Vec<u8>>,
+    /// Files `/view` serves: content type and bytes.
+    views: HashMap<String, (String, Vec<u8>)>,
     queue: Vec<String>,
 }
 
@@ -242,18 +251,26 @@ async fn history(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> axum::
 async fn view(State(s): State<Arc<Shared>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let name = q.get("filename").cloned().unwrap_or_default();
     match s.life.lock().unwrap().views.get(&name) {
-        Some(png) => ([("content-type", "image/png")], png.clone()).into_response(),
+        Some((kind, bytes)) => ([("content-type", kind.clone())], bytes.clone()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-/// As ComfyUI does with `overwrite=true` (the recording: `dgx-pixels-source.png` in, the same
-/// name out): the file keeps its name, and the answer gives it for `LoadImage`.
+/// As ComfyUI does with `overwrite=true` (the recordings: `dgx-pixels-source.png` in, the same
+/// name out; a training's images and captions into their `subfolder`): the file keeps its name,
+/// and the answer gives it with its subfolder.
 async fn upload(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> axum::Json<Value> {
     let form = String::from_utf8_lossy(&body);
     let name = form.split("filename=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned();
-    s.log.lock().unwrap().push(("POST /upload/image".to_owned(), json!({ "bytes": body.len(), "name": name })));
-    axum::Json(json!({ "name": name, "subfolder": "", "type": "input" }))
+    let subfolder = form
+        .split("name=\"subfolder\"\r\n\r\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\r\n").next())
+        .unwrap_or_default()
+        .to_owned();
+    let entry = json!({ "bytes": body.len(), "name": name, "subfolder": subfolder });
+    s.log.lock().unwrap().push(("POST /upload/image".to_owned(), entry));
+    axum::Json(json!({ "name": name, "subfolder": subfolder, "type": "input" }))
 }
 
 async fn prompt(State(s): State<Arc<Shared>>, axum::Json(body): axum::Json<Value>) -> Response {
@@ -301,14 +318,14 @@ async fn replay(s: Arc<Shared>, play: Play, id: String, client: String, posted_a
             _ => {}
         }
         if s.interrupted.lock().unwrap().contains(&id) {
-            finish(&s, &play.fixture, &id, &client, true);
+            finish(&s, &play, &id, &client, true);
             return;
         }
         let out = match message["kind"].as_str() {
             Some("text") => {
                 let json = swap(&message["json"]);
                 if json["type"] == "executing" && json["data"]["node"].is_null() {
-                    finish(&s, &play.fixture, &id, &client, false);
+                    finish(&s, &play, &id, &client, false);
                 }
                 Out::Text(json.to_string())
             }
@@ -322,9 +339,10 @@ async fn replay(s: Arc<Shared>, play: Play, id: String, client: String, posted_a
     }
 }
 
-/// Writes the history entry and the images, as ComfyUI does when a prompt ends; for an
+/// Writes the history entry and the files, as ComfyUI does when a prompt ends; for an
 /// interrupted prompt an error entry and the interrupt messages instead.
-fn finish(s: &Shared, fixture: &Value, id: &str, client: &str, interrupted: bool) {
+fn finish(s: &Shared, play: &Play, id: &str, client: &str, interrupted: bool) {
+    let fixture = &play.fixture;
     let mut life = s.life.lock().unwrap();
     life.queue.retain(|queued| queued != id);
     if interrupted {
@@ -344,7 +362,12 @@ fn finish(s: &Shared, fixture: &Value, id: &str, client: &str, interrupted: bool
             life.history.insert(id.to_owned(), recorded);
         } else if let Some(query) = path.strip_prefix("/view?") {
             let name = query.split('&').find_map(|kv| kv.strip_prefix("filename=")).unwrap();
-            life.views.insert(name.to_owned(), decode(entry["response_b64"].as_str().unwrap()));
+            let kind = entry["content_type"].as_str().unwrap_or("image/png").to_owned();
+            let bytes = match entry["response_b64"].as_str() {
+                Some(b64) => decode(b64),
+                None => play.download.clone(),
+            };
+            life.views.insert(name.to_owned(), (kind, bytes));
         }
     }
 }

@@ -11,7 +11,7 @@ pub use atlas::{AtlasLayoutLoader, AtlasLayoutLoaderError, AtlasLayoutLoaderSett
 use bevy_app::App;
 use bevy_asset::AssetApp;
 pub use request::{PixelsRequestLoader, PixelsRequestLoaderError, PixelsRequestLoaderSettings};
-pub use roots::AssetRoots;
+pub use roots::{AssetRoots, inside_assets};
 pub use sheet::{
     IMAGE_LABEL, LAYOUT_LABEL, META_LABEL, SpriteSheetLoader, SpriteSheetLoaderError, SpriteSheetLoaderSettings,
     asset_stem,

@@ -1,7 +1,7 @@
 //! `*.pixels.ron` → [`GeneratedSprite`]: the cached files beside the request when they were made
 //! from this very request, otherwise a fresh sheet from the server, written beside it.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
 use bevy_asset::{AssetLoader, AsyncReadExt, LoadContext, io::Reader};
 use bevy_log::warn;
@@ -10,7 +10,7 @@ use dgx_pixels_protocol::{FieldError, FileFormatError, PaletteSpec, PixelsReques
 use dgx_pixels_sprite::palette_source::{palette_of, read_sources};
 use serde::{Deserialize, Serialize};
 
-use super::roots::AssetRoots;
+use super::roots::{AssetRoots, inside_assets};
 use super::sheet::{SpriteSheetLoaderError, add_sheet_assets, asset_stem, read_sheet};
 use crate::connection::{Connection, ConnectionError};
 use crate::{DecodedSheet, GeneratedSprite};
@@ -121,15 +121,10 @@ impl PixelsRequestLoader {
     /// a new sheet.
     fn local_palette(&self, mut request: PixelsRequest) -> Result<PixelsRequest, String> {
         let Some(PaletteSpec::From(sources)) = &request.palette else { return Ok(request) };
-        let outside = |source: &str| format!("`{source}` is not inside the assets folder");
-        let assets = self.roots.assets().ok_or_else(|| outside("assets"))?;
-        let assets = std::fs::canonicalize(assets).map_err(|err| err.to_string())?;
+        let assets = self.roots.assets().ok_or("the plugin knows no assets folder")?;
         let mut images = Vec::new();
         for source in &sources.from {
-            let plain = Path::new(source).components().all(|part| matches!(part, Component::Normal(_)));
-            let resolved =
-                std::fs::canonicalize(assets.join(source)).ok().filter(|path| plain && path.starts_with(&assets));
-            let resolved = resolved.ok_or_else(|| outside(source))?;
+            let resolved = inside_assets(assets, source)?;
             images.extend(read_sources(&resolved).map_err(|err| err.to_string())?);
         }
         let palette =

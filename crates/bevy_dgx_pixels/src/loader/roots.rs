@@ -1,6 +1,6 @@
 //! Where asset sources live on disk, so loaders can write generated files beside a request.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use bevy_asset::AssetPath;
@@ -28,6 +28,17 @@ impl AssetRoots {
         let (_, root) = self.0.iter().find(|(name, _)| name.as_deref() == source)?;
         Some(root.join(path.path().parent().unwrap_or(Path::new(""))))
     }
+}
+
+/// `source`, a path relative to the game's `assets` folder, resolved on disk (links followed) if
+/// it stays inside `assets`: the game's own files a request names, which the plugin reads
+/// itself because the server cannot see them. Blocking: call it off the frame.
+pub fn inside_assets(assets: &Path, source: &str) -> Result<PathBuf, String> {
+    let outside = || format!("`{source}` is not inside the assets folder");
+    let assets = std::fs::canonicalize(assets).map_err(|err| format!("the assets folder: {err}"))?;
+    let plain = Path::new(source).components().all(|part| matches!(part, Component::Normal(_)));
+    let resolved = std::fs::canonicalize(assets.join(source)).ok().filter(|path| plain && path.starts_with(&assets));
+    resolved.ok_or_else(outside)
 }
 
 #[cfg(test)]

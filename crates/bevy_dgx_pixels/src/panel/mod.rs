@@ -1,7 +1,7 @@
 //! The editor panel (bevy_egui): generate a sheet, follow it in the queue, preview it, Apply it
 //! onto a sprite entity while the game runs, Save it under a name, Vary it (a new job redrawing
 //! one of its frames) or Re-process it (its job's raw frames at other sheet settings, no
-//! generation).
+//! generation), and learn a style from marked sheets and the game's own sprites.
 //!
 //! The sections are plain structs over [`PanelState`] (testable without a window); the Bevy
 //! systems here only draw them, poll the [`Connection`] and carry out the recorded actions.
@@ -11,6 +11,7 @@ mod queue;
 mod remake;
 mod request_form;
 mod state;
+mod style_trainer;
 mod widgets;
 
 use bevy_app::{App, Plugin, Update};
@@ -30,6 +31,7 @@ pub use request_form::RequestForm;
 pub use state::{
     DEFAULT_DENOISE, GalleryItem, JobState, PanelAction, PanelInputs, PanelState, QueuedJob, ServerStatus,
 };
+pub use style_trainer::{StyleTrainer, TrainingInputs};
 pub use widgets::{frame_picker_ui, next_seed, pixel_image_ui, seed_ui};
 
 use crate::connection::{Connection, ConnectionCommand, ConnectionEvent};
@@ -148,11 +150,34 @@ pub fn poll_connection(
             }
             ConnectionEvent::Progress { ticket, progress } => {
                 if let Some(job) = state.job_mut(ticket) {
-                    job.state = match progress.status {
-                        JobStatus::Queued => JobState::Queued(progress.queue_position.unwrap_or(0)),
+                    job.state = match (progress.status, progress.train_step) {
+                        (JobStatus::Queued, _) => JobState::Queued(progress.queue_position.unwrap_or(0)),
+                        (_, Some(step)) => JobState::Training(step),
                         _ => JobState::Running(progress.progress),
                     };
                 }
+            }
+            ConnectionEvent::Trained { ticket, result } => {
+                let (job_state, message) = match result.map(|job| job.style) {
+                    Ok(Some(style)) => {
+                        let loss = match (style.loss_start, style.loss_end) {
+                            (Some(start), Some(end)) => format!(", loss {start:.4} → {end:.4}"),
+                            _ => String::new(),
+                        };
+                        let message = format!(
+                            "style {} trained on {} images in {:.0} s{loss}: pick it in Style",
+                            style.name, style.images, style.seconds
+                        );
+                        (JobState::Done, message)
+                    }
+                    Ok(None) => (JobState::Done, "the training ended without a style".to_owned()),
+                    Err(err) => (JobState::Failed(err.to_string()), format!("training: {err}")),
+                };
+                if let Some(job) = state.job_mut(ticket) {
+                    job.state = job_state;
+                }
+                state.tell(message);
+                state.actions.push(PanelAction::Refresh);
             }
             ConnectionEvent::Finished { ticket, result: Ok((job, files, sheet)) } => {
                 let DecodedSheet { image, layout, meta } = *sheet;
@@ -223,6 +248,7 @@ pub fn show_panel(ctx: &egui::Context, state: &mut PanelState) {
         };
         egui::ScrollArea::vertical().max_height(580.0).show(ui, |ui| {
             RequestForm { inputs: &mut state.inputs, styles: &state.styles, actions: &mut state.actions }.ui(ui);
+            StyleTrainer { inputs: &mut state.inputs.training, actions: &mut state.actions }.ui(ui);
             ui.separator();
             JobQueue { jobs: &state.jobs, actions: &mut state.actions }.ui(ui);
             ui.separator();
@@ -292,6 +318,20 @@ pub fn run_panel_actions(
             PanelAction::Refresh => {
                 connection.send(ConnectionCommand::CheckHealth);
                 connection.send(ConnectionCommand::ListStyles);
+            }
+            PanelAction::MarkForStyle(job) => {
+                state.inputs.training.toggle(&job);
+                remember_inputs(&state, &connection, &settings);
+            }
+            PanelAction::TrainStyle => {
+                let request = state.inputs.training.to_request();
+                let folder = state.inputs.training.folder();
+                let ticket = state.next_ticket();
+                let label = format!("style: {}", request.name);
+                state.jobs.push(QueuedJob { ticket, job_id: None, prompt: label, state: JobState::Sending });
+                let assets = settings.assets_folder.clone();
+                connection.send(ConnectionCommand::TrainStyle { ticket, request, assets, folder });
+                remember_inputs(&state, &connection, &settings);
             }
         }
     }

@@ -97,6 +97,11 @@ impl Gallery<'_> {
                 actions.push(PanelAction::Save(item.ticket));
             }
         });
+        let marked = inputs.training.marked.contains(&item.job_id);
+        let mark = if marked { "Marked for style (unmark)" } else { "Mark for style" };
+        if ui.selectable_label(marked, mark).on_hover_text("train a style on this sheet: Learn a style").clicked() {
+            actions.push(PanelAction::MarkForStyle(item.job_id.clone()));
+        }
         Remake { item, frame: shown, inputs, actions }.ui(ui);
     }
 }

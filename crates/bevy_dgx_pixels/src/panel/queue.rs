@@ -26,6 +26,10 @@ impl JobQueue<'_> {
                     JobState::Sending => (0.0, "sending".to_owned()),
                     JobState::Queued(ahead) => (0.0, format!("queued, {ahead} ahead")),
                     JobState::Running(progress) => (*progress, format!("{:.0} %", progress * 100.0)),
+                    JobState::Training(step) => (
+                        step.step as f32 / step.steps.max(1) as f32,
+                        format!("step {}/{}, loss {:.4}", step.step, step.steps, step.loss),
+                    ),
                     JobState::Processing => (0.0, "re-processing".to_owned()),
                     JobState::Done => (1.0, "done".to_owned()),
                     JobState::Failed(why) => (0.0, why.clone()),
@@ -33,7 +37,10 @@ impl JobQueue<'_> {
                 ui.label(truncate(&job.prompt, 24));
                 let busy = job.state == JobState::Processing;
                 ui.add(ProgressBar::new(fraction).text(text).desired_width(160.0).animate(busy));
-                let live = matches!(job.state, JobState::Sending | JobState::Queued(_) | JobState::Running(_));
+                let live = matches!(
+                    job.state,
+                    JobState::Sending | JobState::Queued(_) | JobState::Running(_) | JobState::Training(_)
+                );
                 if live && ui.button("Cancel").clicked() {
                     actions.push(PanelAction::Cancel(job.ticket));
                 }

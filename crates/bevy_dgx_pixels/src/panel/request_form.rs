@@ -45,6 +45,7 @@ impl RequestForm<'_> {
             background,
             denoise: _,
             save_name: _,
+            training: _,
         } = inputs;
         ui.label("Prompt");
         ui.add(TextEdit::multiline(prompt).hint_text("knight, walk cycle, side view").desired_rows(2));

@@ -4,10 +4,11 @@ use bevy_asset::Handle;
 use bevy_ecs::prelude::*;
 use dgx_pixels_protocol::{
     AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, RequestKind, SourceImage, SpriteMeta, SpriteSize,
-    StyleChoice, TileLayout,
+    StyleChoice, TileLayout, TrainStep,
 };
 use serde::{Deserialize, Serialize};
 
+use super::style_trainer::TrainingInputs;
 use crate::{GeneratedSprite, SheetFiles};
 
 /// Vary's denoise until the user moves the slider: the server's own default for img2img.
@@ -60,6 +61,8 @@ pub struct PanelInputs {
     pub denoise: f32,
     /// Asset name the Save button writes.
     pub save_name: String,
+    /// What "Learn a style" trains on.
+    pub training: TrainingInputs,
 }
 
 impl Default for PanelInputs {
@@ -85,6 +88,7 @@ impl Default for PanelInputs {
             background: Background::Transparent,
             denoise: DEFAULT_DENOISE,
             save_name: "sprite".to_owned(),
+            training: TrainingInputs::default(),
         }
     }
 }
@@ -172,6 +176,8 @@ pub enum JobState {
     Queued(u32),
     /// Running, 0.0..=1.0.
     Running(f32),
+    /// A training at this step, with its loss.
+    Training(TrainStep),
     /// Ended well; its sheet is in the gallery.
     Done,
     /// Being re-processed from its job's raw frames, on this machine (nothing to cancel).
@@ -233,6 +239,10 @@ pub enum PanelAction {
     Reprocess(u64),
     /// Ask the server's health and styles again.
     Refresh,
+    /// Mark this finished job's sheet for training a style, or unmark it.
+    MarkForStyle(JobId),
+    /// Train a style from the marked sheets and the game's sprites folder.
+    TrainStyle,
 }
 
 /// All the panel shows and remembers. A `Default` resource: tests build one by hand.
