@@ -285,3 +285,48 @@ async fn a_cancelled_training_interrupts_comfyui() {
     }
     assert!(!dir.path().join("models/lora/styles/team.safetensors").exists());
 }
+
+/// A training cut short by a server stop (no grace) is still `running` in the database; the next
+/// start queues it again, its dataset still there, and it runs from its first step to the end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_training_cut_by_a_restart_runs_again_and_completes() {
+    let slow = Fault::Slow(std::time::Duration::from_millis(300));
+    let first = StandIn::start_with(vec![Play::new("train_interrupt", slow)], true).await;
+    let second = StandIn::start_with(vec![Play::new("train", Fault::None).with_download(tiny_lora())], true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = |standin: &StandIn| dgx_pixels_server::config::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_owned(),
+        backend: dgx_pixels_protocol::BackendKind::Comfyui,
+        comfyui: vec![standin.url()],
+        shutdown_grace: std::time::Duration::ZERO,
+        train_min_images: 2,
+        ..dgx_pixels_server::config::Config::default()
+    };
+    let server = dgx_pixels_server::Server::bind(config(&first)).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    let (status, answer) = train(&base, json!({"name": "team", "uploads": [upload(1), upload(2)]})).await;
+    assert_eq!(status, 202, "{answer}");
+    let id = dgx_pixels_protocol::JobId(answer["job_id"].as_str().unwrap().to_owned());
+    let client = dgx_pixels_client::Client::new(&base).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while client.job(&id).await.unwrap().train_step.is_none() {
+        assert!(std::time::Instant::now() < deadline, "no training step reached the job");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(20), task).await.expect("the server stops").unwrap().unwrap();
+    assert!(dir.path().join("datasets").join(&id.0).exists(), "the dataset waits for the next start");
+
+    let server = dgx_pixels_server::Server::bind(config(&second)).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    tokio::spawn(server.run(std::future::pending()));
+    let job = wait_for(&base, &id.0).await;
+    assert_eq!(job.status, dgx_pixels_protocol::JobStatus::Completed, "{:?}", job.error);
+    assert_eq!(std::fs::read(dir.path().join("models/lora/styles/team.safetensors")).unwrap(), tiny_lora());
+    assert_eq!(second.prompts(), 1, "trained once on the second start");
+}
