@@ -86,6 +86,9 @@ pub struct Config {
     /// completed; no other job starts meanwhile. Jobs still running when it ends resume on the
     /// next start. Zero stops them at once. Default [`DEFAULT_SHUTDOWN_GRACE`].
     pub shutdown_grace: Duration,
+    /// The distillation LoRA the `fast` preset stacks under the styles (SDXL-Lightning, LCM,
+    /// DMD2, Hyper-SD), a file relative to the models folder; `None`: `fast` runs without one.
+    pub distill_lora: Option<String>,
     /// Fewest images a style is trained on (`POST /api/v1/styles/train`); default
     /// [`DEFAULT_TRAIN_MIN_IMAGES`](dgx_pixels_protocol::limits::DEFAULT_TRAIN_MIN_IMAGES).
     pub train_min_images: usize,
@@ -115,6 +118,7 @@ impl Default for Config {
             concurrency: None,
             batch_window: DEFAULT_BATCH_WINDOW,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            distill_lora: None,
             train_min_images: dgx_pixels_protocol::limits::DEFAULT_TRAIN_MIN_IMAGES,
             train_timeout: DEFAULT_TRAIN_TIMEOUT,
             procedural_delay: Duration::ZERO,
@@ -229,6 +233,7 @@ impl Config {
             shutdown_grace_secs,
             train_min_images,
             train_timeout_secs,
+            distill_lora,
         } = file;
         self.bind = bind.unwrap_or(self.bind);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -247,6 +252,7 @@ impl Config {
         self.batch_window = batch_window_ms.map(Duration::from_millis).unwrap_or(self.batch_window);
         self.shutdown_grace = shutdown_grace_secs.map(Duration::from_secs).unwrap_or(self.shutdown_grace);
         self.train_min_images = train_min_images.unwrap_or(self.train_min_images);
+        self.distill_lora = distill_lora.or_else(|| self.distill_lora.clone());
         self.train_timeout = train_timeout_secs.map(Duration::from_secs).unwrap_or(self.train_timeout);
     }
 }
@@ -270,6 +276,7 @@ impl Config {
 /// concurrency = 1
 /// batch_window_ms = 30
 /// shutdown_grace_secs = 30
+/// distill_lora = "sdxl_lightning_4step_lora.safetensors"
 /// train_min_images = 20
 /// train_timeout_secs = 14400
 /// ```
@@ -312,6 +319,8 @@ pub struct ConfigFile {
     pub train_min_images: Option<usize>,
     /// See [`Config::train_timeout`], in seconds.
     pub train_timeout_secs: Option<u64>,
+    /// See [`Config::distill_lora`].
+    pub distill_lora: Option<String>,
 }
 
 impl ConfigFile {

@@ -191,6 +191,7 @@ impl Server {
             roots: Arc::new(roots),
             game: GameClient::new(&config.game).map_err(ServerError::GameClient)?,
             training,
+            distill_lora: config.distill_lora.clone(),
         };
         let trainers = TrainContext {
             queue: queue.clone(),
@@ -199,9 +200,15 @@ impl Server {
             timeout: config.train_timeout,
             shutdown_grace: config.shutdown_grace,
         };
+        if let Some(file) = &config.distill_lora
+            && !styles.dir().join(file).is_file()
+        {
+            warn!(file, dir = %styles.dir().display(), "the fast preset's distillation LoRA is not in the models folder");
+        }
         let workers = WorkerContext {
             queue,
             styles,
+            distill_lora: config.distill_lora.clone(),
             files,
             job_timeout: config.job_timeout,
             shutdown_grace: config.shutdown_grace,

@@ -34,6 +34,8 @@ pub(crate) struct AppState {
     pub game: GameClient,
     /// Where training datasets go, and the fewest images a style is trained on.
     pub training: TrainSettings,
+    /// The `fast` preset's distillation LoRA, relative to the models folder (`--distill-lora`).
+    pub distill_lora: Option<String>,
 }
 
 impl AppState {

@@ -4,6 +4,8 @@
 //! Every test is bounded by [`LIMIT`]; the stand-in replays at 1 ms a message, so the suite
 //! takes about a second.
 
+#[path = "comfyui/presets.rs"]
+mod presets;
 mod support;
 #[path = "comfyui/train.rs"]
 mod train;
@@ -43,6 +45,7 @@ fn spec(frames: u32, lora: &str) -> GenerationSpec {
         canvas: SpriteSize::new(256, 256),
         steps: 3,
         guidance_scale: 7.5,
+        sampler: None,
         loras: vec![LoraChoice { file: format!("styles/{lora}"), strength: 0.8 }],
         source: None,
     }

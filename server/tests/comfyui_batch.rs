@@ -33,6 +33,7 @@ fn spec(prompt: &str, seed: u64) -> GenerationSpec {
         canvas: SpriteSize::new(256, 256),
         steps: 3,
         guidance_scale: 7.5,
+        sampler: None,
         loras: vec![LoraChoice { file: format!("styles/{LORA}"), strength: 0.8 }],
         source: None,
     }

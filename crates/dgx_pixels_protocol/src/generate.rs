@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::{self, FieldError, check_len, check_name, check_range};
 use crate::palette::PaletteSpec;
-use crate::{Facing, JobId, TileLayout, TilesetInfo};
+use crate::{Facing, JobId, Preset, TileLayout, TilesetInfo};
 
 /// A request for one sprite sheet. Only `prompt` is required; every other field has the
 /// default that `DESIGN.md` gives, so `{"prompt": "slime"}` is a complete request.
@@ -76,18 +76,22 @@ pub struct GenerateRequest {
     /// Random seed; the server picks one and records it on the job when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
-    /// Diffusion steps, 1..=150.
-    #[serde(default = "default_steps")]
-    pub steps: u32,
-    /// Classifier-free guidance, 0.0..=30.0.
-    #[serde(default = "default_guidance_scale")]
-    pub guidance_scale: f32,
-    /// Generation canvas width, 256..=2048, a multiple of 8.
-    #[serde(default = "default_canvas")]
-    pub width: u32,
-    /// Generation canvas height, 256..=2048, a multiple of 8.
-    #[serde(default = "default_canvas")]
-    pub height: u32,
+    /// A named set of sampler, scheduler, steps, guidance and canvas ([`Preset`]); the fields
+    /// below override it. None: 30 steps, guidance 7.5, a 1024² canvas, euler.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    /// Diffusion steps, 1..=150; the preset's (else 30) when absent ([`Self::sampling`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u32>,
+    /// Classifier-free guidance, 0.0..=30.0; the preset's (else 7.5) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance_scale: Option<f32>,
+    /// Generation canvas width, 256..=2048, a multiple of 8; the preset's (else 1024) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Generation canvas height, 256..=2048, a multiple of 8; the preset's (else 1024) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
     /// Which backend runs the job; the server's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<BackendKind>,
@@ -242,15 +246,6 @@ pub struct StyleChoice {
 fn default_colors() -> u16 {
     16
 }
-fn default_steps() -> u32 {
-    30
-}
-fn default_guidance_scale() -> f32 {
-    7.5
-}
-fn default_canvas() -> u32 {
-    1024
-}
 
 impl GenerateRequest {
     /// A request for `prompt` with every other field at its default.
@@ -274,10 +269,11 @@ impl GenerateRequest {
             palette: None,
             background: Background::default(),
             seed: None,
-            steps: default_steps(),
-            guidance_scale: default_guidance_scale(),
-            width: default_canvas(),
-            height: default_canvas(),
+            preset: None,
+            steps: None,
+            guidance_scale: None,
+            width: None,
+            height: None,
             backend: None,
             name: None,
             source: None,
@@ -301,6 +297,11 @@ impl GenerateRequest {
             columns: Some(1),
             palette: Some(PaletteSpec::Preset("pico8".into())),
             seed: Some(1),
+            preset: Some(Preset::Fast),
+            steps: Some(8),
+            guidance_scale: Some(2.0),
+            width: Some(768),
+            height: Some(768),
             backend: Some(BackendKind::Procedural),
             name: Some("n".into()),
             source: Some(SourceImage { job: JobId("j".into()), frame: 1 }),
@@ -446,9 +447,14 @@ impl GenerateRequest {
             }
             _ => {}
         }
-        check_range("steps", self.steps, &limits::STEPS)?;
-        check_range("guidance_scale", self.guidance_scale, &limits::GUIDANCE_SCALE)?;
+        if let Some(steps) = self.steps {
+            check_range("steps", steps, &limits::STEPS)?;
+        }
+        if let Some(guidance) = self.guidance_scale {
+            check_range("guidance_scale", guidance, &limits::GUIDANCE_SCALE)?;
+        }
         for (field, side) in [("width", self.width), ("height", self.height)] {
+            let Some(side) = side else { continue };
             check_range(field, side, &limits::CANVAS_SIDE)?;
             if side % limits::CANVAS_MULTIPLE != 0 {
                 return Err(FieldError::NotMultiple { field, multiple: limits::CANVAS_MULTIPLE, value: side });
@@ -508,8 +514,19 @@ impl GenerateRequest {
     /// It is recorded in `.sprite.ron` so a loader can tell whether a `.pixels.ron` changed
     /// since its files were generated. FNV-1a over the canonical JSON is enough for that (it is
     /// not a security boundary) and is the same on every platform and Rust version.
+    ///
+    /// Without a preset, absent steps, guidance and canvas are hashed as their defaults, as they
+    /// were written before they could be absent, so existing sprites keep their hashes.
     pub fn content_hash(&self) -> String {
-        let json = serde_json::to_vec(self).expect("a GenerateRequest always serialises");
+        let mut hashed = self.clone();
+        if hashed.preset.is_none() {
+            let sampling = self.sampling();
+            hashed.steps = Some(sampling.steps);
+            hashed.guidance_scale = Some(sampling.guidance_scale);
+            hashed.width = Some(sampling.canvas.width);
+            hashed.height = Some(sampling.canvas.height);
+        }
+        let json = serde_json::to_vec(&hashed).expect("a GenerateRequest always serialises");
         let hash = json.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
         });
@@ -544,12 +561,27 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
+    const KNIGHT_HASH_BEFORE_PRESETS: &str = "fnv1a64:bc196c97663dd124";
+
+    /// Steps, guidance and canvas became optional with presets; a request without a preset
+    /// hashes as it did when they were always written, so existing sprites are not made again.
+    /// (The hash was computed by the code before presets, commit 1f73b68.)
+    #[test]
+    fn hashes_of_requests_without_a_preset_did_not_change() {
+        assert_eq!(GenerateRequest::new("knight").content_hash(), KNIGHT_HASH_BEFORE_PRESETS);
+        let explicit = GenerateRequest { steps: Some(30), width: Some(1024), ..GenerateRequest::new("knight") };
+        assert_eq!(explicit.content_hash(), KNIGHT_HASH_BEFORE_PRESETS);
+        let fast = GenerateRequest { preset: Some(Preset::Fast), ..GenerateRequest::new("knight") };
+        assert_ne!(fast.content_hash(), KNIGHT_HASH_BEFORE_PRESETS);
+    }
+
     #[test]
     fn defaults_follow_the_design() {
         let r = request(r#"{"prompt":"slime"}"#);
         assert_eq!(r, GenerateRequest::new("slime"));
         assert_eq!((r.sprite.width, r.sprite.height, r.frames, r.colors), (32, 32, 1, 16));
-        assert_eq!((r.steps, r.guidance_scale, r.width, r.height), (30, 7.5, 1024, 1024));
+        let sampling = r.sampling();
+        assert_eq!((sampling.steps, sampling.guidance_scale, sampling.canvas), (30, 7.5, SpriteSize::new(1024, 1024)));
         assert_eq!(r.background, Background::Transparent);
         assert_eq!(request(r#"{"prompt":"x","frames":12}"#).sheet_columns(), 8);
         assert_eq!(request(r#"{"prompt":"x","frames":12}"#).rows(), 2);

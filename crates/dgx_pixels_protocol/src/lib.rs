@@ -49,6 +49,7 @@ pub mod limits;
 pub mod mcp;
 pub mod models;
 pub mod palette;
+pub mod preset;
 pub mod remote;
 pub mod tileset;
 pub mod train;
@@ -61,11 +62,12 @@ pub use files::{
     parse_pixels_request, pixels_request_to_ron,
 };
 pub use generate::{BackendKind, Background, GenerateRequest, RequestKind, SourceImage, SpriteSize, StyleChoice};
-pub use health::{BackendHealth, Health};
+pub use health::{BackendHealth, DistillLora, Health};
 pub use job::{Job, JobAccepted, JobFiles, JobId, JobRequest, JobResult, JobStatus};
 pub use limits::FieldError;
 pub use models::{ModelList, Style, StyleSidecar, TrainingRecord};
 pub use palette::{Palette, PaletteFrom, PaletteSpec, Rgb};
+pub use preset::{Preset, Sampling};
 pub use tileset::{TileLayout, TilesetInfo};
 pub use train::{LrSchedule, TrainStep, TrainStyleRequest, TrainedStyle, UploadedImage};
 

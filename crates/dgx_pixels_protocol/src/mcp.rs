@@ -341,7 +341,7 @@ mod schema {
             json!({"type": "integer", "minimum": limits::SPRITE_SIDE.start(), "maximum": limits::SPRITE_SIDE.end()});
         let canvas = json!({
             "type": "integer", "minimum": limits::CANVAS_SIDE.start(), "maximum": limits::CANVAS_SIDE.end(),
-            "multipleOf": limits::CANVAS_MULTIPLE, "default": 1024,
+            "multipleOf": limits::CANVAS_MULTIPLE, "description": "Generation canvas; default: the preset's, else 1024.",
         });
         let properties = json!({
             "prompt": {"type": "string", "minLength": limits::PROMPT_CHARS.start(), "maxLength": limits::PROMPT_CHARS.end(),
@@ -386,9 +386,14 @@ mod schema {
             "background": {"type": "string", "enum": ["transparent", "keep"], "default": "transparent",
                 "description": "`transparent` removes the backdrop, `keep` keeps it."},
             "seed": {"type": "integer", "minimum": 0, "description": "Random when absent; the job records it."},
-            "steps": {"type": "integer", "minimum": limits::STEPS.start(), "maximum": limits::STEPS.end(), "default": 30},
+            "preset": {"type": "string", "enum": ["fast", "standard", "quality"],
+                "description": "Sampler, steps, guidance and canvas as one name: `fast` (4 steps with the server's \
+        distillation LoRA, the quickest), `standard` (30 steps), `quality` (40 steps); steps, guidance_scale, width and \
+        height given here win over it."},
+            "steps": {"type": "integer", "minimum": limits::STEPS.start(), "maximum": limits::STEPS.end(),
+                "description": "Default: the preset's, else 30."},
             "guidance_scale": {"type": "number", "minimum": limits::GUIDANCE_SCALE.start(),
-                "maximum": limits::GUIDANCE_SCALE.end(), "default": 7.5},
+                "maximum": limits::GUIDANCE_SCALE.end(), "description": "Default: the preset's, else 7.5."},
             "width": canvas, "height": canvas,
             "backend": {"type": "string", "enum": ["comfyui", "procedural"], "description": "Default: the server's."},
             "name": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$", "description": "Asset name; derived from the prompt by default."},

@@ -59,6 +59,9 @@ pub struct GenerationSpec {
     pub steps: u32,
     /// Classifier-free guidance.
     pub guidance_scale: f32,
+    /// ComfyUI's sampler and scheduler, from the request's preset; `None` keeps the
+    /// workflow's own (a user's template chose them).
+    pub sampler: Option<(&'static str, &'static str)>,
     /// The LoRAs of the chosen styles, stacked in this order; empty: none.
     pub loras: Vec<LoraChoice>,
     /// For img2img: the image to edit or vary; `None` draws from the prompt alone.

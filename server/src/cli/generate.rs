@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use dgx_pixels_client::{Client, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN};
 use dgx_pixels_protocol::{
-    GenerateRequest, JobId, JobStatus, PaletteSpec, RequestKind, SourceImage, SpriteSize, StyleChoice,
+    GenerateRequest, JobId, JobStatus, PaletteSpec, Preset, RequestKind, SourceImage, SpriteSize, StyleChoice,
 };
 use dgx_pixels_sprite::palette_source::{palette_of, read_sources};
 
@@ -57,6 +57,10 @@ pub struct GenerateArgs {
     /// after a colon if not the style's own; repeat to stack up to 4 styles, in order.
     #[arg(long, value_name = "NAME[:STRENGTH]", value_parser = parse_style)]
     style: Vec<StyleChoice>,
+    /// Sampler, scheduler, steps, guidance and canvas as one name: `fast` (4 steps with the
+    /// server's distillation LoRA), `standard` or `quality` [default: the server's defaults].
+    #[arg(long, value_parser = parse_preset)]
+    preset: Option<Preset>,
     /// Edit or vary frame FRAME (default 0) of the completed job JOB_ID instead of drawing from
     /// the prompt alone.
     #[arg(long, value_name = "JOB_ID[:FRAME]", value_parser = parse_source)]
@@ -129,6 +133,10 @@ fn parse_directions(text: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("`directions` must be 1, 4 or 8, got `{text}`"))
 }
 
+fn parse_preset(text: &str) -> Result<Preset, String> {
+    Preset::parse(text).ok_or_else(|| format!("expected fast, standard or quality, got `{text}`"))
+}
+
 fn parse_size(text: &str) -> Result<SpriteSize, String> {
     let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("expected WxH, got `{text}`"))?;
     let side = |s: &str| s.parse::<u32>().map_err(|_| format!("expected WxH, got `{text}`"));
@@ -155,6 +163,7 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         colors,
         palette_from,
         style,
+        preset,
         from,
         denoise,
         out,
@@ -180,6 +189,7 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         colors,
         source: from,
         denoise,
+        preset,
         ..GenerateRequest::new(prompt)
     };
     let request = GenerateRequest { palette: local_palette(&palette_from, colors)?, ..request };

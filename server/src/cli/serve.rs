@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// 0 stops them at once [default: 30].
     #[arg(long, env = "DGX_PIXELS_SHUTDOWN_GRACE_SECS", value_name = "SECS")]
     shutdown_grace_secs: Option<u64>,
+    /// The distillation LoRA (SDXL-Lightning, LCM, DMD2, Hyper-SD) that the `fast` preset
+    /// stacks under the styles: a file in the models folder.
+    #[arg(long, env = "DGX_PIXELS_DISTILL_LORA", value_name = "FILE")]
+    distill_lora: Option<String>,
     /// Fewest images `POST /api/v1/styles/train` trains a style on [default: 20].
     #[arg(long, env = "DGX_PIXELS_TRAIN_MIN_IMAGES", value_name = "N")]
     train_min_images: Option<usize>,
@@ -120,6 +124,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         batch_window_ms,
         shutdown_grace_secs,
         train_min_images,
+        distill_lora,
         procedural_delay_ms,
     } = args;
     config.bind = bind.unwrap_or(config.bind);
@@ -140,6 +145,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     config.batch_window = batch_window_ms.map(Duration::from_millis).unwrap_or(config.batch_window);
     config.shutdown_grace = shutdown_grace_secs.map(Duration::from_secs).unwrap_or(config.shutdown_grace);
     config.train_min_images = train_min_images.unwrap_or(config.train_min_images);
+    config.distill_lora = distill_lora.filter(|file| !file.is_empty()).or(config.distill_lora);
     config.procedural_delay = procedural_delay_ms.map(Duration::from_millis).unwrap_or(config.procedural_delay);
     config.check()?;
     Ok(config)

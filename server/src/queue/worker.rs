@@ -22,7 +22,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dgx_pixels_protocol::{GenerateRequest, JobStatus, RequestKind, SpriteSize};
+use dgx_pixels_protocol::{GenerateRequest, JobStatus, RequestKind};
 use image::RgbaImage;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -46,6 +46,8 @@ const BACKEND_SHARE: f32 = 0.9;
 pub(crate) struct WorkerContext {
     pub queue: JobQueue,
     pub styles: StyleRegistry,
+    /// The `fast` preset's distillation LoRA, relative to the models folder.
+    pub distill_lora: Option<String>,
     pub files: JobFilesDir,
     pub job_timeout: Duration,
     /// How long running generations get to finish once shutdown begins.
@@ -158,7 +160,7 @@ async fn fill_batch(
 /// Whether `other` may share `leader`'s batch: one frame each (a sheet, or a sheet of
 /// facings, is a batch already), no
 /// source image (img2img runs another workflow) and the same styles at the same strengths, canvas,
-/// steps and guidance. Prompts, negative prompts, seeds and the pixel pipeline's settings may
+/// sampler, steps and guidance. Prompts, negative prompts, seeds and the pixel pipeline's settings may
 /// differ.
 fn batchable(leader: &GenerateRequest, other: &GenerateRequest) -> bool {
     leader.drawn_frames() == 1
@@ -166,9 +168,7 @@ fn batchable(leader: &GenerateRequest, other: &GenerateRequest) -> bool {
         && leader.source.is_none()
         && other.source.is_none()
         && leader.style_choices() == other.style_choices()
-        && (leader.width, leader.height) == (other.width, other.height)
-        && leader.steps == other.steps
-        && leader.guidance_scale == other.guidance_scale
+        && leader.sampling() == other.sampling()
 }
 
 /// Resolves the styles and source images and lets the backend prepare (one job alone, several
@@ -219,9 +219,14 @@ fn terrain_specs(request: &GenerateRequest, spec: &GenerationSpec) -> Option<Vec
 /// LoRAs in order, the seed chosen and the source image (for img2img) loaded at the canvas size.
 async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<GenerationSpec, String> {
     let request = &claim.request;
-    let canvas = SpriteSize::new(request.width, request.height);
+    let sampling = request.sampling();
+    let canvas = sampling.canvas;
     let mut triggers = Vec::new();
-    let mut loras = Vec::new();
+    // The distillation LoRA first, under the styles, as the distilled models are trained.
+    let mut loras: Vec<LoraChoice> = match (&context.distill_lora, sampling.distilled) {
+        (Some(file), true) => vec![LoraChoice { file: file.clone(), strength: 1.0 }],
+        _ => Vec::new(),
+    };
     for choice in request.style_choices() {
         let name = &choice.name;
         let style =
@@ -255,8 +260,9 @@ async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<Gener
         tile: request.kind != RequestKind::Sprite,
         sprite: request.sprite,
         canvas,
-        steps: request.steps,
-        guidance_scale: request.guidance_scale,
+        steps: sampling.steps,
+        guidance_scale: sampling.guidance_scale,
+        sampler: request.preset.map(|_| (sampling.sampler, sampling.scheduler)),
         loras,
         source,
     })

@@ -22,7 +22,7 @@ use bevy_image::{Image, TextureAtlasLayout};
 use bevy_input::{ButtonInput, keyboard::KeyCode};
 use bevy_sprite::Sprite;
 use bevy_time::{Time, Timer, TimerMode};
-use dgx_pixels_protocol::{AtlasRect, GenerateRequest, JobStatus};
+use dgx_pixels_protocol::{AtlasRect, GenerateRequest, JobStatus, Preset};
 
 pub use preview::Gallery;
 pub use queue::JobQueue;
@@ -125,6 +125,7 @@ pub fn poll_connection(
     while let Some(event) = connection.try_recv() {
         match event {
             ConnectionEvent::Health(Ok(health)) => {
+                state.server_fast = health.distill_lora.as_ref().is_some_and(|lora| lora.present);
                 let backends: Vec<String> = health
                     .backends
                     .iter()
@@ -337,8 +338,17 @@ pub fn run_panel_actions(
     }
 }
 
-/// Queues `request` as a new job, or tells why it cannot be sent.
-fn send_job(state: &mut PanelState, connection: &Connection, settings: &DgxPixelsSettings, request: GenerateRequest) {
+/// Queues `request` as a new job, or tells why it cannot be sent. "Auto" (no preset) is `fast`
+/// when the server has its distillation LoRA.
+fn send_job(
+    state: &mut PanelState,
+    connection: &Connection,
+    settings: &DgxPixelsSettings,
+    mut request: GenerateRequest,
+) {
+    if request.preset.is_none() && state.server_fast {
+        request.preset = Some(Preset::Fast);
+    }
     if let Err(err) = request.validate() {
         return state.tell(format!("not sent: {err}"));
     }

@@ -5,7 +5,7 @@
 use bevy_egui::egui::{self, ComboBox, DragValue, TextEdit};
 use dgx_pixels_protocol::facing::DIRECTIONS;
 use dgx_pixels_protocol::limits::STACKED_STYLES;
-use dgx_pixels_protocol::{Background, Palette, RequestKind, TileLayout, limits};
+use dgx_pixels_protocol::{Background, Palette, Preset, RequestKind, TileLayout, limits};
 
 use super::state::{PanelAction, PanelInputs};
 use super::widgets::seed_ui;
@@ -43,6 +43,7 @@ impl RequestForm<'_> {
             seed_locked,
             seed,
             background,
+            preset,
             denoise: _,
             save_name: _,
             training: _,
@@ -65,6 +66,15 @@ impl RequestForm<'_> {
                 stacked_styles(ui, styles, style.as_deref(), stacked);
                 ui.end_row();
             }
+            ui.label("Preset");
+            ComboBox::from_id_salt("preset").selected_text(preset.map_or("auto", Preset::as_str)).show_ui(ui, |ui| {
+                ui.selectable_value(preset, None, "auto")
+                    .on_hover_text("fast when the server has a distillation LoRA, else standard");
+                for choice in Preset::ALL {
+                    ui.selectable_value(preset, Some(choice), choice.as_str());
+                }
+            });
+            ui.end_row();
             ui.label("Kind");
             ui.horizontal(|ui| {
                 ui.radio_value(kind, RequestKind::Sprite, "sprite");

@@ -3,8 +3,8 @@
 use bevy_asset::Handle;
 use bevy_ecs::prelude::*;
 use dgx_pixels_protocol::{
-    AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, RequestKind, SourceImage, SpriteMeta, SpriteSize,
-    StyleChoice, TileLayout, TrainStep,
+    AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, Preset, RequestKind, SourceImage, SpriteMeta,
+    SpriteSize, StyleChoice, TileLayout, TrainStep,
 };
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +59,9 @@ pub struct PanelInputs {
     pub background: Background,
     /// How much of the source frame Vary redraws, 0.05..=1.0 (1.0 ignores it).
     pub denoise: f32,
+    /// The preset; `None` ("auto"): `fast` when the server has its distillation LoRA, else
+    /// the server's defaults.
+    pub preset: Option<Preset>,
     /// Asset name the Save button writes.
     pub save_name: String,
     /// What "Learn a style" trains on.
@@ -87,6 +90,7 @@ impl Default for PanelInputs {
             seed: 1,
             background: Background::Transparent,
             denoise: DEFAULT_DENOISE,
+            preset: None,
             save_name: "sprite".to_owned(),
             training: TrainingInputs::default(),
         }
@@ -106,6 +110,7 @@ impl PanelInputs {
         request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.1);
         request.frames = self.frames;
         request.kind = self.kind;
+        request.preset = self.preset;
         if self.kind != RequestKind::Sprite {
             // A tile is square and faces no way: the form's width is its side.
             request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.0);
@@ -254,6 +259,8 @@ pub struct PanelState {
     pub styles: Vec<String>,
     /// The server's health.
     pub server: ServerStatus,
+    /// Whether the server has the `fast` preset's distillation LoRA: "auto" then means `fast`.
+    pub server_fast: bool,
     /// Jobs, newest last.
     pub jobs: Vec<QueuedJob>,
     /// Finished sheets, newest last.
@@ -322,6 +329,9 @@ mod tests {
         assert_eq!(request.columns, Some(4));
         assert_eq!(PanelInputs::from_ron(&inputs.to_ron()), inputs);
         assert_eq!(PanelInputs::from_ron("not ron"), PanelInputs::default());
+        assert_eq!(request.preset, None, "auto: the panel decides when it sends");
+        let tile = PanelInputs { preset: Some(Preset::Quality), kind: RequestKind::Tile, ..inputs };
+        assert_eq!(tile.to_request().preset, Some(Preset::Quality));
     }
 
     /// Vary's request is the form's with a source and the slider's denoise; Re-process's takes

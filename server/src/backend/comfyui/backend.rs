@@ -195,6 +195,7 @@ impl ComfyuiBackend {
             seed: spec.seed,
             steps: spec.steps,
             cfg: spec.guidance_scale,
+            sampler: spec.sampler.map(|(name, scheduler)| (name.to_owned(), scheduler.to_owned())),
             width: spec.canvas.width,
             height: spec.canvas.height,
             batch,
@@ -328,6 +329,7 @@ fn probe_spec(lora: Option<(String, f32)>) -> GenerationSpec {
         canvas: dgx_pixels_protocol::SpriteSize::new(1024, 1024),
         steps: 1,
         guidance_scale: 1.0,
+        sampler: None,
         loras: lora.map(|(file, strength)| crate::backend::LoraChoice { file, strength }).into_iter().collect(),
         source: None,
     }

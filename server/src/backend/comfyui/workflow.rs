@@ -216,6 +216,9 @@ pub struct WorkflowParams {
     pub steps: u32,
     /// Classifier-free guidance.
     pub cfg: f32,
+    /// Sampler and scheduler (ComfyUI's `sampler_name`, `scheduler`); `None` keeps the
+    /// template's.
+    pub sampler: Option<(String, String)>,
     /// Canvas width and height (ignored by img2img, which takes the source's size).
     pub width: u32,
     /// Canvas height.
@@ -330,6 +333,10 @@ impl Workflow {
         self.set_input(Role::Sampler, seed_key, json!(params.seed))?;
         self.set_input(Role::Sampler, "steps", json!(params.steps))?;
         self.set_input(Role::Sampler, "cfg", json!(params.cfg))?;
+        if let Some((sampler_name, scheduler)) = &params.sampler {
+            self.set_input(Role::Sampler, "sampler_name", json!(sampler_name))?;
+            self.set_input(Role::Sampler, "scheduler", json!(scheduler))?;
+        }
         if let Some(denoise) = params.denoise {
             self.set_input(Role::Sampler, "denoise", json!(denoise))?;
         }
@@ -420,12 +427,30 @@ mod tests {
             seed: u64::MAX,
             steps: 30,
             cfg: 7.5,
+            sampler: None,
             width: 1024,
             height: 768,
             batch: 8,
             source_image: None,
             denoise: None,
         }
+    }
+
+    /// A preset's sampler and scheduler replace the template's; without one the template's stay.
+    #[test]
+    fn a_preset_sets_the_sampler_and_none_keeps_the_templates() {
+        let mut wf = Templates::default().load(WorkflowKind::Txt2img).unwrap();
+        let kept = wf.input(Role::Sampler, "scheduler").cloned();
+        wf.fill(&params()).unwrap();
+        assert_eq!(wf.input(Role::Sampler, "scheduler").cloned(), kept);
+        let fast = Some(("euler".to_owned(), "sgm_uniform".to_owned()));
+        wf.fill(&WorkflowParams { sampler: fast, steps: 4, cfg: 1.0, ..params() }).unwrap();
+        assert_eq!(wf.input(Role::Sampler, "scheduler"), Some(&json!("sgm_uniform")));
+        assert_eq!(wf.input(Role::Sampler, "sampler_name"), Some(&json!("euler")));
+        assert_eq!(
+            (wf.input(Role::Sampler, "steps"), wf.input(Role::Sampler, "cfg")),
+            (Some(&json!(4)), Some(&json!(1.0f32)))
+        );
     }
 
     #[test]

@@ -159,6 +159,7 @@ mod tests {
             canvas: SpriteSize::new(1024, 1024),
             steps: 30,
             guidance_scale: 7.5,
+            sampler: None,
             loras: Vec::new(),
             source: None,
         }
