@@ -175,7 +175,10 @@ pub fn poll_connection(
                     Err(err) => (JobState::Failed(err.to_string()), format!("training: {err}")),
                 };
                 if let Some(job) = state.job_mut(ticket) {
-                    job.state = job_state;
+                    match job_state {
+                        JobState::Done => job.done(),
+                        other => job.state = other,
+                    }
                 }
                 state.tell(message);
                 state.actions.push(PanelAction::Refresh);
@@ -208,7 +211,7 @@ pub fn poll_connection(
                 });
                 state.selected = Some(ticket);
                 if let Some(job) = state.job_mut(ticket) {
-                    job.state = JobState::Done;
+                    job.done();
                 }
             }
             ConnectionEvent::Finished { ticket, result: Err(err) } => {
@@ -295,7 +298,7 @@ pub fn run_panel_actions(
                 let prompt = item.meta.provenance.as_ref().map_or_else(|| format!("#{ticket}"), |p| p.prompt.clone());
                 let ticket = state.next_ticket();
                 let label = format!("re-process: {prompt}");
-                state.jobs.push(QueuedJob { ticket, job_id: None, prompt: label, state: JobState::Processing });
+                state.jobs.push(QueuedJob::new(ticket, label, JobState::Processing));
                 connection.send(ConnectionCommand::Reprocess { ticket, job, request });
                 remember_inputs(&state, &connection, &settings);
             }
@@ -329,7 +332,7 @@ pub fn run_panel_actions(
                 let folder = state.inputs.training.folder();
                 let ticket = state.next_ticket();
                 let label = format!("style: {}", request.name);
-                state.jobs.push(QueuedJob { ticket, job_id: None, prompt: label, state: JobState::Sending });
+                state.jobs.push(QueuedJob::new(ticket, label, JobState::Sending));
                 let assets = settings.assets_folder.clone();
                 connection.send(ConnectionCommand::TrainStyle { ticket, request, assets, folder });
                 remember_inputs(&state, &connection, &settings);
@@ -353,7 +356,9 @@ fn send_job(
         return state.tell(format!("not sent: {err}"));
     }
     let ticket = state.next_ticket();
-    state.jobs.push(QueuedJob { ticket, job_id: None, prompt: request.prompt.clone(), state: JobState::Sending });
+    let mut job = QueuedJob::new(ticket, request.prompt.clone(), JobState::Sending);
+    job.preset = request.preset;
+    state.jobs.push(job);
     connection.send(ConnectionCommand::Generate { ticket, request });
     remember_inputs(state, connection, settings);
 }

@@ -1,5 +1,6 @@
-//! The job queue: each job's prompt, live progress and a Cancel button; re-processings (local
-//! work, nothing to cancel) show there too.
+//! The job queue: each job's prompt, live progress (a training's step and loss) and a Cancel
+//! button, and once done how long it took and with which preset; re-processings (local work,
+//! nothing to cancel) show there too.
 
 use bevy_egui::egui::{self, ProgressBar};
 
@@ -31,7 +32,7 @@ impl JobQueue<'_> {
                         format!("step {}/{}, loss {:.4}", step.step, step.steps, step.loss),
                     ),
                     JobState::Processing => (0.0, "re-processing".to_owned()),
-                    JobState::Done => (1.0, "done".to_owned()),
+                    JobState::Done => (1.0, done_text(job)),
                     JobState::Failed(why) => (0.0, why.clone()),
                 };
                 ui.label(truncate(&job.prompt, 24));
@@ -47,6 +48,13 @@ impl JobQueue<'_> {
             });
         }
     }
+}
+
+/// "done", with the time from sending to the sheet and the preset when known.
+fn done_text(job: &QueuedJob) -> String {
+    let took = job.took.map(|took| format!(" in {:.2} s", took.as_secs_f32())).unwrap_or_default();
+    let preset = job.preset.map(|preset| format!(" · {}", preset.as_str())).unwrap_or_default();
+    format!("done{took}{preset}")
 }
 
 /// `text` cut to `max` characters with an ellipsis.

@@ -1,5 +1,7 @@
 //! The panel's state as plain data, and the actions its widgets record.
 
+use std::time::{Duration, Instant};
+
 use bevy_asset::Handle;
 use bevy_ecs::prelude::*;
 use dgx_pixels_protocol::{
@@ -202,6 +204,25 @@ pub struct QueuedJob {
     pub prompt: String,
     /// Where it is.
     pub state: JobState,
+    /// The preset it was sent with.
+    pub preset: Option<Preset>,
+    /// When the panel sent it.
+    pub sent: Instant,
+    /// From sending to its sheet in the gallery, once done.
+    pub took: Option<Duration>,
+}
+
+impl QueuedJob {
+    /// A job sent now, labelled `prompt`.
+    pub fn new(ticket: u64, prompt: impl Into<String>, state: JobState) -> Self {
+        Self { ticket, job_id: None, prompt: prompt.into(), state, preset: None, sent: Instant::now(), took: None }
+    }
+
+    /// Marks it done, timing it.
+    pub fn done(&mut self) {
+        self.state = JobState::Done;
+        self.took = Some(self.sent.elapsed());
+    }
 }
 
 /// One finished sheet in the gallery.

@@ -1,10 +1,12 @@
 //! The panel's sections driven headless through egui_kittest: no window, no GPU, no Bevy app.
 
+use std::time::Duration;
+
 use bevy_asset::Handle;
 use bevy_ecs::entity::Entity;
 use bevy_egui::egui::Key;
 use bevy_egui::egui::accesskit::Role;
-use dgx_pixels_protocol::{AtlasRect, JobId, SourceImage, SpriteMeta};
+use dgx_pixels_protocol::{AtlasRect, JobId, Preset, SourceImage, SpriteMeta};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
@@ -80,14 +82,20 @@ fn styles_stack_after_the_chosen_one() {
 #[test]
 fn queue_shows_progress_and_cancels_live_jobs() {
     let jobs = vec![
-        QueuedJob { ticket: 1, job_id: Some(JobId("a".into())), prompt: "slime".into(), state: JobState::Done },
-        QueuedJob { ticket: 2, job_id: Some(JobId("b".into())), prompt: "bat".into(), state: JobState::Running(0.5) },
+        QueuedJob {
+            job_id: Some(JobId("a".into())),
+            preset: Some(Preset::Fast),
+            took: Some(Duration::from_millis(610)),
+            ..QueuedJob::new(1, "slime", JobState::Done)
+        },
+        QueuedJob { job_id: Some(JobId("b".into())), ..QueuedJob::new(2, "bat", JobState::Running(0.5)) },
     ];
     let mut harness = Harness::new_ui_state(
         move |ui, actions: &mut Vec<PanelAction>| JobQueue { jobs: &jobs, actions }.ui(ui),
         Vec::new(),
     );
     assert!(harness.query_by_label_contains("50 %").is_some(), "progress shown");
+    assert!(harness.query_by_label_contains("done in 0.61 s · fast").is_some(), "time and preset shown");
     assert_eq!(harness.query_all_by_label("Cancel").count(), 1, "only the live job can be cancelled");
     harness.get_by_label("Cancel").click();
     harness.run();
@@ -250,7 +258,7 @@ fn bench_panel_frame() {
     }
     for ticket in 13..=20 {
         let state_of = if ticket % 2 == 0 { JobState::Running(0.4) } else { JobState::Queued(2) };
-        state.jobs.push(QueuedJob { ticket, job_id: None, prompt: format!("slime {ticket}"), state: state_of });
+        state.jobs.push(QueuedJob::new(ticket, format!("slime {ticket}"), state_of));
     }
     state.selected = Some(12);
     state.targets = vec![(Entity::PLACEHOLDER, "hero".into())];
