@@ -93,12 +93,17 @@ pub enum LrSchedule {
 }
 
 impl LrSchedule {
-    /// The name ComfyUI's `DgxPixelsTrainLora` node takes.
+    /// The name used in JSON, on the command line and by ComfyUI's `DgxPixelsTrainLora`.
     pub fn as_str(self) -> &'static str {
         match self {
             LrSchedule::Cosine => "cosine",
             LrSchedule::Constant => "constant",
         }
+    }
+
+    /// Parses [`Self::as_str`]'s names.
+    pub fn parse(name: &str) -> Option<Self> {
+        [LrSchedule::Cosine, LrSchedule::Constant].into_iter().find(|schedule| schedule.as_str() == name)
     }
 }
 

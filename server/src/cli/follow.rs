@@ -1,13 +1,24 @@
-//! Following a job from the command line: a progress bar on a terminal (with the step and loss
-//! of a training), silence otherwise, and client errors as one line a person can act on.
+//! Following a job from the command line (`generate`, `train-style`): the one-thread runtime the
+//! verb runs on, a progress bar on a terminal (with the step and loss of a training), silence
+//! otherwise, and client errors as one line a person can act on.
 
+use std::future::Future;
 use std::io::IsTerminal;
+
+use anyhow::Context;
 
 use dgx_pixels_client::{Client, ClientError, JobEvent};
 use dgx_pixels_protocol::events::ProgressEvent;
 use dgx_pixels_protocol::{Job, JobId, JobStatus};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// Runs a verb's async body to its end on a one-thread runtime.
+pub(super) fn block_on(verb: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(verb)
+}
 
 /// Follows the job's events with a progress bar on a terminal, then returns the final job.
 pub(super) async fn follow(client: &Client, id: &JobId) -> anyhow::Result<Job> {

@@ -15,7 +15,7 @@ use dgx_pixels_protocol::{
 };
 use dgx_pixels_sprite::palette_source::{palette_of, read_sources};
 
-use super::follow::{explain, follow};
+use super::follow::{block_on, explain, follow};
 
 /// Flags of `dgx-pixels generate`.
 #[derive(Args, Debug)]
@@ -145,9 +145,7 @@ fn parse_size(text: &str) -> Result<SpriteSize, String> {
 
 /// Generates and downloads one sprite.
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
-    runtime.block_on(generate(args))
+    block_on(generate(args))
 }
 
 async fn generate(args: GenerateArgs) -> anyhow::Result<()> {

@@ -14,7 +14,7 @@ use dgx_pixels_client::uploads::read_uploads;
 use dgx_pixels_client::{Client, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN};
 use dgx_pixels_protocol::{JobStatus, LrSchedule, TrainStyleRequest};
 
-use super::follow::{explain, follow};
+use super::follow::{block_on, explain, follow};
 
 /// Flags of `dgx-pixels train-style`.
 #[derive(Args, Debug)]
@@ -52,15 +52,12 @@ pub struct TrainStyleArgs {
 }
 
 fn parse_schedule(text: &str) -> Result<LrSchedule, String> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|_| format!("expected cosine or constant, got `{text}`"))
+    LrSchedule::parse(text).ok_or_else(|| format!("expected cosine or constant, got `{text}`"))
 }
 
 /// Trains a style and waits for it.
 pub fn run(args: TrainStyleArgs) -> anyhow::Result<()> {
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
-    runtime.block_on(train(args))
+    block_on(train(args))
 }
 
 async fn train(args: TrainStyleArgs) -> anyhow::Result<()> {
