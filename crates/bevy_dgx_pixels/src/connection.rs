@@ -9,13 +9,14 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use base64::Engine;
 use bevy_ecs::resource::Resource;
 use crossbeam_channel::{Receiver, Sender};
 use dgx_pixels_client::uploads::read_uploads;
 use dgx_pixels_client::{Client, ClientError};
+use dgx_pixels_protocol::events::{CompletedJob, ProgressEvent};
 use dgx_pixels_protocol::{
     GenerateRequest, Health, Job, JobEvent, JobId, JobStatus, ModelList, SpriteMeta, TrainStyleRequest,
-    events::ProgressEvent,
 };
 use dgx_pixels_sprite::write::{SpriteFiles, WriteError, write_atomic};
 use futures_util::StreamExt;
@@ -354,7 +355,8 @@ fn event_for(ticket: u64, news: JobNews) -> ConnectionEvent {
     }
 }
 
-/// Queues `request`, follows its events to the end and downloads its three files.
+/// Queues `request`, follows its events to the end and takes its three files from the
+/// completion (downloading them when the server did not send them along).
 async fn follow_job(
     client: &Client,
     request: &GenerateRequest,
@@ -362,11 +364,18 @@ async fn follow_job(
 ) -> Result<(Job, SheetFiles), ConnectionError> {
     let accepted = client.generate(request, None).await?;
     let id = accepted.job_id;
-    let job = follow_events(client, &id, news).await?;
-    let files = SheetFiles {
-        png: client.sheet_png(&id).await?,
-        atlas: client.atlas_ron(&id).await?.into_bytes(),
-        sprite: client.sprite_ron(&id).await?.into_bytes(),
+    let CompletedJob { job, files } = follow_events(client, &id, true, news).await?;
+    let png =
+        files.as_ref().and_then(|inline| base64::engine::general_purpose::STANDARD.decode(&inline.sheet_png).ok());
+    let files = match (png, files) {
+        (Some(png), Some(inline)) => {
+            SheetFiles { png, atlas: inline.atlas_ron.into_bytes(), sprite: inline.sprite_ron.into_bytes() }
+        }
+        _ => SheetFiles {
+            png: client.sheet_png(&id).await?,
+            atlas: client.atlas_ron(&id).await?.into_bytes(),
+            sprite: client.sprite_ron(&id).await?.into_bytes(),
+        },
     };
     Ok((job, files))
 }
@@ -389,13 +398,20 @@ async fn train_style(
         request.uploads.extend(uploads);
     }
     let accepted = client.train_style(&request).await?;
-    follow_events(client, &accepted.job_id, news).await
+    Ok(follow_events(client, &accepted.job_id, false, news).await?.job)
 }
 
-/// Follows job `id`'s events until it ends; the completed job, or why it did not complete.
-async fn follow_events(client: &Client, id: &JobId, mut news: impl FnMut(JobNews)) -> Result<Job, ConnectionError> {
+/// Follows job `id`'s events until it ends (asking for a sheet's files with the completion when
+/// `with_files`); the completed job, or why it did not complete.
+async fn follow_events(
+    client: &Client,
+    id: &JobId,
+    with_files: bool,
+    mut news: impl FnMut(JobNews),
+) -> Result<CompletedJob, ConnectionError> {
     news(JobNews::Accepted(id.clone()));
-    let mut events = Box::pin(client.events(id));
+    let mut events =
+        if with_files { Box::pin(client.events_with_files(id)).boxed() } else { Box::pin(client.events(id)).boxed() };
     let mut finished = None;
     while let Some(event) = events.next().await {
         match event? {
@@ -409,14 +425,15 @@ async fn follow_events(client: &Client, id: &JobId, mut news: impl FnMut(JobNews
         }
     }
     // A stream cut short is not the job's end: ask for the job itself.
-    let job = match finished {
-        Some(job) => job,
-        None => client.wait(id).await?,
+    let done = match finished {
+        Some(done) => done,
+        None => CompletedJob { job: client.wait(id).await?, files: None },
     };
+    let job = &done.job;
     match job.status {
-        JobStatus::Completed => Ok(job),
+        JobStatus::Completed => Ok(done),
         JobStatus::Cancelled => Err(ConnectionError::Cancelled),
-        _ => Err(ConnectionError::JobFailed(job.error.unwrap_or_default())),
+        _ => Err(ConnectionError::JobFailed(job.error.clone().unwrap_or_default())),
     }
 }
 

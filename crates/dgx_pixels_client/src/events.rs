@@ -20,6 +20,13 @@ impl Client {
         let start = Reader::Start { client: self.clone(), path: format!("/api/v1/jobs/{id}/events") };
         futures_util::stream::unfold(start, Reader::next)
     }
+
+    /// [`Client::events`], with a sheet job's three files in its `completed` event
+    /// (`?files=inline`), which saves the three downloads after it.
+    pub fn events_with_files(&self, id: &JobId) -> impl Stream<Item = Result<JobEvent, ClientError>> + Send + use<> {
+        let start = Reader::Start { client: self.clone(), path: format!("/api/v1/jobs/{id}/events?files=inline") };
+        futures_util::stream::unfold(start, Reader::next)
+    }
 }
 
 /// Where a stream is: not yet connected, reading, or done.

@@ -83,7 +83,7 @@ impl Client {
         let mut events = std::pin::pin!(self.events(id));
         while let Some(event) = events.next().await {
             match event {
-                Ok(JobEvent::Completed(job)) => return Ok(*job),
+                Ok(JobEvent::Completed(done)) => return Ok(done.job),
                 Ok(event) if event.is_terminal() => return self.job(id).await,
                 Ok(_) => {}
                 Err(err @ ClientError::Api { status: 401 | 404, .. }) => return Err(err),

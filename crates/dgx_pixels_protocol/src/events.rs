@@ -12,8 +12,9 @@ use crate::{Job, JobStatus, TrainStep};
 pub enum JobEvent {
     /// Status, progress or queue position changed.
     Progress(ProgressEvent),
-    /// The job completed; carries the whole job with its result.
-    Completed(Box<Job>),
+    /// The job completed; carries the whole job with its result (and, when the stream was
+    /// asked with `?files=inline`, a sheet job's three files).
+    Completed(Box<CompletedJob>),
     /// The job failed.
     Failed(FailedEvent),
     /// The job was cancelled.
@@ -33,6 +34,31 @@ pub struct ProgressEvent {
     /// A running training's latest step and loss.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_step: Option<TrainStep>,
+}
+
+/// Data of a `completed` event: the job, and its files when asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct CompletedJob {
+    /// The job, with its result.
+    #[serde(flatten)]
+    pub job: Job,
+    /// A sheet job's files, sent with the completion when the stream was opened with
+    /// `?files=inline`, so the client needs no second round-trip; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<InlineFiles>,
+}
+
+/// A sheet job's three files inside a `completed` event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct InlineFiles {
+    /// `sheet.png`, base64 (standard alphabet).
+    pub sheet_png: String,
+    /// `atlas.ron`.
+    pub atlas_ron: String,
+    /// `sprite.ron`.
+    pub sprite_ron: String,
 }
 
 /// Data of a `failed` event.
@@ -97,7 +123,7 @@ impl JobEvent {
         let wrap = |source| EventParseError::Data { event: name.to_owned(), source };
         match name {
             "progress" => serde_json::from_str(data).map(JobEvent::Progress).map_err(wrap),
-            "completed" => serde_json::from_str(data).map(|job| JobEvent::Completed(Box::new(job))).map_err(wrap),
+            "completed" => serde_json::from_str(data).map(|done| JobEvent::Completed(Box::new(done))).map_err(wrap),
             "failed" => serde_json::from_str(data).map(JobEvent::Failed).map_err(wrap),
             "cancelled" => serde_json::from_str(data).map(JobEvent::Cancelled).map_err(wrap),
             other => Err(EventParseError::UnknownEvent(other.to_owned())),

@@ -20,7 +20,7 @@ async fn sse_events_arrive_in_order() {
     let second = client.generate(&GenerateRequest { frames: 4, ..GenerateRequest::new("wolf") }, None).await.unwrap();
     let events: Vec<JobEvent> = client.events(&second.job_id).map(Result::unwrap).collect().await;
     let (last, progress) = events.split_last().unwrap();
-    assert!(matches!(last, JobEvent::Completed(job) if job.id == second.job_id));
+    assert!(matches!(last, JobEvent::Completed(done) if done.job.id == second.job_id && done.files.is_none()));
     let mut previous = (0, 0.0_f32);
     let mut saw_running = false;
     for event in progress {
@@ -67,4 +67,25 @@ async fn cancel_queued_and_running_jobs() {
     for id in [&running, &queued] {
         assert_eq!(client.job(id).await.unwrap().status, JobStatus::Cancelled);
     }
+}
+
+/// With `?files=inline` the `completed` event carries the sheet's three files, the same bytes the
+/// GET routes serve, so a client needs no second round-trip; any other value is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_completion_can_carry_the_files() {
+    use base64::Engine;
+
+    let server = TestServer::start(|_| {}).await;
+    let client = &server.client;
+    let accepted = client.generate(&GenerateRequest { frames: 2, ..GenerateRequest::new("bat") }, None).await.unwrap();
+    let events: Vec<JobEvent> = client.events_with_files(&accepted.job_id).map(Result::unwrap).collect().await;
+    let Some(JobEvent::Completed(done)) = events.last() else { panic!("{events:?}") };
+    let files = done.files.as_ref().expect("files inline");
+    let png = base64::engine::general_purpose::STANDARD.decode(&files.sheet_png).unwrap();
+    assert_eq!(png, client.sheet_png(&accepted.job_id).await.unwrap());
+    assert_eq!(files.atlas_ron, client.atlas_ron(&accepted.job_id).await.unwrap());
+    assert_eq!(files.sprite_ron, client.sprite_ron(&accepted.job_id).await.unwrap());
+    let url = format!("{}/api/v1/jobs/{}/events?files=all", server.url, accepted.job_id);
+    let refused = reqwest::get(url).await.unwrap();
+    assert_eq!(refused.status(), 422);
 }
