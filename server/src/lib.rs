@@ -196,6 +196,7 @@ impl Server {
         let trainers = TrainContext {
             queue: queue.clone(),
             styles: styles.clone(),
+            files: files.clone(),
             settings: state.training.clone(),
             timeout: config.train_timeout,
             shutdown_grace: config.shutdown_grace,

@@ -238,6 +238,10 @@ pub struct TrainedStyle {
     pub loss_end: Option<f32>,
     /// Seconds the trainer ran.
     pub seconds: f32,
+    /// The job that made the style's sample sprite (its sheet is also `NAME.sample.png` beside
+    /// the LoRA); `None` when the sample failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_job: Option<crate::JobId>,
 }
 
 #[cfg(test)]

@@ -85,6 +85,7 @@ pub(crate) fn install(
         loss_start,
         loss_end,
         seconds: trained.seconds,
+        sample_job: None,
     })
 }
 

@@ -6,12 +6,14 @@
 //! them, as they share the GPU) and a training worker per training-capable backend runs it
 //! ([`worker`]): each step's loss reaches the job (`train_step`, progress), a cancel interrupts
 //! the trainer, a trainer error fails the job with the end of its traceback. The LoRA then lands
-//! in the models folder with its sidecar ([`install`]), where the registry lists it at once. A
+//! in the models folder with its sidecar ([`install`]), where the registry lists it at once, and
+//! one sprite is generated with it as its sample ([`sample`]). A
 //! training still running when the server stops runs again from its first step on the next start;
 //! the dataset is removed once the job ends, however it ends.
 
 pub(crate) mod dataset;
 pub(crate) mod install;
+pub(crate) mod sample;
 pub(crate) mod worker;
 
 use std::path::{Path, PathBuf};

@@ -12,9 +12,10 @@ use std::time::Duration;
 use dgx_pixels_protocol::TrainedStyle;
 use tracing::{Instrument, info, info_span, warn};
 
-use super::{TrainSettings, install, remove_dir};
+use super::{TrainSettings, install, remove_dir, sample};
 use crate::backend::Backend;
 use crate::backend::training::{TrainReport, TrainSpec};
+use crate::job_files::JobFilesDir;
 use crate::models::StyleRegistry;
 use crate::queue::{JobQueue, Outcome, TrainClaim};
 use crate::shutdown::Shutdown;
@@ -24,6 +25,8 @@ use crate::shutdown::Shutdown;
 pub(crate) struct TrainContext {
     pub queue: JobQueue,
     pub styles: StyleRegistry,
+    /// Where jobs' files are (a style's sample is one).
+    pub files: JobFilesDir,
     pub settings: TrainSettings,
     /// The longest a training may run.
     pub timeout: Duration,
@@ -61,8 +64,9 @@ pub(crate) async fn run_trainings(context: TrainContext, backend: Arc<dyn Backen
     info!(backend = kind.as_str(), "training worker stopped");
 }
 
-/// One training, from start to recorded outcome.
+/// One training, from start to recorded outcome (with the new style's sample, [`sample`]).
 async fn run_one(context: &TrainContext, backend: &dyn Backend, claim: TrainClaim) {
+    let kind = backend.kind();
     match context.queue.start(&claim.id).await {
         Ok(true) => {}
         Ok(false) => return, // cancelled while queued
@@ -88,8 +92,10 @@ async fn run_one(context: &TrainContext, backend: &dyn Backend, claim: TrainClai
                 let _ = tokio::fs::remove_file(staged).await;
             }
         }
-        Some(Ok(style)) => {
+        Some(Ok(mut style)) => {
             info!(file = %style.file, seconds = style.seconds, "trained");
+            context.styles.rescan();
+            style.sample_job = sample::render(context, kind, &claim.request, claim.seed).await;
             record(&context.queue, &claim, Outcome::Trained(Box::new(style))).await;
             context.styles.rescan();
         }

@@ -10,7 +10,7 @@ use image::{Rgba, RgbaImage};
 use serde_json::{Value, json};
 
 use crate::support::comfyui_standin::{Fault, Play, StandIn};
-use crate::support::server_on_standin::serve_with;
+use crate::support::server_on_standin::{LORA, serve_with};
 
 /// `count` 16×16 sprites as PNGs in `folder`.
 fn sprites(folder: &Path, count: u32) {
@@ -329,4 +329,31 @@ async fn a_training_cut_by_a_restart_runs_again_and_completes() {
     assert_eq!(job.status, dgx_pixels_protocol::JobStatus::Completed, "{:?}", job.error);
     assert_eq!(std::fs::read(dir.path().join("models/lora/styles/team.safetensors")).unwrap(), tiny_lora());
     assert_eq!(second.prompts(), 1, "trained once on the second start");
+}
+
+/// After training, one sprite is generated with the new style as its sample: the job is the
+/// style's `sample_job`, its sheet is kept as `NAME.sample.png` beside the LoRA and named in the
+/// sidecar. (The style is named like the recordings' LoRA, so the stand-in's ComfyUI lists it.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trained_style_gets_a_sample() {
+    let plays = vec![Play::new("train", Fault::None).with_download(tiny_lora()), Play::new("txt2img", Fault::None)];
+    let standin = StandIn::start_with(plays, true).await;
+    let (dir, base) = serve_with(&[&standin], |config| config.train_min_images = 2).await;
+    let name = LORA.trim_end_matches(".safetensors");
+    let body = json!({"name": name, "uploads": [upload(1), upload(2)], "steps": 3, "overwrite": true});
+    let (status, answer) = train(&base, body).await;
+    assert_eq!(status, 202, "{answer}");
+    let job = wait_for(&base, answer["job_id"].as_str().unwrap()).await;
+    assert_eq!(job.status, dgx_pixels_protocol::JobStatus::Completed, "{:?}", job.error);
+    let sample = job.style.and_then(|style| style.sample_job).expect("a sample job");
+    let sample = wait_for(&base, &sample.0).await;
+    assert_eq!(sample.status, dgx_pixels_protocol::JobStatus::Completed);
+    let request = sample.request.generate().unwrap();
+    assert_eq!((request.style.as_deref(), request.prompt.starts_with(name)), (Some(name), true));
+    let styles = dir.path().join("models/lora/styles");
+    let kept = std::fs::read(styles.join(format!("{name}.sample.png"))).unwrap();
+    let client = dgx_pixels_client::Client::new(&base).unwrap();
+    assert_eq!(kept, client.sheet_png(&sample.id).await.unwrap());
+    let sidecar: Value = serde_json::from_slice(&std::fs::read(styles.join(format!("{name}.json"))).unwrap()).unwrap();
+    assert_eq!(sidecar["sample_images"], json!([format!("{name}.sample.png")]));
 }
