@@ -78,7 +78,9 @@ pub enum WriteMode {
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a mix.
 ///
-/// On error the target is unchanged and no temporary file is left behind.
+/// On error the target is unchanged and no temporary file is left behind. The file gets the
+/// permissions of one created the ordinary way (0666 less the umask, usually 0644), not the temporary file's
+/// private 0600, so other users and tools (a web server, ComfyUI under another account) read it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, bytes, WriteMode::Replace)
 }
@@ -89,7 +91,11 @@ pub fn write_atomic_with(path: &Path, bytes: &[u8], mode: WriteMode) -> io::Resu
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::Builder::new().prefix(".dgx-pixels-").suffix(".tmp").tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".dgx-pixels-").suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = builder.tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     match mode {
@@ -162,6 +168,19 @@ mod tests {
 
     fn meta(name: &str, frames: u32) -> SpriteMeta {
         SpriteMeta::grid(name, SpriteSize::new(2, 2), frames, frames, 100)
+    }
+
+    /// An atomically written file is as readable as one created the ordinary way.
+    #[cfg(unix)]
+    #[test]
+    fn written_files_have_ordinary_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        std::fs::write(dir.path().join("plain"), b"x").unwrap();
+        write_atomic(&dir.path().join("atomic"), b"x").unwrap();
+        assert_eq!(mode(&dir.path().join("atomic")), mode(&dir.path().join("plain")));
     }
 
     #[test]
