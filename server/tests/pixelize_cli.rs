@@ -72,6 +72,9 @@ fn pixelizes_a_fake_sprite() {
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let sprite = image::open(&output).expect("reading the output").to_rgba8();
     assert_eq!(sprite.dimensions(), (12, 10));
+    // The grid it found is reported: 12×10 cells of 115/12 and 96/10 px.
+    let report = String::from_utf8_lossy(&result.stderr);
+    assert!(report.contains("in.png: 12×10 pixels (found), each 9.58×9.60 px of the input"), "{report}");
     assert_eq!(sprite.get_pixel(0, 0).0[3], 0, "backdrop removed");
     assert_eq!(sprite.get_pixel(5, 5).0[3], 255, "sprite kept");
 
@@ -81,6 +84,7 @@ fn pixelizes_a_fake_sprite() {
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let sprite = image::open(&exact).expect("reading the output").to_rgba8();
     assert_eq!(sprite.dimensions(), (24, 20));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("12×10 pixels (given)"));
     assert_eq!(sprite.get_pixel(0, 0).0, [255, 255, 255, 255], "backdrop kept");
 }
 

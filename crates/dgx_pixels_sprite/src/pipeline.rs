@@ -237,6 +237,9 @@ pub struct PixelFrames {
     pub frames: Vec<RgbaImage>,
     /// The opaque colours the frames use (the outline colour included).
     pub palette: Palette,
+    /// The pixel grid found on (or, with an exact size, placed on) the first frame: what size
+    /// `auto` chose, and why ([`PixelGrid::size`], [`AxisGrid::pitch`]).
+    pub grid: PixelGrid,
 }
 
 impl Pipeline {
@@ -316,7 +319,7 @@ impl Pipeline {
         {
             sprites = sprites.iter().map(|s| crop(s, bounds)).collect();
         }
-        Ok(PixelFrames { frames: sprites, palette })
+        Ok(PixelFrames { frames: sprites, palette, grid: first_grid })
     }
 }
 

@@ -2,7 +2,9 @@
 //! one generated, fake pixel-art image into a true sprite.
 //!
 //! The input is decoded with size limits checked from its header, the output is written through
-//! a temporary file and a rename, so a failure at any step leaves no partial file behind.
+//! a temporary file and a rename, so a failure at any step leaves no partial file behind. The
+//! grid it used is reported on stderr (`IN: 32×32 pixels (found), each 7.94×7.94 px of the
+//! input`), so a user sees what `auto` chose and can give `--size` by hand.
 
 use std::path::{Path, PathBuf};
 
@@ -107,5 +109,14 @@ pub fn run(args: PixelizeArgs) -> anyhow::Result<()> {
     let sprite = if args.upscale > 1 { upscale_nearest(sprite, args.upscale) } else { sprite.clone() };
     let png = encode_png(&sprite).context("cannot encode the sprite as PNG")?;
     write_atomic(&args.output, &png).with_context(|| format!("cannot write {}", args.output.display()))?;
+    let (grid, how) = (&result.grid, if args.size == TargetSize::Auto { "found" } else { "given" });
+    eprintln!(
+        "{}: {}×{} pixels ({how}), each {:.2}×{:.2} px of the input",
+        input.display(),
+        grid.size().width,
+        grid.size().height,
+        grid.x.pitch(),
+        grid.y.pitch()
+    );
     Ok(())
 }

@@ -71,6 +71,12 @@ impl AxisGrid {
         (self.edges.len() - 1) as u32
     }
 
+    /// The mean cell side in image pixels: how much the image was scaled up.
+    pub fn pitch(&self) -> f32 {
+        let (first, last) = (self.edges.first().copied().unwrap_or(0.0), self.edges.last().copied().unwrap_or(0.0));
+        (last - first) / self.cells().max(1) as f32
+    }
+
     /// The cell edges, `cells() + 1` of them, increasing.
     pub fn edges(&self) -> &[f32] {
         &self.edges
