@@ -1,0 +1,190 @@
+"""Time presets end to end through our server, as the plugin does it, beside ComfyUI direct.
+
+For each preset (fast, standard, quality) at a 32×32 sprite with 1 and 4 frames: submit, follow
+the job's SSE stream with the files inline (`?files=inline`), decode the sheet, write the three
+files atomically: submit → files on disk, p50/p90 over N jobs after 2 warm-up. Then the fast
+1-frame graph sent straight to ComfyUI (POST /prompt, websocket until done, /history, /view).
+Then a stream of 64 single-frame fast jobs submitted at once through our server (sprites per
+minute), against 64 one-image prompts queued straight to ComfyUI.
+
+usage: python3 drive_presets.py OUT_DIR [--n 6] [--stream 64]
+
+Not yet run (see presets.sh).
+"""
+import argparse
+import base64
+import copy
+import io
+import json
+import os
+import statistics
+import time
+import urllib.parse
+import urllib.request
+import uuid
+
+import aiohttp
+import asyncio
+from PIL import Image
+
+API = "http://127.0.0.1:8787/api/v1"
+COMFY = "http://127.0.0.1:8188"
+HERE = os.path.dirname(os.path.abspath(__file__))
+P = argparse.ArgumentParser()
+P.add_argument("out")
+P.add_argument("--n", type=int, default=6)
+P.add_argument("--stream", type=int, default=64)
+A = P.parse_args()
+SEED = [100]
+
+
+def call(method, url, body=None):
+    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def write_atomic(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def job_to_files(preset, frames):
+    """Submit → SSE with files inline → decode → three files on disk; seconds."""
+    SEED[0] += 1
+    body = {"prompt": "knight, variant %d" % SEED[0], "seed": SEED[0], "frames": frames, "preset": preset,
+            "sprite": {"width": 32, "height": 32}}
+    t0 = time.perf_counter()
+    job = call("POST", API + "/generate", body)["job_id"]
+    req = urllib.request.Request(f"{API}/jobs/{job}/events?files=inline", headers={"accept": "text/event-stream"})
+    event, done = None, None
+    with urllib.request.urlopen(req, timeout=600) as r:
+        for raw in r:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event in ("completed", "failed", "cancelled"):
+                done = (event, json.loads(line[5:]))
+                break
+    if done is None or done[0] != "completed":
+        raise RuntimeError(f"job {job}: {done}")
+    files = done[1]["files"]
+    png = base64.b64decode(files["sheet_png"])
+    Image.open(io.BytesIO(png)).convert("RGBA").load()
+    stem = os.path.join(A.out, "files", job)
+    write_atomic(stem + ".sprite.ron", files["sprite_ron"].encode())
+    write_atomic(stem + ".atlas.ron", files["atlas_ron"].encode())
+    write_atomic(stem + ".png", png)
+    return time.perf_counter() - t0
+
+
+def pct(values):
+    values = sorted(values)
+    return {"p50": round(statistics.median(values), 3),
+            "p90": round(values[min(len(values) - 1, int(len(values) * 0.9))], 3), "n": len(values)}
+
+
+def fast_graph(seed):
+    """The fast 1-frame graph as our server sends it: txt2img at 512², euler/sgm_uniform, 4 steps,
+    cfg 1, the distillation LoRA (the random rank-64 one) in the LoRA node."""
+    with open(os.path.join(HERE, "..", "..", "server", "workflows", "txt2img.json")) as f:
+        wf = json.load(f)
+    by = {n["_meta"]["title"]: n for n in wf.values()}
+    by["Checkpoint"]["inputs"]["ckpt_name"] = "sdxl_random_fp16.safetensors"
+    by["LoRA"]["inputs"].update(lora_name="lora_random_r64.safetensors", strength_model=1.0, strength_clip=1.0)
+    by["Positive prompt"]["inputs"]["text"] = "knight, variant %d" % seed
+    by["Sampler"]["inputs"].update(seed=seed, steps=4, cfg=1.0, sampler_name="euler", scheduler="sgm_uniform")
+    by["Canvas"]["inputs"].update(width=512, height=512, batch_size=1)
+    return wf
+
+
+async def direct(n_sequential, n_queued):
+    """ComfyUI straight: sequential prompts timed to the image fetched, then n_queued at once."""
+    client = uuid.uuid4().hex
+    async with aiohttp.ClientSession() as s:
+        async with s.ws_connect(COMFY.replace("http", "ws") + "/ws?clientId=" + client, max_msg_size=0) as ws:
+            async def run(pids):
+                left = set(pids)
+                while left:
+                    msg = await asyncio.wait_for(ws.receive(), 600)
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        continue
+                    m = json.loads(msg.data)
+                    d = m.get("data") or {}
+                    if m["type"] == "executing" and d.get("node") is None and d.get("prompt_id") in left:
+                        left.discard(d["prompt_id"])
+
+            def submit():
+                SEED[0] += 1
+                return call("POST", COMFY + "/prompt", {"prompt": fast_graph(SEED[0]), "client_id": client})["prompt_id"]
+
+            def fetch(pid):
+                hist = call("GET", f"{COMFY}/history/{pid}")[pid]
+                img = next(i for o in hist["outputs"].values() for i in o.get("images", []))
+                with urllib.request.urlopen(COMFY + "/view?" + urllib.parse.urlencode(img)) as r:
+                    return r.read()
+
+            times = []
+            for i in range(n_sequential + 2):
+                t0 = time.perf_counter()
+                pid = await asyncio.to_thread(submit)
+                await run([pid])
+                await asyncio.to_thread(fetch, pid)
+                if i >= 2:
+                    times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            pids = [await asyncio.to_thread(submit) for _ in range(n_queued)]
+            await run(pids)
+            stream_s = time.perf_counter() - t0
+    return times, stream_s
+
+
+def server_stream(n):
+    t0 = time.perf_counter()
+    jobs = []
+    for _ in range(n):
+        SEED[0] += 1
+        body = {"prompt": "knight, variant %d" % SEED[0], "seed": SEED[0], "preset": "fast",
+                "sprite": {"width": 32, "height": 32}}
+        jobs.append(call("POST", API + "/generate", body)["job_id"])
+    pending = set(jobs)
+    while pending:
+        for job in list(pending):
+            status = call("GET", f"{API}/jobs/{job}")["status"]
+            if status in ("completed", "failed", "cancelled"):
+                pending.discard(job)
+        time.sleep(0.05)
+    return time.perf_counter() - t0
+
+
+def main():
+    os.makedirs(os.path.join(A.out, "files"), exist_ok=True)
+    results = {}
+    for preset in ("fast", "standard", "quality"):
+        for frames in (1, 4):
+            times = []
+            for i in range(A.n + 2):
+                seconds = job_to_files(preset, frames)
+                if i >= 2:
+                    times.append(seconds)
+            results[f"server {preset} {frames}f"] = pct(times)
+            print(f"server {preset:8s} {frames} frame(s), submit → files on disk: {pct(times)}", flush=True)
+    seq, stream_s = asyncio.run(direct(A.n, A.stream))
+    results["direct fast 1f"] = pct(seq)
+    print(f"direct   fast     1 frame, submit → image fetched: {pct(seq)}", flush=True)
+    results["direct stream"] = {"images": A.stream, "seconds": round(stream_s, 2),
+                                "per_min": round(A.stream / stream_s * 60, 1)}
+    print(f"direct stream: {A.stream} one-image prompts in {stream_s:.1f} s = {A.stream / stream_s * 60:.0f}/min", flush=True)
+    stream = server_stream(A.stream)
+    results["server stream"] = {"jobs": A.stream, "seconds": round(stream, 2), "per_min": round(A.stream / stream * 60, 1)}
+    print(f"server stream: {A.stream} fast jobs in {stream:.1f} s = {A.stream / stream * 60:.0f} sprites/min", flush=True)
+    with open(os.path.join(A.out, "presets.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
+main()

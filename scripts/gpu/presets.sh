@@ -1,0 +1,28 @@
+#!/bin/bash
+# On the GPU machine, from the repo root: presets end to end (issue "half a second to a sprite").
+#   bash scripts/gpu/presets.sh 2>&1 | tail -30
+# ComfyUI with random SDXL weights and our nodes; the random rank-64 LoRA of mkweights.py stands
+# in for a distillation LoRA (same shape; speed does not depend on the weights). Our server
+# (.gpu/bin/dgx-pixels, a release build of this tree) runs with --distill-lora on it.
+# scripts/gpu/drive_presets.py then times submit → files on disk per preset, ComfyUI direct, and
+# a 64-job fast stream.
+# NOT YET RUN: written 2026-12-07, when no GPU machine could be had for it; expect to fix it on
+# its first run. Budget about 6 minutes with N=3 STREAM=32.
+source scripts/gpu/common.sh
+setup_python
+make_weights
+install_batch_nodes
+LOG="$OUT/comfyui_presets.log"
+start_comfy "$LOG" --whitelist-custom-nodes dgx_pixels
+wait_comfy "$LOG" || exit 1
+.gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir /tmp/srv \
+  --models "$BASE/models/loras" --distill-lora lora_random_r64.safetensors --bind 127.0.0.1:8787 \
+  >> "$OUT/server.log" 2>&1 &
+for _ in $(seq 1 60); do curl -sf http://127.0.0.1:8787/health >/dev/null && break; sleep 0.5; done
+curl -s http://127.0.0.1:8787/health; echo
+echo "== ComfyUI and our server up (t=$(el)s)"
+timeout 420 python3 scripts/gpu/drive_presets.py "$OUT/presets" --n "${N:-6}" --stream "${STREAM:-64}"
+cp "$OUT/presets/presets.json" "$OUT/presets.json" 2>/dev/null
+rm -rf "$OUT/presets"
+echo "== done (t=$(el)s)"
+stop_comfy
