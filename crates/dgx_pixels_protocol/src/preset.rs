@@ -40,14 +40,15 @@ impl Preset {
         Self::ALL.into_iter().find(|preset| preset.as_str() == name)
     }
 
-    /// Its sampler, scheduler, steps and guidance (the canvas follows the sprite: [`canvas_for`]).
-    pub fn settings(self) -> Sampling {
+    /// Its sampler, scheduler, steps and guidance, and the canvas it gives `sprite`
+    /// ([`canvas_for`]).
+    pub fn settings(self, sprite: SpriteSize) -> Sampling {
         let (sampler, scheduler, steps, guidance_scale, distilled) = match self {
             Preset::Fast => ("euler", "sgm_uniform", 4, 1.0, true),
             Preset::Standard => (DEFAULT_SAMPLER, DEFAULT_SCHEDULER, DEFAULT_STEPS, DEFAULT_GUIDANCE, false),
             Preset::Quality => ("dpmpp_2m", "karras", 40, 7.0, false),
         };
-        Sampling { sampler, scheduler, steps, guidance_scale, canvas: SpriteSize::new(1024, 1024), distilled }
+        Sampling { sampler, scheduler, steps, guidance_scale, canvas: canvas_for(sprite), distilled }
     }
 }
 
@@ -93,18 +94,15 @@ pub fn canvas_for(sprite: SpriteSize) -> SpriteSize {
 }
 
 impl GenerateRequest {
-    /// The settings this request is generated with: its preset's (none: the defaults above,
-    /// canvas 1024²), each overridden by the request's own field when set.
+    /// The settings this request is generated with: its preset's (none: `standard`'s on the
+    /// fixed default canvas, as before presets), each overridden by the request's own field when
+    /// set.
     pub fn sampling(&self) -> Sampling {
         let base = match self.preset {
-            Some(preset) => Sampling { canvas: canvas_for(self.sprite), ..preset.settings() },
+            Some(preset) => preset.settings(self.sprite),
             None => Sampling {
-                sampler: DEFAULT_SAMPLER,
-                scheduler: DEFAULT_SCHEDULER,
-                steps: DEFAULT_STEPS,
-                guidance_scale: DEFAULT_GUIDANCE,
                 canvas: SpriteSize::new(DEFAULT_CANVAS, DEFAULT_CANVAS),
-                distilled: false,
+                ..Preset::Standard.settings(self.sprite)
             },
         };
         Sampling {
