@@ -30,11 +30,10 @@ pub(crate) fn exists(models: &Path, name: &str) -> bool {
     lora_path(models, name).exists()
 }
 
-/// Where the trainer's download goes before it is put in place (created with its folder).
-pub(crate) fn staging_path(models: &Path, name: &str, job: &JobId) -> std::io::Result<PathBuf> {
-    let dir = models.join(CATEGORY);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir.join(format!(".{name}.{job}.part")))
+/// Where the trainer's download goes before it is put in place: beside the LoRA, so putting it
+/// there is a rename.
+pub(crate) fn staging_path(models: &Path, name: &str, job: &JobId) -> PathBuf {
+    models.join(CATEGORY).join(format!(".{name}.{job}.part"))
 }
 
 /// Puts the downloaded LoRA at `staged` in place with its sidecar and returns what the job made.

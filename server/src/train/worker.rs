@@ -83,15 +83,15 @@ async fn run_one(context: &TrainContext, backend: &dyn Backend, claim: TrainClai
             Some(Err(format!("timed out after {} s", context.timeout.as_secs())))
         }
     };
-    // Gone before the outcome is recorded: whoever sees the job end sees no dataset left.
+    // Gone before the outcome is recorded: whoever sees the job end sees no dataset left, and no
+    // half-downloaded LoRA of a training that did not install.
     remove_dir(&dataset).await;
+    if !matches!(outcome, Some(Ok(_))) {
+        let staged = install::staging_path(context.styles.dir(), &claim.request.name, &claim.id);
+        let _ = tokio::fs::remove_file(staged).await;
+    }
     match outcome {
-        None => {
-            info!("cancelled");
-            if let Ok(staged) = install::staging_path(context.styles.dir(), &claim.request.name, &claim.id) {
-                let _ = tokio::fs::remove_file(staged).await;
-            }
-        }
+        None => info!("cancelled"),
         Some(Ok(mut style)) => {
             info!(file = %style.file, seconds = style.seconds, "trained");
             context.styles.rescan();
@@ -116,8 +116,12 @@ async fn train(
     let images = count_images(dataset).await?;
     let models = context.styles.dir().to_path_buf();
     let request = claim.request.clone();
-    let staged = install::staging_path(&models, &request.name, &claim.id)
-        .map_err(|err| format!("cannot write into the models folder {}: {err}", models.display()))?;
+    let staged = install::staging_path(&models, &request.name, &claim.id);
+    if let Some(folder) = staged.parent() {
+        tokio::fs::create_dir_all(folder)
+            .await
+            .map_err(|err| format!("cannot write into the models folder {}: {err}", models.display()))?;
+    }
     let short: String = claim.id.0.chars().take(8).collect();
     let spec = TrainSpec {
         label: format!("{}-{short}", request.name),
@@ -133,20 +137,10 @@ async fn train(
     };
     let (queue, id) = (context.queue.clone(), claim.id.clone());
     let report = TrainReport::new(move |step| queue.set_train_step(&id, step));
-    let trained = backend.train(spec, report).await.map_err(|err| err.to_string());
-    let installed = match trained {
-        Ok(trained) => {
-            let staged = staged.clone();
-            tokio::task::spawn_blocking(move || install::install(&models, &staged, &request, &trained, images))
-                .await
-                .map_err(|err| format!("install task stopped: {err}"))?
-        }
-        Err(err) => Err(err),
-    };
-    if installed.is_err() {
-        let _ = tokio::fs::remove_file(&staged).await;
-    }
-    installed
+    let trained = backend.train(spec, report).await.map_err(|err| err.to_string())?;
+    tokio::task::spawn_blocking(move || install::install(&models, &staged, &request, &trained, images))
+        .await
+        .map_err(|err| format!("install task stopped: {err}"))?
 }
 
 /// The dataset's images; a missing dataset (removed by hand?) fails the job, saying so.
