@@ -37,22 +37,25 @@ struct Sample {
 }
 
 /// Reads `request`'s sources and writes the prepared dataset into `dir` (created): `000.png` +
-/// `000.txt`, … Returns the number of samples. Fewer than `min_images` or more than
+/// `000.txt`, … Returns the request (moved through, not copied: its uploads can be megabytes)
+/// and the number of samples. Fewer than the server's minimum or more than
 /// [`TRAIN_MAX_IMAGES`] samples, or a source that cannot be read, is a 422 on `images`.
 pub(crate) async fn prepare(
     state: &AppState,
-    request: &TrainStyleRequest,
-    min_images: usize,
+    request: TrainStyleRequest,
     dir: &Path,
-) -> Result<u32, ApiError> {
+) -> Result<(TrainStyleRequest, u32), ApiError> {
     let mut files = Vec::new();
     for source in &request.images {
         files.extend(source_files(state, source, FIELD, TRAIN_MAX_IMAGES).await?);
     }
-    let (roots, request, dir) = (state.roots.clone(), request.clone(), dir.to_path_buf());
-    tokio::task::spawn_blocking(move || build(&roots, &files, &request, min_images, &dir))
-        .await
-        .map_err(|err| ApiError::Internal(format!("dataset task stopped: {err}")))?
+    let (roots, min_images, dir) = (state.roots.clone(), state.training.min_images, dir.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let count = build(&roots, &files, &request, min_images, &dir)?;
+        Ok((request, count))
+    })
+    .await
+    .map_err(|err| ApiError::Internal(format!("dataset task stopped: {err}")))?
 }
 
 /// Reads the samples of `files` and of the request's uploads and writes them into `dir`

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use dgx_pixels_protocol::{Job, TrainStyleRequest};
 
 use crate::error::ApiError;
-use crate::queue::{Submission, new_job_id};
+use crate::queue::{Submission, new_job_id, seed_or_random};
 use crate::state::AppState;
 
 /// Where training datasets live and how large they must be.
@@ -42,12 +42,8 @@ impl TrainSettings {
 
 /// Checks `request`, prepares its dataset and queues it: the one way a training enters the
 /// queue, shared by the HTTP route and the MCP tool.
-pub(crate) async fn submit(state: &AppState, mut request: TrainStyleRequest) -> Result<Job, ApiError> {
-    if state.shutdown.began() {
-        return Err(ApiError::Unavailable(
-            "the server is shutting down; submit the training again once it is back".into(),
-        ));
-    }
+pub(crate) async fn submit(state: &AppState, request: TrainStyleRequest) -> Result<Job, ApiError> {
+    state.accepting()?;
     request.validate()?;
     let backend = state.backends.iter().find(|backend| backend.can_train()).ok_or_else(|| {
         ApiError::Conflict("this server's backends cannot train styles; start it with --backend comfyui".into())
@@ -62,24 +58,27 @@ pub(crate) async fn submit(state: &AppState, mut request: TrainStyleRequest) -> 
     let id = new_job_id();
     let staging = state.training.datasets.join(format!(".new-{id}"));
     let dataset = state.training.dataset(&id.0);
-    let prepared = dataset::prepare(state, &request, state.training.min_images, &staging).await;
-    let placed = match prepared {
-        Ok(_) => tokio::fs::rename(&staging, &dataset)
-            .await
-            .map_err(|err| ApiError::Internal(format!("cannot keep the dataset of job {id}: {err}"))),
+    let placed = match dataset::prepare(state, request, &staging).await {
+        Ok((request, _)) => match tokio::fs::rename(&staging, &dataset).await {
+            Ok(()) => Ok(request),
+            Err(err) => Err(ApiError::Internal(format!("cannot keep the dataset of job {id}: {err}"))),
+        },
         Err(err) => Err(err),
     };
-    if let Err(err) = placed {
-        remove_dir(&staging).await;
-        return Err(err);
-    }
+    let mut request = match placed {
+        Ok(request) => request,
+        Err(err) => {
+            remove_dir(&staging).await;
+            return Err(err);
+        }
+    };
     // The uploads are in the dataset now; the job keeps their names, not megabytes of base64.
     for upload in &mut request.uploads {
         upload.png.clear();
     }
     let submission = Submission {
         backend: backend.kind(),
-        seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
+        seed: seed_or_random(request.seed),
         request: request.into(),
         idempotency_key: None,
         id: Some(id),
