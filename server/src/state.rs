@@ -6,6 +6,7 @@ use dgx_pixels_protocol::BackendKind;
 
 use crate::backend::Backend;
 use crate::deploy::AllowedRoots;
+use crate::error::ApiError;
 use crate::game::GameClient;
 use crate::job_files::JobFilesDir;
 use crate::models::StyleRegistry;
@@ -39,6 +40,15 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// Whether new jobs are taken: once shutdown began none is (503), so that it runs on the
+    /// next start instead of being cut short.
+    pub fn accepting(&self) -> Result<(), ApiError> {
+        if self.shutdown.began() {
+            return Err(ApiError::Unavailable("the server is shutting down; send it again once it is back".into()));
+        }
+        Ok(())
+    }
+
     /// The backend for `kind`, or the default one for `None`.
     pub fn backend(&self, kind: Option<BackendKind>) -> Option<&Arc<dyn Backend>> {
         match kind {

@@ -407,6 +407,11 @@ pub(crate) fn new_job_id() -> JobId {
     JobId(uuid::Uuid::new_v4().simple().to_string())
 }
 
+/// The seed a request asked for, else a random one (the job records it).
+pub(crate) fn seed_or_random(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0)
+}
+
 /// Runs database work on a blocking thread.
 async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, QueueError> {
     tokio::task::spawn_blocking(work).await.map_err(|err| QueueError::Task(err.to_string()))

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::error::{ApiError, ApiJson};
 use crate::palette_from;
-use crate::queue::{QueueError, Submission};
+use crate::queue::{QueueError, Submission, seed_or_random};
 use crate::state::AppState;
 
 /// Header that makes a submission safe to retry.
@@ -52,13 +52,8 @@ pub(crate) async fn submit(
     idempotency_key: Option<String>,
 ) -> Result<Job, ApiError> {
     let (backend, request) = prepare(state, request).await?;
-    let submission = Submission {
-        backend,
-        seed: request.seed.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0),
-        request: request.into(),
-        idempotency_key,
-        id: None,
-    };
+    let submission =
+        Submission { backend, seed: seed_or_random(request.seed), request: request.into(), idempotency_key, id: None };
     let (job, _created) = state.queue.submit(submission).await?;
     Ok(job)
 }
@@ -78,9 +73,7 @@ pub(crate) async fn prepare(
 /// whether it is stopping: once shutdown began no job is accepted, 503) and returns the backend
 /// that will run it.
 async fn check(state: &AppState, request: &GenerateRequest) -> Result<BackendKind, ApiError> {
-    if state.shutdown.began() {
-        return Err(ApiError::Unavailable("the server is shutting down; submit the job again once it is back".into()));
-    }
+    state.accepting()?;
     request.validate()?;
     if let Some(style) = &request.style
         && state.styles.find(style).is_none()
