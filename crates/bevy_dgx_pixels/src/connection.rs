@@ -410,8 +410,7 @@ async fn follow_events(
     mut news: impl FnMut(JobNews),
 ) -> Result<CompletedJob, ConnectionError> {
     news(JobNews::Accepted(id.clone()));
-    let mut events =
-        if with_files { Box::pin(client.events_with_files(id)).boxed() } else { Box::pin(client.events(id)).boxed() };
+    let mut events = if with_files { client.events_with_files(id).boxed() } else { client.events(id).boxed() };
     let mut finished = None;
     while let Some(event) = events.next().await {
         match event? {
