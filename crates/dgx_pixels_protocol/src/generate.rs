@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::{self, FieldError, check_len, check_name, check_range};
 use crate::palette::PaletteSpec;
-use crate::{Facing, JobId, Preset, TileLayout, TilesetInfo};
+use crate::{Facing, JobId, Preset, StyleChoice, TileLayout, TilesetInfo};
 
 /// A request for one sprite sheet. Only `prompt` is required; every other field has the
 /// default that `DESIGN.md` gives, so `{"prompt": "slime"}` is a complete request.
@@ -230,18 +230,6 @@ fn is_one(value: &u32) -> bool {
 fn is_true(value: &bool) -> bool {
     *value
 }
-/// One stacked style: a name from `/api/v1/models` and its LoRA strength (the style's
-/// recommended strength when absent).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct StyleChoice {
-    /// The style's name.
-    pub name: String,
-    /// LoRA strength, 0.0..=2.0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strength: Option<f32>,
-}
 
 fn default_colors() -> u16 {
     16
@@ -359,35 +347,6 @@ impl GenerateRequest {
             return 2;
         }
         self.frames.saturating_mul(u32::try_from(self.drawn_facings().len()).unwrap_or(1).max(1))
-    }
-
-    /// Every style the request stacks, in order: `style` (at `lora_strength`) first, then
-    /// `styles`.
-    pub fn style_choices(&self) -> Vec<StyleChoice> {
-        let single = self.style.iter().map(|name| StyleChoice { name: name.clone(), strength: self.lora_strength });
-        single.chain(self.styles.iter().cloned()).collect()
-    }
-
-    /// `styles`: at most [`limits::STACKED_STYLES`] with `style`, each named once, strengths in
-    /// range.
-    fn validate_styles(&self) -> Result<(), FieldError> {
-        let before = usize::from(self.style.is_some());
-        check_len("styles", self.styles.len(), 0..=limits::STACKED_STYLES - before)?;
-        let choices = self.style_choices();
-        for (index, choice) in self.styles.iter().enumerate() {
-            check_len("styles[].name", choice.name.chars().count(), 1..=limits::STYLE_MAX_CHARS)?;
-            if let Some(strength) = choice.strength {
-                check_range("styles[].strength", strength, &limits::LORA_STRENGTH)?;
-            }
-            if choices[..before + index].iter().any(|earlier| earlier.name == choice.name) {
-                return Err(FieldError::Breaks {
-                    field: "styles[].name",
-                    rule: "must name each style once",
-                    value: choice.name.clone(),
-                });
-            }
-        }
-        Ok(())
     }
 
     /// Asset name: the request's `name`, else derived from the prompt's first clause
@@ -588,25 +547,6 @@ mod tests {
         assert_eq!((r.directions, r.mirror, r.cells()), (1, true, 1));
         assert!(r.facings().is_empty() && r.drawn_facings().is_empty());
         r.validate().unwrap();
-    }
-
-    /// `style` stays valid and comes first; `styles` stacks up to four in all.
-    #[test]
-    fn styles_stack_after_the_single_style() {
-        let stacked = request(
-            r#"{"prompt":"x","style":"a","lora_strength":0.7,"styles":[{"name":"b"},{"name":"c","strength":1.2}]}"#,
-        );
-        stacked.validate().unwrap();
-        let names: Vec<(String, Option<f32>)> =
-            stacked.style_choices().into_iter().map(|choice| (choice.name, choice.strength)).collect();
-        assert_eq!(names, [("a".into(), Some(0.7)), ("b".into(), None), ("c".into(), Some(1.2))]);
-        let four = request(r#"{"prompt":"x","styles":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"}]}"#);
-        four.validate().unwrap();
-        // No styles: nothing in the JSON, so the hashes of older requests stay the same.
-        assert!(!serde_json::to_string(&request(r#"{"prompt":"x"}"#)).unwrap().contains("styles"));
-        assert!(
-            serde_json::from_str::<GenerateRequest>(r#"{"prompt":"x","styles":[{"name":"a","colour":1}]}"#).is_err()
-        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub mod models;
 pub mod palette;
 pub mod preset;
 pub mod remote;
+pub mod style_choice;
 pub mod tileset;
 pub mod train;
 
@@ -61,13 +62,14 @@ pub use files::{
     AnimationDirection, AnimationTag, AtlasLayout, AtlasRect, FileFormatError, PixelsRequest, Provenance, SpriteMeta,
     parse_pixels_request, pixels_request_to_ron,
 };
-pub use generate::{BackendKind, Background, GenerateRequest, RequestKind, SourceImage, SpriteSize, StyleChoice};
+pub use generate::{BackendKind, Background, GenerateRequest, RequestKind, SourceImage, SpriteSize};
 pub use health::{BackendHealth, DistillLora, Health};
 pub use job::{Job, JobAccepted, JobFiles, JobId, JobRequest, JobResult, JobStatus};
 pub use limits::FieldError;
 pub use models::{ModelList, Style, StyleSidecar, TrainingRecord};
 pub use palette::{Palette, PaletteFrom, PaletteSpec, Rgb};
 pub use preset::{Preset, Sampling};
+pub use style_choice::StyleChoice;
 pub use tileset::{TileLayout, TilesetInfo};
 pub use train::{LrSchedule, TrainStep, TrainStyleRequest, TrainedStyle, UploadedImage};
 
