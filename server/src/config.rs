@@ -23,8 +23,9 @@ pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(600);
 /// Default time one HTTP request may take before the server answers 408.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default batch window: 30 ms. Jobs a client submits "at once" arrive a few milliseconds apart
-/// (each is committed to disk before it is accepted), so without a wait the first ones go to
-/// the GPU alone; 30 ms is ~1% of one 1024² SDXL image, little latency for a lone job.
+/// (each is committed to disk before it is accepted), so without a wait they would go to the
+/// GPU in ones and twos; 30 ms is ~1% of one 1024² SDXL image. It is only waited while another
+/// generation runs, so a lone job on an idle GPU never pays it.
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(30);
 /// Default time running jobs get to finish on shutdown: 30 s, enough for a batch of SDXL images
 /// and under systemd's default stop timeout (90 s) before it sends SIGKILL. Docker waits 10 s
@@ -78,8 +79,10 @@ pub struct Config {
     /// ComfyUI, one per CPU core for `procedural`).
     pub concurrency: Option<usize>,
     /// How long a batching backend (ComfyUI with our batch nodes) waits for more compatible
-    /// jobs when the batch it takes is not full, so that jobs submitted together share one
-    /// generation; it starts as soon as the batch is full. Zero disables the wait. Backends that
+    /// jobs when the batch it takes is not full and another generation is running (the batch
+    /// would wait behind it anyway), so that jobs submitted together share one generation; it
+    /// starts as soon as the batch is full, and at once on an idle backend. Zero disables the
+    /// wait. Backends that
     /// run one job at a time (`procedural`) never wait. Default [`DEFAULT_BATCH_WINDOW`].
     pub batch_window: Duration,
     /// How long the jobs running when shutdown begins get to finish and be recorded as

@@ -136,18 +136,21 @@ async fn the_server_batches_queued_jobs_and_cancels_one_member() {
     assert!(!standin.log().iter().any(|(route, _)| route == "POST /interrupt"));
 }
 
-/// Jobs submitted together while both slots are free become one prompt: the first waits for
-/// the others in its batch window instead of going out alone. A job cancelled while waiting in
-/// the window leaves the batch (the stand-in's recording has 4 images, so a fifth member
-/// would fail the batch).
+/// Jobs submitted together while a generation runs become one prompt: the first waits for the
+/// others in its batch window instead of going out alone (it would wait behind the running
+/// prompt anyway). A job cancelled while waiting in the window leaves the batch (the
+/// stand-in's recording has 4 images, so a fifth member would fail the batch).
 #[tokio::test]
 async fn jobs_submitted_together_wait_in_the_window_and_are_one_prompt() {
-    let standin = StandIn::start_with(vec![Play::new("sheet", Fault::None)], true).await;
+    let plays = vec![Play::new("txt2img", Fault::Slow(Duration::from_millis(30))), Play::new("sheet", Fault::None)];
+    let standin = StandIn::start_with(plays, true).await;
     // Far longer than four submissions take even on a loaded machine, and well within LIMIT.
     let (_dir, base) = serve(&standin, Some(Duration::from_secs(3))).await;
     let http = reqwest::Client::new();
     let prompts = ["knight", "slime", "bat", "chest"];
     tokio::time::timeout(LIMIT, async {
+        let blocker = submit(&http, &base, "wall", 512, 5).await;
+        wait_for(&http, blocker.clone(), &["running"]).await;
         let ghost = submit(&http, &base, "ghost", 256, 3).await;
         let cancelled: Value = http.delete(&ghost).send().await.unwrap().json().await.unwrap();
         assert_eq!(cancelled["status"], "cancelled");
@@ -155,35 +158,58 @@ async fn jobs_submitted_together_wait_in_the_window_and_are_one_prompt() {
         for prompt in prompts {
             members.push(submit(&http, &base, prompt, 256, 3).await);
         }
-        for member in &members {
-            let job = wait_for(&http, member.clone(), &["completed", "failed", "cancelled"]).await;
+        for job in members.iter().chain([&blocker]) {
+            let job = wait_for(&http, job.clone(), &["completed", "failed", "cancelled"]).await;
             assert_eq!(job["status"], "completed", "{job}");
         }
     })
     .await
     .unwrap();
-    let posted: Vec<Value> = standin.log().into_iter().filter(|(r, _)| r == "POST /prompt").map(|(_, b)| b).collect();
-    assert_eq!(posted.len(), 1, "one prompt for the four jobs");
-    assert_eq!(node(&posted[0], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
-    let texts: Vec<Vec<String>> = node(&posted[0], "DgxPixelsTextBatch")
+    let posted = posted(&standin);
+    assert_eq!(posted.len(), 2, "the blocker's prompt, then one prompt for the four jobs");
+    assert_eq!(node(&posted[1], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
+    let texts: Vec<Vec<String>> = node(&posted[1], "DgxPixelsTextBatch")
         .iter()
         .map(|n| serde_json::from_str(n["inputs"]["texts"].as_str().unwrap()).unwrap())
         .collect();
     assert!(texts.contains(&prompts.map(String::from).to_vec()), "{texts:?}");
 }
 
-/// A pool whose first instance lacks the batch nodes: four jobs submitted together are one
-/// prompt on the instance that has them, and nothing reaches the other (which ties and comes
-/// first, so a pool that looked at one instance only would send them there one by one).
+/// A lone job on an idle backend does not wait in the batch window: with a window of 10 s it
+/// completes in a fraction of it, as one prompt of its own.
+#[tokio::test]
+async fn a_lone_job_on_an_idle_backend_goes_out_at_once() {
+    let standin = StandIn::start_with(vec![Play::new("txt2img", Fault::None)], true).await;
+    let (_dir, base) = serve(&standin, Some(Duration::from_secs(10))).await;
+    let http = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let job = submit(&http, &base, "knight", 256, 3).await;
+    let done = tokio::time::timeout(LIMIT, wait_for(&http, job, &["completed", "failed"])).await.unwrap();
+    assert_eq!(done["status"], "completed", "{done}");
+    assert!(started.elapsed() < Duration::from_secs(5), "waited in the window: {:?}", started.elapsed());
+    assert_eq!(node(&posted(&standin)[0], "EmptyLatentImage")[0]["inputs"]["batch_size"], 1);
+}
+
+/// A pool whose first instance lacks the batch nodes: while a blocker runs there (it ties and
+/// comes first), four jobs submitted together are one prompt on the instance that has the
+/// nodes, and nothing else reaches the other (a pool that looked at one instance only would
+/// send them there one by one).
 #[tokio::test]
 async fn a_batch_goes_to_the_instance_with_the_nodes() {
-    let without = StandIn::start(vec![]).await;
+    let without = StandIn::start(vec![Play::new("txt2img", Fault::Slow(Duration::from_millis(30)))]).await;
     let with = StandIn::start_with(vec![Play::new("sheet", Fault::None)], true).await;
     let (_dir, base) = serve_with(&[&without, &with], |config| config.batch_window = Duration::from_secs(3)).await;
     let http = reqwest::Client::new();
     let prompts = ["knight", "slime", "bat", "chest"];
-    tokio::time::timeout(LIMIT, complete_together(&http, &base, &prompts)).await.unwrap();
-    assert_eq!(without.prompts(), 0, "{:?}", without.log());
+    tokio::time::timeout(LIMIT, async {
+        let blocker = submit(&http, &base, "wall", 512, 5).await;
+        wait_for(&http, blocker.clone(), &["running"]).await;
+        complete_together(&http, &base, &prompts).await;
+        assert_eq!(wait_for(&http, blocker, &["completed", "failed"]).await["status"], "completed");
+    })
+    .await
+    .unwrap();
+    assert_eq!(without.prompts(), 1, "only the blocker: {:?}", without.log());
     let posted = posted(&with);
     assert_eq!(posted.len(), 1);
     assert_eq!(node(&posted[0], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
@@ -191,19 +217,29 @@ async fn a_batch_goes_to_the_instance_with_the_nodes() {
 }
 
 /// The instance running a batch dies and the only other one lacks the batch nodes: the batch
-/// is not retried there but goes out one prompt per job, and every job completes once.
+/// is not retried there but goes out one prompt per job, and every job completes once. (A
+/// blocker, done on the first instance well before the 5 s window ends, makes the four wait
+/// for each other.)
 #[tokio::test]
 async fn a_batch_falls_back_to_one_prompt_per_job_when_no_instance_with_the_nodes_is_left() {
+    let blocker_play = Play::new("txt2img", Fault::Slow(Duration::from_millis(20)));
     let dying = Play::new("sheet", Fault::DieAt(3, Duration::from_secs(60)));
-    let with = StandIn::start_with(vec![dying], true).await;
+    let with = StandIn::start_with(vec![blocker_play, dying], true).await;
     let without = StandIn::start((0..4).map(|_| Play::new("txt2img", Fault::None)).collect()).await;
-    let (_dir, base) = serve_with(&[&with, &without], |config| config.batch_window = Duration::from_secs(3)).await;
+    let (_dir, base) = serve_with(&[&with, &without], |config| config.batch_window = Duration::from_secs(5)).await;
     let http = reqwest::Client::new();
     let prompts = ["knight", "slime", "bat", "chest"];
-    tokio::time::timeout(LIMIT, complete_together(&http, &base, &prompts)).await.unwrap();
+    tokio::time::timeout(LIMIT, async {
+        let blocker = submit(&http, &base, "wall", 512, 5).await;
+        wait_for(&http, blocker.clone(), &["running"]).await;
+        complete_together(&http, &base, &prompts).await;
+        assert_eq!(wait_for(&http, blocker, &["completed", "failed"]).await["status"], "completed");
+    })
+    .await
+    .unwrap();
     let batched = posted(&with);
-    assert_eq!(batched.len(), 1);
-    assert_eq!(node(&batched[0], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
+    assert_eq!(batched.len(), 2, "the blocker, then the batch");
+    assert_eq!(node(&batched[1], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
     let singles = posted(&without);
     let mut sent: Vec<String> = singles
         .iter()
