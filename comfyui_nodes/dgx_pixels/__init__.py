@@ -24,6 +24,9 @@ Seamless tiles (the server's ``tile`` workflow, for requests with ``kind: "tile"
 
 Style training (the server's ``train_style`` jobs): ``DgxPixelsTrainLora`` in ``train.py``.
 
+Frames to the server without PNGs: ``DgxPixelsSendImages`` in ``send.py`` (the server puts it in
+place of the template's ``PreviewImage`` when ComfyUI has it).
+
 Install: copy (or link) this folder into ComfyUI's ``custom_nodes/`` as ``dgx_pixels`` and
 restart ComfyUI. With ``--disable-all-custom-nodes``, add ``--whitelist-custom-nodes dgx_pixels``.
 The server looks for both classes in ``/object_info``; without them it sends one prompt per job.
@@ -39,7 +42,7 @@ import comfy.samplers
 import comfy.utils
 import latent_preview
 
-from . import train
+from . import send, train
 
 
 def _parse_list(text, what):
@@ -176,6 +179,7 @@ NODE_CLASS_MAPPINGS = {
     "DgxPixelsBatchKSampler": DgxPixelsBatchKSampler,
     "DgxPixelsSeamless": DgxPixelsSeamless,
     "DgxPixelsSeamlessVAEDecode": DgxPixelsSeamlessVAEDecode,
+    **send.NODE_CLASS_MAPPINGS,
     **train.NODE_CLASS_MAPPINGS,
 }
 
@@ -184,5 +188,6 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "DgxPixelsBatchKSampler": "KSampler, seed per item (dgx-pixels)",
     "DgxPixelsSeamless": "Seamless model (dgx-pixels)",
     "DgxPixelsSeamlessVAEDecode": "VAE decode, seamless (dgx-pixels)",
+    "DgxPixelsSendImages": "Send images over the WebSocket (dgx-pixels)",
     **train.NODE_DISPLAY_NAME_MAPPINGS,
 }

@@ -14,7 +14,8 @@ usage: python3 record.py --url http://127.0.0.1:8188 --out server/tests/fixtures
 Scenarios: object_info, txt2img, sheet, facings (needs our batch nodes, comfyui_nodes/dgx_pixels,
 loaded: a 4-direction sheet of 2 frames as the server sends it, the rows s, w and n drawn, as one
 batch of 6 items with a prompt and a seed each), tile and tile_single (the seamless template,
-batch 2 and 1; our nodes),
+batch 2 and 1; our nodes), frames (txt2img, batch 2, saved by our DgxPixelsSendImages: the
+images as raw pixels in binary WebSocket messages, nothing to /view),
 our_nodes (object_info of our four nodes, written as object_info_dgx_nodes.json), img2img, node_errors_lora, node_errors_checkpoint,
 execution_error (needs --broken-lora: a file in ComfyUI's loras folder that is not a valid
 safetensors file), interrupt (interrupt a running prompt and delete a queued one from /queue),
@@ -45,7 +46,7 @@ import aiohttp
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKFLOWS = os.path.join(HERE, "..", "..", "server", "workflows")
 OUR_NODES = ["DgxPixelsTextBatch", "DgxPixelsBatchKSampler", "DgxPixelsSeamless", "DgxPixelsSeamlessVAEDecode",
-             "DgxPixelsTrainLora"]
+             "DgxPixelsTrainLora", "DgxPixelsSendImages"]
 USED_NODES = ["CheckpointLoaderSimple", "LoraLoader", "CLIPTextEncode", "EmptyLatentImage", "KSampler",
               "VAEDecode", "VAEEncode", "LoadImage", "RepeatLatentBatch", "SaveImage", "PreviewImage",
               "LoadImageTextSetFromFolderNode"]
@@ -310,6 +311,16 @@ async def scenario_tile(name, batch):
     rec.save()
 
 
+async def scenario_frames():
+    """txt2img with a batch of 2 whose save node is our DgxPixelsSendImages, as the server sends it
+    when ComfyUI has the node: the frames arrive over the WebSocket, /history names no image."""
+    rec = Recorder("frames")
+    wf = fill(load("txt2img"), 4321, 2)
+    titled(wf, "Save")["class_type"] = "DgxPixelsSendImages"
+    await run_prompt(rec, wf, expect_images=False)
+    rec.save()
+
+
 async def scenario_our_nodes():
     """GET /object_info/{class} for every node of comfyui_nodes/dgx_pixels, as the stand-in serves them."""
     rec = Recorder("object_info_dgx_nodes")
@@ -473,6 +484,7 @@ async def main():
         ("facings", scenario_facings if A.batch_nodes else None),
         ("tile", (lambda: scenario_tile("tile", 2)) if A.batch_nodes else None),
         ("tile_single", (lambda: scenario_tile("tile_single", 1)) if A.batch_nodes else None),
+        ("frames", scenario_frames if A.batch_nodes else None),
         ("our_nodes", scenario_our_nodes if A.batch_nodes else None),
         ("img2img", scenario_img2img),
         ("node_errors_lora", lambda: scenario_node_errors("node_errors_lora", lora="missing_style.safetensors")),

@@ -8,41 +8,29 @@ Then a stream of 64 single-frame fast jobs submitted at once through our server 
 minute), against 64 one-image prompts queued straight to ComfyUI.
 
 usage: python3 drive_presets.py OUT_DIR [--n 6] [--stream 64]
-
-Not yet run (see presets.sh).
 """
 import argparse
+import asyncio
 import base64
-import copy
 import io
 import json
 import os
 import statistics
 import time
-import urllib.parse
 import urllib.request
-import uuid
 
 import aiohttp
-import asyncio
 from PIL import Image
 
+from comfy_direct import Direct, call, fast_graph
+
 API = "http://127.0.0.1:8787/api/v1"
-COMFY = "http://127.0.0.1:8188"
-HERE = os.path.dirname(os.path.abspath(__file__))
 P = argparse.ArgumentParser()
 P.add_argument("out")
 P.add_argument("--n", type=int, default=6)
 P.add_argument("--stream", type=int, default=64)
 A = P.parse_args()
 SEED = [100]
-
-
-def call(method, url, body=None):
-    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.loads(r.read())
 
 
 def write_atomic(path, data):
@@ -89,58 +77,28 @@ def pct(values):
             "p90": round(values[min(len(values) - 1, int(len(values) * 0.9))], 3), "n": len(values)}
 
 
-def fast_graph(seed):
-    """The fast 1-frame graph as our server sends it: txt2img at 512², euler/sgm_uniform, 4 steps,
-    cfg 1, the distillation LoRA (the random rank-64 one) in the LoRA node."""
-    with open(os.path.join(HERE, "..", "..", "server", "workflows", "txt2img.json")) as f:
-        wf = json.load(f)
-    by = {n["_meta"]["title"]: n for n in wf.values()}
-    by["Checkpoint"]["inputs"]["ckpt_name"] = "sdxl_random_fp16.safetensors"
-    by["LoRA"]["inputs"].update(lora_name="lora_random_r64.safetensors", strength_model=1.0, strength_clip=1.0)
-    by["Positive prompt"]["inputs"]["text"] = "knight, variant %d" % seed
-    by["Sampler"]["inputs"].update(seed=seed, steps=4, cfg=1.0, sampler_name="euler", scheduler="sgm_uniform")
-    by["Canvas"]["inputs"].update(width=512, height=512, batch_size=1)
-    return wf
-
-
 async def direct(n_sequential, n_queued):
     """ComfyUI straight: sequential prompts timed to the image fetched, then n_queued at once."""
-    client = uuid.uuid4().hex
-    async with aiohttp.ClientSession() as s:
-        async with s.ws_connect(COMFY.replace("http", "ws") + "/ws?clientId=" + client, max_msg_size=0) as ws:
-            async def run(pids):
-                left = set(pids)
-                while left:
-                    msg = await asyncio.wait_for(ws.receive(), 600)
-                    if msg.type != aiohttp.WSMsgType.TEXT:
-                        continue
-                    m = json.loads(msg.data)
-                    d = m.get("data") or {}
-                    if m["type"] == "executing" and d.get("node") is None and d.get("prompt_id") in left:
-                        left.discard(d["prompt_id"])
+    async with aiohttp.ClientSession() as session:
+        comfy = await Direct.open(session)
 
-            def submit():
-                SEED[0] += 1
-                return call("POST", COMFY + "/prompt", {"prompt": fast_graph(SEED[0]), "client_id": client})["prompt_id"]
+        def submit():
+            SEED[0] += 1
+            return comfy.submit(fast_graph(SEED[0]))
 
-            def fetch(pid):
-                hist = call("GET", f"{COMFY}/history/{pid}")[pid]
-                img = next(i for o in hist["outputs"].values() for i in o.get("images", []))
-                with urllib.request.urlopen(COMFY + "/view?" + urllib.parse.urlencode(img)) as r:
-                    return r.read()
-
-            times = []
-            for i in range(n_sequential + 2):
-                t0 = time.perf_counter()
-                pid = await asyncio.to_thread(submit)
-                await run([pid])
-                await asyncio.to_thread(fetch, pid)
-                if i >= 2:
-                    times.append(time.perf_counter() - t0)
+        times = []
+        for i in range(n_sequential + 2):
             t0 = time.perf_counter()
-            pids = [await asyncio.to_thread(submit) for _ in range(n_queued)]
-            await run(pids)
-            stream_s = time.perf_counter() - t0
+            pid = await asyncio.to_thread(submit)
+            await comfy.until_done([pid])
+            await asyncio.to_thread(comfy.fetch, pid)
+            if i >= 2:
+                times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        pids = [await asyncio.to_thread(submit) for _ in range(n_queued)]
+        await comfy.until_done(pids)
+        stream_s = time.perf_counter() - t0
+        await comfy.ws.close()
     return times, stream_s
 
 

@@ -6,8 +6,7 @@
 # (.gpu/bin/dgx-pixels, a release build of this tree) runs with --distill-lora on it.
 # scripts/gpu/drive_presets.py then times submit → files on disk per preset, ComfyUI direct, and
 # a 64-job fast stream.
-# NOT YET RUN: written 2026-12-07, when no GPU machine could be had for it; expect to fix it on
-# its first run. Budget about 6 minutes with N=3 STREAM=32.
+# About 2 minutes of device time with N=3 STREAM=32, 4 with the defaults (N=6 STREAM=64).
 source scripts/gpu/common.sh
 setup_python
 make_weights

@@ -4,6 +4,8 @@
 //! Every test is bounded by [`LIMIT`]; the stand-in replays at 1 ms a message, so the suite
 //! takes about a second.
 
+#[path = "comfyui/frames.rs"]
+mod frames;
 #[path = "comfyui/presets.rs"]
 mod presets;
 mod support;

@@ -47,6 +47,9 @@ pub enum Fault {
     /// The whole server dies before message `n` and listens again after `down_for`, having
     /// forgotten the prompt.
     DieAt(usize, Duration),
+    /// The frames of our `DgxPixelsSendImages` never reach the client, as when they went out
+    /// while its socket was down; everything else arrives.
+    LoseFrames,
 }
 
 /// One recorded scenario to answer the next `POST /prompt` with.
@@ -96,6 +99,8 @@ struct Shared {
     life: Mutex<Life>,
     log: Mutex<Vec<(String, Value)>>,
     interrupted: Mutex<Vec<String>>,
+    /// `GET /view` requests answered.
+    views: std::sync::atomic::AtomicUsize,
     /// How long the next death lasts; `None`: for good.
     downtime: Mutex<Option<Duration>>,
     die: watch::Sender<u64>,
@@ -114,10 +119,22 @@ impl StandIn {
         Self::start_with(plays, false).await
     }
 
-    /// [`StandIn::start`], with `comfyui_nodes/dgx_pixels` (the batch and the seamless nodes)
-    /// installed when `batch_nodes`: their `/object_info` entries come from
-    /// `object_info_dgx_nodes.json`.
+    /// [`StandIn::start`], with `comfyui_nodes/dgx_pixels` (the batch, seamless and training
+    /// nodes) installed when `batch_nodes`: their `/object_info` entries come from
+    /// `object_info_dgx_nodes.json`. The frame sender (`DgxPixelsSendImages`) is left out, so
+    /// that recordings that end in `PreviewImage` fit what the server sends; see
+    /// [`StandIn::start_sending_frames`].
     pub async fn start_with(plays: Vec<Play>, batch_nodes: bool) -> Self {
+        Self::start_with_nodes(plays, batch_nodes, false).await
+    }
+
+    /// [`StandIn::start_with`] our nodes, the frame sender too: for recordings of prompts
+    /// saved by `DgxPixelsSendImages` (`frames.json`).
+    pub async fn start_sending_frames(plays: Vec<Play>) -> Self {
+        Self::start_with_nodes(plays, true, true).await
+    }
+
+    async fn start_with_nodes(plays: Vec<Play>, batch_nodes: bool, frame_sender: bool) -> Self {
         let recorded = fixture("object_info");
         let answer = |path: &str| {
             recorded["http"].as_array().unwrap().iter().find(|e| e["path"] == path).unwrap()["response_json"].clone()
@@ -125,7 +142,8 @@ impl StandIn {
         let mut catalog = answer("/object_info");
         if batch_nodes {
             let nodes = fixture("object_info_dgx_nodes");
-            for (class, info) in nodes.as_object().into_iter().flatten().filter(|(class, _)| *class != "notes") {
+            let offered = |class: &str| class != "notes" && (frame_sender || class != "DgxPixelsSendImages");
+            for (class, info) in nodes.as_object().into_iter().flatten().filter(|(class, _)| offered(class)) {
                 catalog[class] = info.clone();
             }
         }
@@ -137,6 +155,7 @@ impl StandIn {
             life: Mutex::default(),
             log: Mutex::default(),
             interrupted: Mutex::default(),
+            views: std::sync::atomic::AtomicUsize::new(0),
             downtime: Mutex::default(),
             die,
         });
@@ -159,6 +178,11 @@ impl StandIn {
     /// How many prompts were posted.
     pub fn prompts(&self) -> usize {
         self.log().iter().filter(|(route, _)| route == "POST /prompt").count()
+    }
+
+    /// How many `GET /view` requests it answered.
+    pub fn views(&self) -> usize {
+        self.shared.views.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Kills it for good (failover tests).
@@ -250,6 +274,7 @@ async fn history(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> axum::
 
 async fn view(State(s): State<Arc<Shared>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let name = q.get("filename").cloned().unwrap_or_default();
+    s.views.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     match s.life.lock().unwrap().views.get(&name) {
         Some((kind, bytes)) => ([("content-type", kind.clone())], bytes.clone()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
@@ -329,7 +354,13 @@ async fn replay(s: Arc<Shared>, play: Play, id: String, client: String, posted_a
                 }
                 Out::Text(json.to_string())
             }
-            Some("binary") => Out::Binary(decode(message["b64"].as_str().unwrap())),
+            Some("binary") => {
+                let bytes = decode(message["b64"].as_str().unwrap());
+                if matches!(play.fault, Fault::LoseFrames) && bytes.starts_with(b"DGXF") {
+                    continue;
+                }
+                Out::Binary(swap_bytes(bytes, &recorded_id, &id))
+            }
             _ => continue,
         };
         if let Some(socket) = s.life.lock().unwrap().sockets.get(&client) {
@@ -370,6 +401,20 @@ fn finish(s: &Shared, play: &Play, id: &str, client: &str, interrupted: bool) {
             life.views.insert(name.to_owned(), (kind, bytes));
         }
     }
+}
+
+/// `bytes` with every `from` replaced by `to`: the prompt id inside a binary frame's header
+/// (both ids are UUIDs, so the header keeps its length).
+fn swap_bytes(bytes: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    let (from, to) = (from.as_bytes(), to.as_bytes());
+    assert_eq!(from.len(), to.len(), "prompt ids of one length");
+    let mut bytes = bytes;
+    let mut at = 0;
+    while let Some(found) = bytes[at..].windows(from.len()).position(|w| w == from) {
+        bytes[at + found..at + found + from.len()].copy_from_slice(to);
+        at += found + from.len();
+    }
+    bytes
 }
 
 fn decode(b64: &str) -> Vec<u8> {

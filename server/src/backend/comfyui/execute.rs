@@ -1,7 +1,9 @@
 //! One job on the pool: attempts on leased instances until one delivers its frames.
 //!
 //! An attempt opens the `/ws` socket, queues the prompt, follows its events, then reads the
-//! outputs from `/history/{prompt_id}` and the images from `/view`. When the socket drops, the
+//! outputs from `/history/{prompt_id}` and the images from `/view`; where the instance has our
+//! `DgxPixelsSendImages` node, the images come as raw pixels on the socket instead (see
+//! [`super::frame`]), and only frames lost with a dropped socket are asked for again as PNGs. When the socket drops, the
 //! attempt asks `/history` and `/queue` where the prompt is and reconnects: a prompt still
 //! queued or running is waited for, a finished one is collected, and one the instance no longer
 //! knows (it restarted) is [`ComfyError::Lost`]. Instance failures are retried (see
@@ -22,6 +24,7 @@ use tracing::{debug, info, warn};
 use super::api::{ComfyClient, HistoryOutcome, ImageRef, Outputs, QueuePlace};
 use super::check::{check, resolve_name};
 use super::error::ComfyError;
+use super::frame::FrameSet;
 use super::pool::{Instance, Pool};
 use super::workflow::{Role, Workflow};
 use super::ws::{Event, EventSocket};
@@ -147,18 +150,30 @@ async fn attempt_on(
         let uploaded = client.upload_image(name, png.clone()).await?;
         workflow.set_input(Role::Source, "image", uploaded.into())?;
     }
+    let previewed = workflow.clone();
+    let over_socket = instance.sends_frames() && workflow.send_frames_over_socket();
+    let received = FrameSet::new(plan.frames);
     let sampler = workflow.find(Role::Sampler).ok();
-    let report = |event: &Event| {
-        if let Event::Progress { node, value, max, .. } = event
-            && *max > 0.0
-            && sampler.as_deref().is_none_or(|s| s == node)
-        {
+    let report = |event: &Event| match event {
+        Event::Progress { node, value, max, .. } if *max > 0.0 && sampler.as_deref().is_none_or(|s| s == node) => {
             progress.report(SAMPLED * (value / max) as f32);
         }
+        Event::Frame(frame) => received.put(frame),
+        _ => {}
     };
-    let outputs = run_prompt(client, &workflow, limits, &report).await?;
+    let mut outputs = run_prompt(client, &workflow, limits, &report).await?;
     progress.report(SAMPLED);
-    let save = workflow.find(Role::Save).ok();
+    if over_socket {
+        if let Some(frames) = received.into_frames() {
+            progress.report(1.0);
+            return Ok(frames);
+        }
+        // Sent while the socket was down: the same prompt again with `PreviewImage`, which
+        // ComfyUI's cache makes only the save (or, if it forgot, the same seeds again).
+        warn!(frames = plan.frames, "frames lost with the WebSocket; asking for them as PNGs");
+        outputs = run_prompt(client, &previewed, limits, &|_| {}).await?;
+    }
+    let save = previewed.find(Role::Save).ok();
     let images = pick_images(&outputs, save.as_deref());
     if images.len() != plan.frames as usize {
         return Err(ComfyError::ImageCount { expected: plan.frames, got: images.len() });

@@ -7,6 +7,7 @@
 //! - [`api`] — the HTTP routes (`/prompt`, `/history`, `/view`, `/object_info`, `/interrupt`,
 //!   `/queue`, `/system_stats`, `/upload/image`).
 //! - [`ws`] — the WebSocket's JSON messages as events; binary previews ignored.
+//! - [`frame`] — the raw-pixel images our `DgxPixelsSendImages` node sends over the WebSocket.
 //! - [`check`] — `/object_info` says whether nodes, checkpoint and LoRA exist.
 //! - [`pool`] — several instances: health, least-busy dispatch, failover, which have our batch
 //!   nodes.
@@ -27,6 +28,7 @@ pub mod check;
 pub mod error;
 pub mod execute;
 pub mod facing;
+pub mod frame;
 pub mod pool;
 pub mod train;
 pub mod workflow;

@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 use super::api::ComfyClient;
 use super::check::Catalog;
 use super::error::ComfyError;
-use super::workflow::BATCH_NODES;
+use super::workflow::{BATCH_NODES, SEND_IMAGES};
 
 /// How often the background task probes every instance.
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
@@ -50,6 +50,8 @@ pub struct Instance {
     /// Whether it has our batch nodes: `NODES_UNKNOWN`, `NODES_ABSENT` or `NODES_PRESENT`.
     /// Kept apart from the catalog so that dispatch can read it without awaiting the lock.
     batch_nodes: AtomicU8,
+    /// Whether it has our [`SEND_IMAGES`] node (asked with the batch nodes).
+    sends_frames: AtomicBool,
 }
 
 impl Instance {
@@ -76,6 +78,12 @@ impl Instance {
     /// Whether its `/object_info` listed our batch nodes (false until it answered).
     pub fn has_batch_nodes(&self) -> bool {
         self.batch_nodes.load(Ordering::Acquire) == NODES_PRESENT
+    }
+
+    /// Whether its `/object_info` listed our [`SEND_IMAGES`] node, so a job's frames can come
+    /// over the WebSocket (false until it answered).
+    pub fn sends_frames(&self) -> bool {
+        self.sends_frames.load(Ordering::Acquire)
     }
 
     /// The catalog, filled from `/object_info` for `workflow`'s classes; `refresh` forgets
@@ -107,6 +115,7 @@ impl Instance {
             // A restarted ComfyUI may have other models and custom nodes; ask again.
             *catalog = Catalog::default();
             self.batch_nodes.store(NODES_UNKNOWN, Ordering::Release);
+            self.sends_frames.store(false, Ordering::Release);
         }
         if ok && self.batch_nodes.load(Ordering::Acquire) == NODES_UNKNOWN {
             self.learn_batch_nodes(&mut catalog).await;
@@ -115,16 +124,20 @@ impl Instance {
         ok
     }
 
-    /// Asks `/object_info` whether our batch nodes are installed. An instance that does not
-    /// answer stays unknown (treated as lacking them), and the next probe asks again.
+    /// Asks `/object_info` whether our batch nodes and our frame sender are installed. An
+    /// instance that does not answer stays unknown (treated as lacking them), and the next
+    /// probe asks again.
     async fn learn_batch_nodes(&self, catalog: &mut Catalog) {
-        if let Err(err) = catalog.learn_classes(&self.client, BATCH_NODES.map(str::to_owned)).await {
+        let classes: Vec<String> = BATCH_NODES.iter().chain([&SEND_IMAGES]).map(ToString::to_string).collect();
+        if let Err(err) = catalog.learn_classes(&self.client, classes).await {
             debug!(url = self.url(), error = %err, "cannot ask for the batch nodes yet");
             return;
         }
         let present = BATCH_NODES.iter().all(|class| catalog.has_node(class));
         self.batch_nodes.store(if present { NODES_PRESENT } else { NODES_ABSENT }, Ordering::Release);
-        info!(url = self.url(), batch_nodes = present, "ComfyUI custom nodes checked");
+        let sends_frames = catalog.has_node(SEND_IMAGES);
+        self.sends_frames.store(sends_frames, Ordering::Release);
+        info!(url = self.url(), batch_nodes = present, sends_frames, "ComfyUI custom nodes checked");
     }
 }
 
@@ -172,6 +185,7 @@ impl Pool {
                     healthy: AtomicBool::new(false),
                     catalog: Mutex::new(Catalog::default()),
                     batch_nodes: AtomicU8::new(NODES_UNKNOWN),
+                    sends_frames: AtomicBool::new(false),
                 }))
             })
             .collect::<Result<_, ComfyError>>()?;

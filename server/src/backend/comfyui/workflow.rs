@@ -40,6 +40,9 @@ pub const TEXT_BATCH: &str = "DgxPixelsTextBatch";
 pub const BATCH_SAMPLER: &str = "DgxPixelsBatchKSampler";
 /// Our ComfyUI node that trains a LoRA with per-step progress and saves it.
 pub const TRAIN_NODE: &str = "DgxPixelsTrainLora";
+/// Our ComfyUI output node that sends a prompt's images as raw pixels over the WebSocket
+/// (`comfyui_nodes/dgx_pixels/send.py`), in place of `PreviewImage` where ComfyUI has it.
+pub const SEND_IMAGES: &str = "DgxPixelsSendImages";
 /// Our batch nodes: a prompt that uses either can run only where both are installed.
 pub const BATCH_NODES: [&str; 2] = [TEXT_BATCH, BATCH_SAMPLER];
 
@@ -100,7 +103,8 @@ pub enum Role {
     Sampler,
     /// `LoadImage`: `image`, for img2img.
     Source,
-    /// `PreviewImage` (or `SaveImage`): whose images are the job's frames.
+    /// `PreviewImage` (or `SaveImage`, or our [`SEND_IMAGES`]): whose images are the job's
+    /// frames.
     Save,
     /// `LoadImageTextSetFromFolderNode`: `folder`, a training dataset's sub-folder of ComfyUI's
     /// input folder.
@@ -133,7 +137,7 @@ impl Role {
             Self::Canvas => &["EmptyLatentImage"],
             Self::Sampler => &["KSampler"],
             Self::Source => &["LoadImage"],
-            Self::Save => &["PreviewImage", "SaveImage"],
+            Self::Save => &["PreviewImage", "SaveImage", SEND_IMAGES],
             Self::Dataset => &["LoadImageTextSetFromFolderNode"],
             Self::Train => &[TRAIN_NODE],
         }
@@ -393,6 +397,23 @@ impl Workflow {
         Ok(())
     }
 
+    /// Makes a `PreviewImage` save node our [`SEND_IMAGES`], so the frames come over the
+    /// WebSocket rather than as PNGs through `/history` and `/view`; true if it did. A
+    /// `SaveImage` (a user's template that archives its images in ComfyUI) is left alone.
+    pub fn send_frames_over_socket(&mut self) -> bool {
+        let Ok(id) = self.find(Role::Save) else { return false };
+        let Some(node) = self.nodes.get_mut(&id).and_then(Value::as_object_mut) else { return false };
+        let images = node.get("inputs").and_then(|inputs| inputs.get("images")).cloned();
+        match images {
+            Some(images) if node.get("class_type").and_then(Value::as_str) == Some("PreviewImage") => {
+                node.insert("class_type".to_owned(), json!(SEND_IMAGES));
+                node.insert("inputs".to_owned(), json!({ "images": images }));
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn node_has(&self, id: &str, input: &str) -> bool {
         self.nodes.get(id).and_then(|node| node.pointer(&format!("/inputs/{input}"))).is_some()
     }
@@ -559,6 +580,19 @@ mod tests {
         assert_eq!(wf.input(Role::Source, "image"), Some(&json!("up.png")));
         assert_eq!(wf.input(Role::Canvas, "amount"), Some(&json!(3)));
         assert_eq!(wf.input(Role::Sampler, "denoise"), Some(&json!(0.4f32)));
+    }
+
+    #[test]
+    fn a_preview_save_node_becomes_the_frame_sender_and_a_save_image_does_not() {
+        let mut workflow = Workflow::parse(TXT2IMG, "txt2img").unwrap();
+        let images = workflow.input(Role::Save, "images").cloned().unwrap();
+        assert!(workflow.send_frames_over_socket());
+        let save = workflow.find(Role::Save).unwrap();
+        assert_eq!(workflow.to_json()[&save], json!({ "class_type": SEND_IMAGES, "inputs": { "images": images }, "_meta": { "title": "Save" } }));
+        assert!(!workflow.send_frames_over_socket(), "already sending");
+        let mut archived = Workflow::parse(&TXT2IMG.replace("PreviewImage", "SaveImage"), "txt2img").unwrap();
+        assert!(!archived.send_frames_over_socket());
+        assert_eq!(archived.to_json()[&save]["class_type"], "SaveImage");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! ComfyUI sends a prompt's messages (`execution_start`, `executing`, `progress`, `executed`,
 //! `execution_success`, `execution_error`, `execution_interrupted`, …) only to the socket whose
 //! `clientId` equals the prompt's `client_id`, and `status` to everyone. With previews on it also
-//! sends binary frames (4-byte event type, then a JPEG or PNG): we never need them, so they are
-//! dropped here. A closed or broken socket is reported as `Ok(None)` / an error so the caller can
+//! sends binary messages (4-byte event type, then a JPEG or PNG): we never need them, so they
+//! are dropped here; the binary messages of our `DgxPixelsSendImages` node are the prompt's
+//! images ([`Frame`]). A closed or broken socket is reported as `Ok(None)` / an error so the caller can
 //! reconnect and ask `/history` what it missed.
 
 use futures_util::StreamExt;
@@ -15,6 +16,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::api::ImageRef;
 use super::error::{ComfyError, ExecutionFailure};
+use super::frame::Frame;
 
 /// Largest text message accepted: the `executed` message of a big batch is a few KiB, and
 /// `execution_error` carries a traceback; previews (binary) may be larger and are skipped.
@@ -67,6 +69,8 @@ pub enum Event {
         /// The step's loss.
         loss: f32,
     },
+    /// A binary message from our `DgxPixelsSendImages` node: one of the prompt's images.
+    Frame(Frame),
     /// `execution_success`.
     Succeeded {
         /// The prompt.
@@ -93,6 +97,7 @@ impl Event {
             | Self::Succeeded { prompt_id }
             | Self::Interrupted { prompt_id } => prompt_id,
             Self::Failed(failure) => &failure.prompt_id,
+            Self::Frame(frame) => &frame.prompt_id,
         }
     }
 
@@ -166,7 +171,7 @@ impl EventSocket {
         Ok(Self { url: url.to_owned(), stream })
     }
 
-    /// The next event that matters, skipping binary previews and other messages. `Ok(None)`
+    /// The next event that matters, skipping previews and other messages. `Ok(None)`
     /// when ComfyUI closed the socket; an error when it broke.
     pub async fn next_event(&mut self) -> Result<Option<Event>, ComfyError> {
         loop {
@@ -181,9 +186,14 @@ impl EventSocket {
                         return Ok(Some(event));
                     }
                 }
+                Message::Binary(bytes) => {
+                    if let Some(frame) = Frame::parse(&bytes) {
+                        return Ok(Some(Event::Frame(frame)));
+                    }
+                }
                 Message::Close(_) => return Ok(None),
-                // Preview frames, pings (answered by tungstenite on the next read) and pongs.
-                Message::Binary(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                // Pings (answered by tungstenite on the next read) and pongs.
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
             }
         }
     }
