@@ -72,12 +72,15 @@ class DgxPixelsTextBatch:
     CATEGORY = "dgx-pixels"
 
     def encode(self, texts, clip):
-        texts = _parse_list(texts, "texts")
-        conds, pooled = [], []
-        for text in texts:
-            cond, pool = clip.encode_from_tokens(clip.tokenize(str(text)), return_pooled=True)
-            conds.append(cond)
-            pooled.append(pool)
+        texts = [str(text) for text in _parse_list(texts, "texts")]
+        # Each distinct text is encoded once: a batch's negative prompts are usually all the
+        # same, and SDXL's two text encoders cost about as much per text as a sampling step of a
+        # small batch (measured in BENCHMARKS.md, "Half a second to a sprite").
+        encoded = {}
+        for text in dict.fromkeys(texts):
+            encoded[text] = clip.encode_from_tokens(clip.tokenize(text), return_pooled=True)
+        conds = [encoded[text][0] for text in texts]
+        pooled = [encoded[text][1] for text in texts]
         length = math.lcm(*(c.shape[1] for c in conds))
         conds = [c.repeat(1, length // c.shape[1], 1) for c in conds]
         extra = {}

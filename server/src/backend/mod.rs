@@ -144,13 +144,14 @@ pub trait Backend: Send + Sync + 'static {
     /// Does the work that can overlap the previous job; cheap for `procedural`.
     fn prepare(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>>;
 
-    /// Most jobs [`Backend::prepare_batch`] takes at once; 1 (the default): never batched.
-    fn max_batch(&self) -> usize {
+    /// Most jobs [`Backend::prepare_batch`] takes at once on `canvas`; 1 (the default): never
+    /// batched.
+    fn max_batch(&self, _canvas: SpriteSize) -> usize {
         1
     }
 
     /// How long the worker waits for more compatible jobs when a batch it takes is not full
-    /// (see `Config::batch_window`); asked only when [`Backend::max_batch`] is above 1. Zero
+    /// (see `Config::batch_window`); used only where [`Backend::max_batch`] is above 1. Zero
     /// (the default): never waits.
     fn batch_window(&self) -> Duration {
         Duration::ZERO

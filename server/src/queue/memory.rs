@@ -85,13 +85,13 @@ impl Memory {
         self.entries.get(id)?.finished_json.clone()
     }
 
-    /// The oldest unclaimed queued generate job of `backend` and, up to `max` in all, the next
-    /// unclaimed ones that `compatible` says may share its batch; all now claimed, oldest first.
+    /// The oldest unclaimed queued generate job of `backend` and, up to `max(its request)` in
+    /// all, the next unclaimed ones that `compatible` says may share its batch; all now claimed, oldest first.
     /// Trainings in the same queue are left to [`Memory::claim_training`].
     pub fn claim_batch(
         &mut self,
         backend: BackendKind,
-        max: usize,
+        max: impl Fn(&GenerateRequest) -> usize,
         compatible: impl Fn(&GenerateRequest, &GenerateRequest) -> bool,
     ) -> Vec<Claim> {
         let Some(queue) = self.queues.get(&backend) else { return Vec::new() };
@@ -104,7 +104,7 @@ impl Memory {
         };
         // `leader` is the oldest unclaimed generate job's, so the oldest with it is that job.
         let mut claims = self.claim_matching(backend, 1, |request| request == &leader);
-        claims.extend(self.claim_matching(backend, max.max(1) - 1, |request| compatible(&leader, request)));
+        claims.extend(self.claim_matching(backend, max(&leader).max(1) - 1, |request| compatible(&leader, request)));
         claims
     }
 

@@ -261,13 +261,13 @@ impl JobQueue {
         self.inner.changed.subscribe()
     }
 
-    /// Takes the oldest queued job of `backend` not yet taken and, up to `max` jobs in all, the
-    /// later ones `compatible` with it, for a worker to prepare as one batch. Empty when none
+    /// Takes the oldest queued job of `backend` not yet taken and, up to `max(its request)` jobs
+    /// in all, the later ones `compatible` with it, for a worker to prepare as one batch. Empty when none
     /// is queued.
     pub(crate) fn claim_batch(
         &self,
         backend: BackendKind,
-        max: usize,
+        max: impl Fn(&GenerateRequest) -> usize,
         compatible: impl Fn(&GenerateRequest, &GenerateRequest) -> bool,
     ) -> Vec<Claim> {
         self.inner.lock_memory().claim_batch(backend, max, compatible)

@@ -1,5 +1,6 @@
 //! The worker of one backend: wait for a free slot, take the oldest queued job and the
-//! compatible ones behind it (up to the backend's [`Backend::max_batch`]), prepare them as one
+//! compatible ones behind it (up to the backend's [`Backend::max_batch`] for its canvas),
+//! prepare them as one
 //! generation, run it, split its frames back per job, write each job's files, record each
 //! outcome.
 //!
@@ -65,12 +66,12 @@ pub(crate) async fn run_backend(
     mut shutdown: Shutdown,
 ) {
     let kind = backend.kind();
-    let max_batch = backend.max_batch();
-    let window = if max_batch > 1 { backend.batch_window() } else { Duration::ZERO };
+    let window = backend.batch_window();
+    let max_batch = |request: &GenerateRequest| backend.max_batch(request.sampling().canvas);
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running = JoinSet::new();
     let mut changes = context.queue.subscribe();
-    info!(backend = kind.as_str(), concurrency, max_batch, "worker started");
+    info!(backend = kind.as_str(), concurrency, "worker started");
     loop {
         let permit = tokio::select! {
             permit = Arc::clone(&slots).acquire_owned() => match permit {
@@ -84,12 +85,13 @@ pub(crate) async fn run_backend(
         let mut claims = context.queue.claim_batch(kind, max_batch, batchable);
         // A leader that nothing may join (a sheet) is not kept waiting, nor one that would
         // wait while the backend idles.
+        let room = claims.first().map_or(0, |leader| max_batch(&leader.request));
         if !window.is_zero()
             && !running.is_empty()
-            && claims.len() < max_batch
+            && claims.len() < room
             && claims.first().is_some_and(|c| batchable(&c.request, &c.request))
         {
-            let Some(filled) = fill_batch(&context.queue, &mut changes, &mut shutdown, max_batch, window, claims).await
+            let Some(filled) = fill_batch(&context.queue, &mut changes, &mut shutdown, room, window, claims).await
             else {
                 break;
             };

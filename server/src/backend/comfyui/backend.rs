@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dgx_pixels_protocol::BackendKind;
+use dgx_pixels_protocol::{BackendKind, SpriteSize};
 use futures_util::FutureExt;
 use futures_util::future::{self, BoxFuture};
 use image::RgbaImage;
@@ -66,8 +66,10 @@ pub struct ComfyuiSettings {
     /// default [`DEFAULT_DENOISE`](crate::backend::DEFAULT_DENOISE).
     pub img2img_denoise: f32,
     /// Most single-frame jobs put into one prompt when ComfyUI has our batch nodes
-    /// (`comfyui_nodes/dgx_pixels`); default 8, the batch at which an H100 is near its
-    /// throughput at 1024² (BENCHMARKS.md). 1 turns batching off.
+    /// (`comfyui_nodes/dgx_pixels`), at the smallest canvases; larger canvases take fewer, as
+    /// many as fit in [`BATCH_PIXELS`] (8 at 1024², 14 at 768²). Default 16: at 512² an H100
+    /// makes 1663 images a minute in batches of 16 against 1138 in batches of 8
+    /// (BENCHMARKS.md, "Half a second to a sprite"). 1 turns batching off.
     pub max_batch: usize,
     /// How long a batch that is not full waits for more compatible jobs before it is prepared
     /// (`Config::batch_window`); default [`crate::config::DEFAULT_BATCH_WINDOW`]. Zero: no wait.
@@ -100,11 +102,15 @@ impl Default for ComfyuiSettings {
             instance_wait: Duration::from_secs(120),
             idle_poll: Duration::from_secs(10),
             img2img_denoise: crate::backend::DEFAULT_DENOISE,
-            max_batch: 8,
+            max_batch: 16,
             batch_window: crate::config::DEFAULT_BATCH_WINDOW,
         }
     }
 }
+
+/// Canvas pixels of one batch at most: 8 images at 1024², the batch at which an H100 is near
+/// its throughput there, with a 29.3 GiB peak (BENCHMARKS.md, "ComfyUI backend (H100)").
+pub const BATCH_PIXELS: u64 = 8 * 1024 * 1024;
 
 /// The `comfyui` backend.
 pub struct ComfyuiBackend {
@@ -266,22 +272,22 @@ impl ComfyuiBackend {
 
     /// A character that turns: one spec per facing, its view words after the prompt, no
     /// facings of its own. An img2img one goes one prompt per facing (the `img2img` template
-    /// takes one prompt); the others share batches of up to [`ComfyuiSettings::max_batch`]
-    /// images, whole facings each.
+    /// takes one prompt); the others share batches of up to [`Backend::max_batch`] images,
+    /// whole facings each.
     fn prepare_facings(&self, spec: GenerationSpec) -> BoxFuture<'static, Result<Box<dyn PreparedJob>, BackendError>> {
         let per_facing = spec.facings.iter().map(|facing| GenerationSpec {
             prompt: facing_prompt(&spec.prompt, *facing),
             facings: Vec::new(),
             ..spec.clone()
         });
-        if spec.source.is_some() || self.max_batch() < 2 {
+        if spec.source.is_some() || self.max_batch(spec.canvas) < 2 {
             return Concurrent::prepare(per_facing.map(|spec| self.prepare(spec)).collect());
         }
         let mut groups: Vec<Vec<GenerationSpec>> = Vec::new();
         for facing in per_facing {
             let room = groups.last().is_some_and(|group| {
                 group.iter().map(|spec| spec.frames as usize).sum::<usize>() + facing.frames as usize
-                    <= self.max_batch()
+                    <= self.max_batch(facing.canvas)
             });
             match groups.last_mut() {
                 Some(group) if room => group.push(facing),
@@ -378,8 +384,10 @@ impl Backend for ComfyuiBackend {
         .boxed()
     }
 
-    fn max_batch(&self) -> usize {
-        self.settings.max_batch.max(1)
+    fn max_batch(&self, canvas: SpriteSize) -> usize {
+        let pixels = u64::from(canvas.width) * u64::from(canvas.height);
+        let fit = usize::try_from(BATCH_PIXELS / pixels.max(1)).unwrap_or(usize::MAX);
+        fit.clamp(1, self.settings.max_batch.max(1))
     }
 
     fn batch_window(&self) -> Duration {
@@ -425,5 +433,21 @@ impl ComfyuiJob {
 impl PreparedJob for ComfyuiJob {
     fn run(self: Box<Self>, progress: Progress) -> BoxFuture<'static, Result<Vec<RgbaImage>, BackendError>> {
         async move { self.run_typed(&progress).await.map_err(BackendError::from) }.boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_shrink_as_the_canvas_grows() {
+        let backend = ComfyuiBackend::new(ComfyuiSettings::default()).unwrap();
+        let at = |side| backend.max_batch(SpriteSize::new(side, side));
+        assert_eq!([at(256), at(512), at(768), at(1024), at(2048)], [16, 16, 14, 8, 2]);
+        let capped = ComfyuiBackend::new(ComfyuiSettings { max_batch: 4, ..ComfyuiSettings::default() }).unwrap();
+        assert_eq!(capped.max_batch(SpriteSize::new(512, 512)), 4);
+        let off = ComfyuiBackend::new(ComfyuiSettings { max_batch: 0, ..ComfyuiSettings::default() }).unwrap();
+        assert_eq!(off.max_batch(SpriteSize::new(512, 512)), 1);
     }
 }
