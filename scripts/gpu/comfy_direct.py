@@ -25,10 +25,12 @@ def call(method, url, body=None):
         return json.loads(r.read())
 
 
-def fast_graph(seed, batch=1, steps=4, size=512, send=False, compile_backend=None):
-    """The fast graph as our server sends it for one frame; `batch` images from one seed (the
-    cost of a batch, as our batch nodes' prompt would have), `send` saves with our
-    DgxPixelsSendImages, `compile_backend` puts TorchCompileModel between the LoRA and the sampler."""
+def fast_graph(seed, batch=1, steps=4, size=512, send=False, compile_backend=None, items=None):
+    """The fast graph as our server sends it for one frame; `batch` images from one seed, `send`
+    saves with our DgxPixelsSendImages, `compile_backend` puts TorchCompileModel between the LoRA
+    and the sampler. `items="same-negative"` makes it a batch of `batch` jobs as the server sends
+    them through our batch nodes (a prompt and a seed per item, one shared negative prompt);
+    `items="distinct-negative"` gives each item its own negative too."""
     with open(os.path.join(WORKFLOWS, "txt2img.json")) as f:
         wf = json.load(f)
     by = {n["_meta"]["title"]: n for n in wf.values()}
@@ -37,6 +39,18 @@ def fast_graph(seed, batch=1, steps=4, size=512, send=False, compile_backend=Non
     by["Positive prompt"]["inputs"]["text"] = "knight, variant %d" % seed
     by["Sampler"]["inputs"].update(seed=seed, steps=steps, cfg=1.0, sampler_name="euler", scheduler="sgm_uniform")
     by["Canvas"]["inputs"].update(width=size, height=size, batch_size=batch)
+    if items:
+        prompts = ["knight, variant %d" % (seed * 100 + i) for i in range(batch)]
+        negatives = (["blurry, photo, %d" % i for i in range(batch)] if items == "distinct-negative"
+                     else ["blurry, photo"] * batch)
+        for title, texts in (("Positive prompt", prompts), ("Negative prompt", negatives)):
+            node = by[title]
+            node["class_type"] = "DgxPixelsTextBatch"
+            node["inputs"] = {"texts": json.dumps(texts), "clip": node["inputs"]["clip"]}
+        sampler = by["Sampler"]
+        sampler["class_type"] = "DgxPixelsBatchKSampler"
+        del sampler["inputs"]["seed"]
+        sampler["inputs"]["seeds"] = json.dumps([seed * 100 + i for i in range(batch)])
     if send:
         by["Save"]["class_type"] = "DgxPixelsSendImages"
     if compile_backend:

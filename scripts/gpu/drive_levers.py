@@ -7,7 +7,8 @@ With --compile BACKEND the model goes through ComfyUI's TorchCompileModel first;
 prompt of each batch size (compilation) is reported apart.
 
 usage: python3 drive_levers.py LABEL [--n 5] [--batches 1,8,16] [--steps 4] [--send]
-                               [--compile inductor|cudagraphs] [--out FILE.jsonl]
+                               [--compile inductor|cudagraphs] [--items same-negative|distinct-negative]
+                               [--out FILE.jsonl]
 """
 import argparse
 import asyncio
@@ -26,6 +27,8 @@ P.add_argument("--batches", default="1,8,16")
 P.add_argument("--steps", type=int, default=4)
 P.add_argument("--send", action="store_true")
 P.add_argument("--compile", default=None)
+P.add_argument("--items", default=None, choices=["same-negative", "distinct-negative"],
+               help="a batch of jobs through our batch nodes, as the server sends it")
 P.add_argument("--out", default=None)
 A = P.parse_args()
 
@@ -38,7 +41,8 @@ async def main():
             times, first = [], None
             for i in range(A.n + 2):
                 seed += 1
-                graph = fast_graph(seed, batch=batch, steps=A.steps, send=A.send, compile_backend=A.compile)
+                graph = fast_graph(seed, batch=batch, steps=A.steps, send=A.send, compile_backend=A.compile,
+                                   items=A.items)
                 t0 = time.perf_counter()
                 pid = await asyncio.to_thread(comfy.submit, graph)
                 before = comfy.frames
@@ -54,6 +58,7 @@ async def main():
             times.sort()
             p50 = statistics.median(times)
             row = {"label": A.label, "batch": batch, "steps": A.steps, "send": A.send, "compile": A.compile,
+                   "items": A.items,
                    "first_s": round(first, 3), "p50_s": round(p50, 3),
                    "p90_s": round(times[min(len(times) - 1, int(len(times) * 0.9))], 3),
                    "images_per_min": round(batch / p50 * 60, 1), "n": len(times)}

@@ -8,10 +8,23 @@
 #    LoRA) at batch 1, 8 and 16: PreviewImage + /view (base), our frame sender (send), 2 steps,
 #    TorchCompileModel (inductor); then ComfyUI restarted with --fast fp16_accumulation: base
 #    and send again. Rows in $OUT/levers.jsonl.
+# 3. Jobs batched through our nodes as the server sends them (a prompt and a seed per item) at
+#    batch 8 and 16, saved by our frame sender: one shared negative prompt (what the server
+#    sends; DgxPixelsTextBatch encodes it once) against a negative per item (what encoding every
+#    item's text costs). PLAN=items runs only this part.
 source scripts/gpu/common.sh
 setup_python
 make_weights
 install_batch_nodes
+lever() { timeout "$1" python3 scripts/gpu/drive_levers.py "${@:2}" --out "$OUT/levers.jsonl" || echo "lever $2 failed or timed out"; }
+items() {
+  start_comfy "$OUT/comfyui_items.log" --whitelist-custom-nodes dgx_pixels
+  wait_comfy "$OUT/comfyui_items.log" || exit 1
+  lever 90 items-same --send --items same-negative --batches 8,16
+  lever 90 items-distinct --send --items distinct-negative --batches 8,16
+  stop_comfy
+}
+if [ "${PLAN:-all}" = items ]; then items; echo "== done (t=$(el)s)"; exit 0; fi
 REC=/tmp/fixtures
 mkdir -p $REC
 start_comfy "$OUT/comfyui_record.log" --whitelist-custom-nodes dgx_pixels --preview-method latent2rgb
@@ -21,7 +34,6 @@ tar -czf "$OUT/fixtures_frames.tar.gz" -C $REC .
 stop_comfy
 echo "== recorded (t=$(el)s)"
 
-lever() { timeout "$1" python3 scripts/gpu/drive_levers.py "${@:2}" --out "$OUT/levers.jsonl" || echo "lever $2 failed or timed out"; }
 start_comfy "$OUT/comfyui_levers.log" --whitelist-custom-nodes dgx_pixels
 wait_comfy "$OUT/comfyui_levers.log" || exit 1
 lever 120 base
@@ -37,5 +49,6 @@ wait_comfy "$OUT/comfyui_fp16acc.log" || exit 1
 lever 120 fp16acc
 lever 90 fp16acc-send --send
 stop_comfy
+items
 echo "== done (t=$(el)s)"
 grep -i "error\|Traceback" "$OUT"/comfyui_*.log | head -20
