@@ -74,8 +74,9 @@ class DgxPixelsTextBatch:
     def encode(self, texts, clip):
         texts = [str(text) for text in _parse_list(texts, "texts")]
         # Each distinct text is encoded once: a batch's negative prompts are usually all the
-        # same, and SDXL's two text encoders cost about as much per text as a sampling step of a
-        # small batch (measured in BENCHMARKS.md, "Half a second to a sprite").
+        # same. (Encoding costs 25-45 ms per item at a 512² canvas on an H100, but the saving on
+        # the negatives was within run-to-run noise there: BENCHMARKS.md, "Half a second to a
+        # sprite".)
         encoded = {}
         for text in dict.fromkeys(texts):
             encoded[text] = clip.encode_from_tokens(clip.tokenize(text), return_pooled=True)
