@@ -49,6 +49,7 @@ pub mod dither;
 pub mod downsample;
 pub mod flatness;
 pub mod grid;
+pub mod matched_size;
 pub mod outline;
 pub mod palette_source;
 pub mod pipeline;

@@ -17,6 +17,7 @@ use dgx_pixels_protocol::{Palette, Rgb};
 use image::RgbaImage;
 
 use crate::decode::{DecodeError, DecodeLimits, decode_bounded};
+use crate::matched_size::frames_of;
 use crate::quantize::{KMeansOptions, fit_palette, opaque_colors, to_palette};
 
 /// PNGs read from one folder at most.
@@ -95,6 +96,26 @@ pub fn read_sources(path: &Path) -> Result<Vec<RgbaImage>, SourceError> {
     } else {
         Ok(vec![read_source(path)?])
     }
+}
+
+/// The sprites read from `path` (a PNG, or a folder's PNGs), each sheet cut into its frames by
+/// the `.atlas.ron` beside it ([`frames_of`]): what `"sprite": "match"` measures.
+pub fn read_source_frames(path: &Path) -> Result<Vec<RgbaImage>, SourceError> {
+    let pngs = if path.is_dir() { folder_pngs(path)? } else { vec![path.to_path_buf()] };
+    let mut frames = Vec::new();
+    for png in pngs {
+        let image = read_source(&png)?;
+        frames.extend(frames_of(image, read_atlas_beside(&png).as_deref()));
+    }
+    Ok(frames)
+}
+
+/// `NAME.atlas.ron` beside `NAME.png`, if it exists and is small.
+fn read_atlas_beside(png: &Path) -> Option<String> {
+    const MAX_BYTES: u64 = 1 << 20;
+    let stem = png.file_stem()?.to_str()?;
+    let atlas = png.with_file_name(format!("{stem}.atlas.ron"));
+    (fs::metadata(&atlas).ok()?.len() <= MAX_BYTES).then(|| fs::read_to_string(&atlas).ok()).flatten()
 }
 
 /// The images' opaque colours (alpha ≥ 128) exactly when there are at most `max`, sorted; else

@@ -13,9 +13,10 @@
 use std::path::Path;
 
 use base64::Engine;
-use dgx_pixels_protocol::files::{AtlasLayout, SpriteMeta};
+use dgx_pixels_protocol::files::SpriteMeta;
 use dgx_pixels_protocol::limits::TRAIN_MAX_IMAGES;
-use dgx_pixels_protocol::{SpriteSize, TrainStyleRequest, UploadedImage};
+use dgx_pixels_protocol::{TrainStyleRequest, UploadedImage};
+use dgx_pixels_sprite::matched_size::frames_of;
 use dgx_pixels_sprite::palette_source::MAX_SIDE;
 use dgx_pixels_sprite::write::{encode_png, write_atomic};
 use dgx_pixels_sprite::{DecodeLimits, decode_bounded};
@@ -110,32 +111,16 @@ fn upload_samples(upload: &UploadedImage, trigger: &str) -> Result<Vec<Sample>, 
     Ok(samples_of(image, upload.atlas.as_deref(), upload.sprite.as_deref(), Path::new(&upload.name), trigger))
 }
 
-/// Each frame `atlas` names (or the whole image without one), empty frames left out, captioned
+/// Each frame `atlas` names (or the whole image without one, see [`frames_of`]), captioned
 /// with the trigger and the prompt of `sprite`, else the words of `name`.
 fn samples_of(image: RgbaImage, atlas: Option<&str>, sprite: Option<&str>, name: &Path, trigger: &str) -> Vec<Sample> {
-    let atlas = atlas.and_then(|text| AtlasLayout::from_ron(text).ok());
     let prompt = sprite
         .and_then(|text| SpriteMeta::from_ron(text).ok())
         .and_then(|meta| meta.provenance)
         .map(|provenance| provenance.prompt);
     let described = prompt.unwrap_or_else(|| words_of(name));
     let caption = if described.is_empty() { trigger.to_owned() } else { format!("{trigger}, {described}") };
-    let frames = match atlas {
-        Some(atlas) => atlas.textures.iter().filter_map(|rect| crop(&image, rect.min, rect.size())).collect(),
-        None => vec![image],
-    };
-    frames
-        .into_iter()
-        .filter(|frame| frame.pixels().any(|pixel| pixel[3] > 0))
-        .map(|image| Sample { image, caption: caption.clone() })
-        .collect()
-}
-
-/// The frame at `min` of `size`, if it lies inside `image`.
-fn crop(image: &RgbaImage, min: (u32, u32), size: SpriteSize) -> Option<RgbaImage> {
-    let fits = min.0.checked_add(size.width)? <= image.width() && min.1.checked_add(size.height)? <= image.height();
-    (fits && size.width > 0 && size.height > 0)
-        .then(|| imageops::crop_imm(image, min.0, min.1, size.width, size.height).to_image())
+    frames_of(image, atlas).into_iter().map(|image| Sample { image, caption: caption.clone() }).collect()
 }
 
 /// A file name as words: `hero_walk-2.png` → `hero walk 2`.
@@ -178,6 +163,9 @@ fn invalid(message: String) -> ApiError {
 
 #[cfg(test)]
 mod tests {
+    use dgx_pixels_protocol::SpriteSize;
+    use dgx_pixels_protocol::files::AtlasLayout;
+
     use super::*;
 
     #[test]

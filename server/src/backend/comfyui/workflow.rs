@@ -588,7 +588,10 @@ mod tests {
         let images = workflow.input(Role::Save, "images").cloned().unwrap();
         assert!(workflow.send_frames_over_socket());
         let save = workflow.find(Role::Save).unwrap();
-        assert_eq!(workflow.to_json()[&save], json!({ "class_type": SEND_IMAGES, "inputs": { "images": images }, "_meta": { "title": "Save" } }));
+        assert_eq!(
+            workflow.to_json()[&save],
+            json!({ "class_type": SEND_IMAGES, "inputs": { "images": images }, "_meta": { "title": "Save" } })
+        );
         assert!(!workflow.send_frames_over_socket(), "already sending");
         let mut archived = Workflow::parse(&TXT2IMG.replace("PreviewImage", "SaveImage"), "txt2img").unwrap();
         assert!(!archived.send_frames_over_socket());
