@@ -17,6 +17,7 @@ mod e2e {
     mod deploy;
     mod facing;
     mod frames;
+    mod game_art;
     mod hot_reload;
     mod loader;
     mod remake;

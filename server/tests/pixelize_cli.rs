@@ -148,3 +148,91 @@ fn uses_a_palette_from_a_png() {
     let sprite = image::open(&output).expect("reading the output").to_rgba8();
     assert!(sprite.pixels().filter(|p| p.0[3] == 255).all(|p| colours.contains(&[p.0[0], p.0[1], p.0[2]])));
 }
+
+/// The game's 12 colours, as a folder of its sprites would hold them.
+const GAME_COLOURS: [[u8; 3]; 12] = [
+    [20, 12, 28],
+    [68, 36, 52],
+    [48, 52, 109],
+    [78, 74, 78],
+    [133, 76, 48],
+    [52, 101, 36],
+    [208, 70, 72],
+    [117, 113, 97],
+    [89, 125, 206],
+    [210, 125, 44],
+    [133, 149, 161],
+    [222, 238, 214],
+];
+
+/// A `width`×`height` creature in the game's colours (`variant` shifts them), on transparency.
+fn game_sprite(width: u32, height: u32, variant: u32) -> RgbaImage {
+    RgbaImage::from_fn(width, height, |x, y| {
+        let [r, g, b] = GAME_COLOURS[((x / 2 + y / 3 + variant) % 12) as usize];
+        let (dx, dy) = (x as f32 + 0.5 - width as f32 / 2.0, y as f32 + 0.5 - height as f32 / 2.0);
+        let inside = (dx / (width as f32 / 2.0)).powi(2) + (dy / (height as f32 / 2.0)).powi(2) <= 1.0;
+        if inside { Rgba([r, g, b, 255]) } else { Rgba([0, 0, 0, 0]) }
+    })
+}
+
+/// What a diffusion model gives for a sprite frame: the frame filling a 512-wide canvas (25.6
+/// canvas pixels per sprite pixel, as a 20-pixel sprite on a 512² canvas gets), its backdrop
+/// white, each fake pixel's edges smoothed (a 5×5 box blur) and the colours off by a
+/// deterministic ±6.
+fn gpu_like(frame: &RgbaImage) -> RgbaImage {
+    let width = 512;
+    let height = width * frame.height() / frame.width();
+    let sharp = RgbaImage::from_fn(width, height, |x, y| {
+        let p = *frame.get_pixel(x * frame.width() / width, y * frame.height() / height);
+        if p.0[3] == 0 { Rgba([255, 255, 255, 255]) } else { p }
+    });
+    RgbaImage::from_fn(width, height, |x, y| {
+        let mut sum = [0u32; 3];
+        for dy in 0..5u32 {
+            for dx in 0..5u32 {
+                let p = sharp
+                    .get_pixel((x + dx).saturating_sub(2).min(width - 1), (y + dy).saturating_sub(2).min(height - 1));
+                (0..3).for_each(|c| sum[c] += u32::from(p.0[c]));
+            }
+        }
+        let noise = ((x * 7 + y * 13) % 13) as i32 - 6;
+        let channel = |c: usize| (sum[c] as i32 / 25 + noise).clamp(0, 255) as u8;
+        Rgba([channel(0), channel(1), channel(2), 255])
+    })
+}
+
+/// A folder of the game's sprites (five at 20×18 art pixels, one stored ×2, one odd-sized) gives
+/// `pixelize --size match --palette-from` its size and colours: a GPU-like image of a new
+/// creature comes out 20×18 with every opaque pixel one of the game's 12 colours; the size
+/// matched is reported.
+#[test]
+fn matches_the_size_and_colours_of_the_games_sprites() {
+    let dir = tempfile::tempdir().unwrap();
+    let sprites = dir.path().join("sprites");
+    std::fs::create_dir(&sprites).unwrap();
+    for n in 0..5 {
+        game_sprite(20, 18, n).save(sprites.join(format!("creature{n}.png"))).unwrap();
+    }
+    let big = game_sprite(20, 18, 7);
+    image::imageops::resize(&big, 40, 36, image::imageops::FilterType::Nearest)
+        .save(sprites.join("scaled.png"))
+        .unwrap();
+    game_sprite(40, 40, 3).save(sprites.join("boss.png")).unwrap();
+    let input = dir.path().join("generated.png");
+    gpu_like(&game_sprite(20, 18, 11)).save(&input).unwrap();
+    let output = dir.path().join("sprite.png");
+    let result =
+        pixelize(&[path_str(&input), path_str(&output), "--size", "match", "--palette-from", path_str(&sprites)]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{stderr}");
+    assert!(stderr.contains("20×18 pixels (matched to the sprites of --palette-from)"), "{stderr}");
+    let sprite = image::open(&output).unwrap().to_rgba8();
+    assert_eq!(sprite.dimensions(), (20, 18));
+    let opaque: Vec<[u8; 3]> = sprite.pixels().filter(|p| p.0[3] > 0).map(|p| [p.0[0], p.0[1], p.0[2]]).collect();
+    assert!(opaque.len() > 150, "the creature is there: {} pixels", opaque.len());
+    assert!(opaque.iter().all(|c| GAME_COLOURS.contains(c)), "a colour outside the game's 12");
+
+    let refused = pixelize(&[path_str(&input), path_str(&output), "--size", "match"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--palette-from"));
+}

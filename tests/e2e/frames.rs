@@ -27,7 +27,7 @@ fn frames_keep_coming_while_a_request_hangs() {
     let mut app = headless_app(&project, PixelsServer::Url { url, token: None });
     let _handle: Handle<GeneratedSprite> = app.world().resource::<AssetServer>().load("hero.pixels.ron");
     let connection = app.world().resource::<Connection>().clone();
-    connection.send(ConnectionCommand::Generate { ticket: 1, request: GenerateRequest::new("knight") });
+    connection.send(ConnectionCommand::Generate { ticket: 1, request: GenerateRequest::new("knight"), assets: None });
     let start = Instant::now();
     let mut frames = 0;
     let mut slowest = Duration::ZERO;

@@ -112,3 +112,25 @@ fn a_request_takes_the_palette_of_the_games_sprites() {
     assert!(failed, "a palette source outside the assets folder fails the load");
     assert!(!project.assets().join("stray.png").exists(), "nothing generated for it");
 }
+
+/// `sprite: "match"` in a `.pixels.ron`: the frame size of the game's sprites (here 24×10,
+/// measured by the plugin in `assets/wide`), with their colours.
+#[test]
+fn a_request_takes_the_size_of_the_games_sprites() {
+    let server = TestServer::start();
+    let project = Project::new();
+    std::fs::create_dir_all(project.assets().join("wide")).unwrap();
+    for n in 0..3u32 {
+        let sprite = image::RgbaImage::from_fn(32, 32, |x, y| {
+            let inside = (3..27).contains(&x) && (5..15).contains(&y);
+            let shade = if (x + y + n).is_multiple_of(2) { 40 } else { 200 };
+            image::Rgba([shade, 90, 120, if inside { 255 } else { 0 }])
+        });
+        sprite.save(project.assets().join(format!("wide/w{n}.png"))).unwrap();
+    }
+    project.write("bat.pixels.ron", r#"(prompt: "bat", sprite: "match", palette: (from: ["wide"]))"#);
+    let mut app = headless_app(&project, server.setting());
+    let handle: Handle<GeneratedSprite> = app.world().resource::<AssetServer>().load("bat.pixels.ron");
+    assert!(run_until(&mut app, LOAD_TIMEOUT, |app| sprite_shape(app, &handle).is_some()), "sprite loads");
+    assert_eq!(sprite_shape(&app, &handle), Some((UVec2::new(24, 10), 1)));
+}

@@ -16,8 +16,9 @@ use dgx_pixels_client::uploads::read_uploads;
 use dgx_pixels_client::{Client, ClientError};
 use dgx_pixels_protocol::events::{CompletedJob, ProgressEvent};
 use dgx_pixels_protocol::{
-    GenerateRequest, Health, Job, JobEvent, JobId, JobStatus, ModelList, SpriteMeta, TrainStyleRequest,
+    GenerateRequest, Health, Job, JobEvent, JobId, JobStatus, ModelList, PaletteSpec, SpriteMeta, TrainStyleRequest,
 };
+use dgx_pixels_sprite::palette_source::{fill_from_art, sprite_folders};
 use dgx_pixels_sprite::write::{SpriteFiles, WriteError, write_atomic};
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
@@ -41,6 +42,16 @@ pub enum ConnectionCommand {
         ticket: u64,
         /// What to generate.
         request: GenerateRequest,
+        /// The game's `assets` folder, where a `palette: {"from": …}` (and `sprite: "match"`)
+        /// of the request is read, here, and sent as colours and a size (the server cannot see
+        /// this machine's files); `None` sends the request as it is.
+        assets: Option<PathBuf>,
+    },
+    /// List the folders of the game's sprites inside `assets` (those holding PNGs); answered
+    /// with [`ConnectionEvent::SpriteFolders`].
+    ListSpriteFolders {
+        /// The game's `assets` folder on disk.
+        assets: PathBuf,
     },
     /// Cancel a queued or running job; its `Finished` event reports the cancellation.
     Cancel(JobId),
@@ -54,6 +65,9 @@ pub enum ConnectionCommand {
         /// Its sprite size, colours, palette, background and columns are applied; nothing else
         /// of it is used.
         request: GenerateRequest,
+        /// The game's `assets` folder, for a palette (and size) from the game's sprites, as in
+        /// [`ConnectionCommand::Generate`].
+        assets: Option<PathBuf>,
     },
     /// Write a finished sheet as `dir/NAME.{png,atlas.ron,sprite.ron}`; answered with
     /// [`ConnectionEvent::Saved`].
@@ -97,6 +111,8 @@ pub enum ConnectionEvent {
     Health(Result<Health, ConnectionError>),
     /// The styles the server offers.
     Styles(Result<ModelList, ConnectionError>),
+    /// The folders inside `assets/` that hold the game's sprites, relative, sorted.
+    SpriteFolders(Vec<String>),
     /// The server queued the job of `ticket`.
     Accepted {
         /// The caller's number.
@@ -161,6 +177,9 @@ pub enum ConnectionError {
     /// The game's own sprites could not be read for a training.
     #[error("cannot send the game's sprites: {0}")]
     Upload(String),
+    /// The palette (or size) to take from the game's sprites could not be read.
+    #[error("the game's sprites: {0}")]
+    Art(String),
     /// A job's raw frames did not become a sheet again.
     #[error(transparent)]
     Reprocess(#[from] ReprocessError),
@@ -292,6 +311,10 @@ async fn run_command(
         let result = saving.await.unwrap_or(Err(ConnectionError::Stopped));
         return send(ConnectionEvent::Saved { name: label, result });
     }
+    if let ConnectionCommand::ListSpriteFolders { assets } = command {
+        let listing = tokio::task::spawn_blocking(move || sprite_folders(&assets, MAX_SPRITE_FOLDERS));
+        return send(ConnectionEvent::SpriteFolders(listing.await.unwrap_or_default()));
+    }
     if let ConnectionCommand::WriteFile { path, bytes } = command {
         let writing = tokio::task::spawn_blocking(move || (write_atomic(&path, &bytes), path));
         if let Ok((Err(err), path)) = writing.await {
@@ -316,16 +339,22 @@ async fn run_command(
     match command {
         ConnectionCommand::CheckHealth => send(ConnectionEvent::Health(client.health().await.map_err(Into::into))),
         ConnectionCommand::ListStyles => send(ConnectionEvent::Styles(client.models().await.map_err(Into::into))),
-        ConnectionCommand::Generate { ticket, request } => {
-            let result = follow_job(&client, &request, |event| send(event_for(ticket, event))).await;
+        ConnectionCommand::Generate { ticket, request, assets } => {
+            let result = match from_game_art(request, assets).await {
+                Ok(request) => follow_job(&client, &request, |event| send(event_for(ticket, event))).await,
+                Err(err) => Err(err),
+            };
             let result = result.and_then(|(job, files)| {
                 let sheet = files.decode()?;
                 Ok((Box::new(job), files, Box::new(sheet)))
             });
             send(ConnectionEvent::Finished { ticket, result });
         }
-        ConnectionCommand::Reprocess { ticket, job, request } => {
-            let result = reprocess(&client, &job, request).await;
+        ConnectionCommand::Reprocess { ticket, job, request, assets } => {
+            let result = match from_game_art(request, assets).await {
+                Ok(request) => reprocess(&client, &job, request).await,
+                Err(err) => Err(err),
+            };
             let result = result.map(|(job, files, sheet)| (Box::new(job), files, Box::new(sheet)));
             send(ConnectionEvent::Finished { ticket, result });
         }
@@ -338,7 +367,9 @@ async fn run_command(
                 bevy_log::warn!(%job_id, "cancel failed: {err}");
             }
         }
-        ConnectionCommand::Save { .. } | ConnectionCommand::WriteFile { .. } => {}
+        ConnectionCommand::Save { .. }
+        | ConnectionCommand::WriteFile { .. }
+        | ConnectionCommand::ListSpriteFolders { .. } => {}
     }
 }
 
@@ -378,6 +409,21 @@ async fn follow_job(
         },
     };
     Ok((job, files))
+}
+
+/// Folders of the game's sprites listed for the panel at most.
+const MAX_SPRITE_FOLDERS: usize = 200;
+
+/// `request` with a `palette: {"from": …}` (and `sprite: "match"`) read from the game's
+/// sprites inside `assets`, off the async threads ([`fill_from_art`]).
+async fn from_game_art(request: GenerateRequest, assets: Option<PathBuf>) -> Result<GenerateRequest, ConnectionError> {
+    let Some(assets) = assets.filter(|_| matches!(request.palette, Some(PaletteSpec::From(_)))) else {
+        return Ok(request);
+    };
+    let reading = tokio::task::spawn_blocking(move || {
+        fill_from_art(request, |source| crate::loader::inside_assets(&assets, source))
+    });
+    reading.await.map_err(|_| ConnectionError::Stopped)?.map_err(ConnectionError::Art)
 }
 
 /// Reads the game's sprites of `folder` (inside `assets`) into the request, queues the training

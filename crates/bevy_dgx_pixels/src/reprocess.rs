@@ -126,7 +126,7 @@ pub fn rebuild(
     let count = u32::try_from(frames.len()).unwrap_or(u32::MAX);
     let columns = GenerateRequest { frames: count, ..request.clone() }.sheet_columns().clamp(1, count.max(1));
     let sheet = grid_sheet(&pixels.frames, columns, 0, 0)?;
-    let meta = SpriteMeta { frame_size: request.sprite, columns, palette: pixels.palette, ..meta };
+    let meta = SpriteMeta { frame_size: request.sprite_size(), columns, palette: pixels.palette, ..meta };
     Ok(SheetFiles {
         png: encode_png(&sheet.image)?,
         atlas: sheet.layout.to_ron().into_bytes(),
@@ -165,7 +165,8 @@ mod tests {
     fn raw_frames_make_a_sheet_with_the_new_settings() {
         let raw: Vec<_> = (0..4).map(|i| raw_frame(i * 3)).collect();
         let mut request = GenerateRequest::new("x");
-        (request.sprite, request.frames, request.colors, request.columns) = (SpriteSize::new(8, 8), 4, 4, Some(2));
+        (request.sprite, request.frames, request.colors, request.columns) =
+            (SpriteSize::new(8, 8).into(), 4, 4, Some(2));
         let files = rebuild(&raw, &request, meta(4), 7).unwrap();
         let sheet = files.decode().unwrap();
         assert_eq!((sheet.image.width(), sheet.image.height()), (16, 16), "2 columns of 8 px, 2 rows");
@@ -186,7 +187,7 @@ mod tests {
         let preset = GenerateRequest { palette: Some(PaletteSpec::Preset("vaporwave".into())), ..request.clone() };
         let unknown = rebuild(&[raw_frame(0), raw_frame(1)], &preset, meta(2), 0);
         assert!(matches!(unknown, Err(ReprocessError::UnknownPalette(_))), "{unknown:?}");
-        let huge = GenerateRequest { sprite: SpriteSize::new(512, 512), ..request };
+        let huge = GenerateRequest { sprite: SpriteSize::new(512, 512).into(), ..request };
         let too_big = rebuild(&[raw_frame(0), raw_frame(1)], &huge, meta(2), 0);
         let err = too_big.unwrap_err();
         assert!(matches!(err, ReprocessError::Pipeline(_)), "{err:?}");

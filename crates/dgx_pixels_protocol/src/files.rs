@@ -354,7 +354,7 @@ mod tests {
         )
         .unwrap();
         request.validate().unwrap();
-        assert_eq!(request.sprite, SpriteSize::new(48, 48));
+        assert_eq!(request.sprite_size(), SpriteSize::new(48, 48));
         assert_eq!(request.seed, Some(3));
         assert_eq!(parse_pixels_request(&pixels_request_to_ron(&request)).unwrap(), request);
         assert!(parse_pixels_request("(prompt: \"x\", colour: 3)").is_err());

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::{self, FieldError, check_len, check_name, check_range};
 use crate::palette::PaletteSpec;
-use crate::{Facing, JobId, Preset, StyleChoice, TileLayout, TilesetInfo};
+use crate::{Facing, JobId, Preset, SpriteSpec, StyleChoice, TileLayout, TilesetInfo};
 
 /// A request for one sprite sheet. Only `prompt` is required; every other field has the
 /// default that `DESIGN.md` gives, so `{"prompt": "slime"}` is a complete request.
@@ -29,9 +29,10 @@ pub struct GenerateRequest {
     /// most [`limits::STACKED_STYLES`] in all ([`GenerateRequest::style_choices`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub styles: Vec<StyleChoice>,
-    /// Final pixel size of one frame.
+    /// Final pixel size of one frame, or `"match"` (with `palette.from`): the size of the
+    /// sprites the palette is taken from ([`SpriteSpec`]).
     #[serde(default)]
-    pub sprite: SpriteSize,
+    pub sprite: SpriteSpec,
     /// Frames of the animation, 1..=64; with `directions` above 1, frames of each facing's row.
     #[serde(default = "default_frames")]
     pub frames: u32,
@@ -244,7 +245,7 @@ impl GenerateRequest {
             style: None,
             lora_strength: None,
             styles: Vec::new(),
-            sprite: SpriteSize::default(),
+            sprite: SpriteSpec::default(),
             frames: default_frames(),
             kind: RequestKind::default(),
             lower: None,
@@ -317,6 +318,13 @@ impl GenerateRequest {
         if self.directions > 1 { self.directions } else { self.cells().div_ceil(self.sheet_columns().max(1)) }
     }
 
+    /// The frame size. A `"match"` is measured when the job is submitted and never reaches
+    /// the queue (the server refuses one without `palette.from`); until then it counts as the
+    /// default 32×32.
+    pub fn sprite_size(&self) -> SpriteSize {
+        self.sprite.size().unwrap_or_default()
+    }
+
     /// Cells in the sheet: `frames` for each facing, or a tileset's tiles.
     pub fn cells(&self) -> u32 {
         match self.tileset() {
@@ -371,8 +379,16 @@ impl GenerateRequest {
             check_range("lora_strength", strength, &limits::LORA_STRENGTH)?;
         }
         self.validate_styles()?;
-        check_range("sprite.width", self.sprite.width, &limits::SPRITE_SIDE)?;
-        check_range("sprite.height", self.sprite.height, &limits::SPRITE_SIDE)?;
+        match self.sprite {
+            SpriteSpec::Size(size) => {
+                check_range("sprite.width", size.width, &limits::SPRITE_SIDE)?;
+                check_range("sprite.height", size.height, &limits::SPRITE_SIDE)?;
+            }
+            SpriteSpec::Match(_) if !matches!(self.palette, Some(PaletteSpec::From(_))) => {
+                return Err(FieldError::Requires { field: "sprite", needs: "palette.from" });
+            }
+            SpriteSpec::Match(_) => {}
+        }
         check_range("frames", self.frames, &limits::FRAMES)?;
         if !crate::facing::DIRECTIONS.contains(&self.directions) {
             return Err(FieldError::NotOneOf { field: "directions", allowed: "1, 4 or 8", value: self.directions });
@@ -436,7 +452,7 @@ impl GenerateRequest {
     fn validate_kind(&self) -> Result<(), FieldError> {
         let kind = self.kind.as_str();
         if self.kind != RequestKind::Sprite {
-            if self.sprite.width != self.sprite.height {
+            if self.sprite.size().is_some_and(|size| size.width != size.height) {
                 return Err(FieldError::NotFor { field: "sprite", kind, rule: "must be square" });
             }
             if self.directions != 1 {
@@ -538,7 +554,7 @@ mod tests {
     fn defaults_follow_the_design() {
         let r = request(r#"{"prompt":"slime"}"#);
         assert_eq!(r, GenerateRequest::new("slime"));
-        assert_eq!((r.sprite.width, r.sprite.height, r.frames, r.colors), (32, 32, 1, 16));
+        assert_eq!((r.sprite_size().width, r.sprite_size().height, r.frames, r.colors), (32, 32, 1, 16));
         let sampling = r.sampling();
         assert_eq!((sampling.steps, sampling.guidance_scale, sampling.canvas), (30, 7.5, SpriteSize::new(1024, 1024)));
         assert_eq!(r.background, Background::Transparent);

@@ -9,6 +9,7 @@
 //!
 //! # Layout
 //! - [`generate`]: the generate request and its defaults.
+//! - [`sprite_spec`]: the frame size a request asks for: pixels, or `"match"`.
 //! - [`facing`]: the compass facings of a sheet with directions, their row order and mirrors.
 //! - [`limits`]: the accepted range of every field, and validation returning a [`FieldError`].
 //! - [`palette`]: colours, palettes and the named presets (`pico8`, `nes`, …).
@@ -34,7 +35,7 @@
 //! let request: GenerateRequest =
 //!     serde_json::from_str(r#"{"prompt": "knight, walk cycle", "frames": 4}"#).unwrap();
 //! request.validate().unwrap();
-//! assert_eq!(request.sprite.width, 32);
+//! assert_eq!(request.sprite_size().width, 32);
 //! assert_eq!(request.sheet_columns(), 4);
 //! ```
 
@@ -51,6 +52,7 @@ pub mod models;
 pub mod palette;
 pub mod preset;
 pub mod remote;
+pub mod sprite_spec;
 pub mod style_choice;
 pub mod tileset;
 pub mod train;
@@ -69,6 +71,7 @@ pub use limits::FieldError;
 pub use models::{ModelList, Style, StyleSidecar, TrainingRecord};
 pub use palette::{Palette, PaletteFrom, PaletteSpec, Rgb};
 pub use preset::{Preset, Sampling};
+pub use sprite_spec::{MatchWord, SpriteSpec};
 pub use style_choice::StyleChoice;
 pub use tileset::{TileLayout, TilesetInfo};
 pub use train::{LrSchedule, TrainStep, TrainStyleRequest, TrainedStyle, UploadedImage};

@@ -99,10 +99,10 @@ impl GenerateRequest {
     /// set.
     pub fn sampling(&self) -> Sampling {
         let base = match self.preset {
-            Some(preset) => preset.settings(self.sprite),
+            Some(preset) => preset.settings(self.sprite_size()),
             None => Sampling {
                 canvas: SpriteSize::new(DEFAULT_CANVAS, DEFAULT_CANVAS),
-                ..Preset::Standard.settings(self.sprite)
+                ..Preset::Standard.settings(self.sprite_size())
             },
         };
         Sampling {

@@ -115,7 +115,8 @@ mod tests {
         let mut frame = RgbaImage::new(side, side);
         for y in 0..height * scale {
             for x in 0..width * scale {
-                let colour = if (x / scale + y / scale) % 3 == 0 { [200, 40, 40, 255] } else { [20, 20, 90, 255] };
+                let colour =
+                    if (x / scale + y / scale).is_multiple_of(3) { [200, 40, 40, 255] } else { [20, 20, 90, 255] };
                 frame.put_pixel(at.0 + x, at.1 + y, Rgba(colour));
             }
         }

@@ -13,11 +13,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use dgx_pixels_protocol::{Palette, Rgb};
+use dgx_pixels_protocol::{GenerateRequest, Palette, PaletteSpec, Rgb};
 use image::RgbaImage;
 
 use crate::decode::{DecodeError, DecodeLimits, decode_bounded};
-use crate::matched_size::frames_of;
+use crate::matched_size::{frames_of, matched_size};
 use crate::quantize::{KMeansOptions, fit_palette, opaque_colors, to_palette};
 
 /// PNGs read from one folder at most.
@@ -78,6 +78,42 @@ pub fn folder_pngs_up_to(folder: &Path, max: usize) -> Result<Vec<PathBuf>, Sour
     Ok(pngs.into_iter().step_by(step).collect())
 }
 
+/// The folders under `root` (not `root` itself, at most [`SPRITE_FOLDER_DEPTH`] deep, hidden
+/// ones skipped) that hold PNGs of their own, as `/`-separated paths relative to `root`, sorted,
+/// at most `max` of them: what a panel offers as "the game's sprites". Unreadable folders are
+/// left out.
+pub fn sprite_folders(root: &Path, max: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![(root.to_path_buf(), 0)];
+    while let Some((folder, depth)) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&folder) else { continue };
+        let mut has_png = false;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                if !hidden && depth < SPRITE_FOLDER_DEPTH {
+                    pending.push((path, depth + 1));
+                }
+            } else if path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("png")) {
+                has_png = true;
+            }
+        }
+        if has_png && depth > 0 {
+            let relative = folder.strip_prefix(root).unwrap_or(&folder);
+            let parts: Vec<String> =
+                relative.components().map(|part| part.as_os_str().to_string_lossy().into_owned()).collect();
+            found.push(parts.join("/"));
+        }
+    }
+    found.sort();
+    found.truncate(max);
+    found
+}
+
+/// How deep [`sprite_folders`] looks below its root.
+pub const SPRITE_FOLDER_DEPTH: usize = 4;
+
 /// The image at `path`, its size checked before it is read and decoded.
 pub fn read_source(path: &Path) -> Result<RgbaImage, SourceError> {
     let io_error = |source| SourceError::Io { path: path.to_path_buf(), source };
@@ -118,6 +154,31 @@ fn read_atlas_beside(png: &Path) -> Option<String> {
     (fs::metadata(&atlas).ok()?.len() <= MAX_BYTES).then(|| fs::read_to_string(&atlas).ok()).flatten()
 }
 
+/// `request` with what the game's own art gives it filled in: for `palette: {"from": …}` the
+/// sources' colours (at most `colors`), and for `"sprite": "match"` their median sprite size
+/// ([`matched_size`]). `locate` turns a source as written into the path to read (the plugin
+/// keeps it inside the assets folder); each is a PNG or a folder of PNGs, sheets cut by their
+/// `.atlas.ron`. A request without `from` comes back as it was. The CLI and the plugin use it
+/// for the game's files, which the server cannot see.
+pub fn fill_from_art(
+    mut request: GenerateRequest,
+    locate: impl Fn(&str) -> Result<PathBuf, String>,
+) -> Result<GenerateRequest, String> {
+    let Some(PaletteSpec::From(sources)) = &request.palette else { return Ok(request) };
+    let mut frames = Vec::new();
+    for source in &sources.from {
+        frames.extend(read_source_frames(&locate(source)?).map_err(|err| err.to_string())?);
+    }
+    let palette =
+        palette_of(&frames, usize::from(request.colors)).ok_or("the images have no opaque pixels".to_owned())?;
+    request.palette = Some(PaletteSpec::Colors(palette.0));
+    if request.sprite.is_match() {
+        // Any image with an opaque pixel has a size.
+        request.sprite = matched_size(&frames).ok_or("the images have no opaque pixels".to_owned())?.into();
+    }
+    Ok(request)
+}
+
 /// The images' opaque colours (alpha ≥ 128) exactly when there are at most `max`, sorted; else
 /// `max` fitted to them by the pipeline's k-means in Oklab. `None` when no pixel is opaque.
 pub fn palette_of(images: &[RgbaImage], max: usize) -> Option<Palette> {
@@ -150,6 +211,56 @@ mod tests {
         assert_eq!(exact.0, vec![Rgb([1, 2, 3]), Rgb([10, 20, 30]), Rgb([200, 100, 0])]);
         assert_eq!(palette_of(std::slice::from_ref(&image), 2).unwrap().len(), 2);
         assert!(palette_of(&[RgbaImage::new(2, 2)], 4).is_none());
+    }
+
+    #[test]
+    fn a_request_takes_its_palette_and_size_from_the_art() {
+        let folder = tempfile::tempdir().unwrap();
+        for (n, (width, height)) in [(12u32, 14u32), (12, 16), (20, 14)].into_iter().enumerate() {
+            let mut sprite = RgbaImage::new(32, 32);
+            for y in 0..height {
+                for x in 0..width {
+                    let colour = if (x + y).is_multiple_of(2) { [10, 20, 30, 255] } else { [200, 100, 0, 255] };
+                    sprite.put_pixel(x + 3, y + 2, image::Rgba(colour));
+                }
+            }
+            sprite.save(folder.path().join(format!("{n}.png"))).unwrap();
+        }
+        let locate = |source: &str| Ok(folder.path().join(source));
+        let from = |sources: &[&str]| {
+            Some(PaletteSpec::From(dgx_pixels_protocol::PaletteFrom {
+                from: sources.iter().map(|s| (*s).to_owned()).collect(),
+            }))
+        };
+        let request = GenerateRequest {
+            palette: from(&["."]),
+            sprite: dgx_pixels_protocol::SpriteSpec::MATCH,
+            ..GenerateRequest::new("x")
+        };
+        let filled = fill_from_art(request, locate).unwrap();
+        assert_eq!(filled.palette, Some(PaletteSpec::Colors(vec![Rgb([10, 20, 30]), Rgb([200, 100, 0])])));
+        assert_eq!(filled.sprite_size(), dgx_pixels_protocol::SpriteSize::new(12, 14));
+        let sized = GenerateRequest { palette: from(&["1.png"]), ..GenerateRequest::new("x") };
+        assert_eq!(fill_from_art(sized, locate).unwrap().sprite_size(), dgx_pixels_protocol::SpriteSize::new(32, 32));
+        let plain = GenerateRequest::new("x");
+        assert_eq!(fill_from_art(plain.clone(), locate).unwrap(), plain);
+        let missing = GenerateRequest { palette: from(&["nope.png"]), ..GenerateRequest::new("x") };
+        assert!(fill_from_art(missing, locate).unwrap_err().contains("nope.png"));
+    }
+
+    #[test]
+    fn folders_with_sprites_are_listed() {
+        let root = tempfile::tempdir().unwrap();
+        for folder in ["sprites", "sprites/enemies", "sounds", ".cache", "a/b/c/d/e"] {
+            std::fs::create_dir_all(root.path().join(folder)).unwrap();
+        }
+        for png in ["top.png", "sprites/hero.png", "sprites/enemies/bat.PNG", ".cache/x.png", "a/b/c/d/e/deep.png"] {
+            RgbaImage::new(1, 1).save_with_format(root.path().join(png), image::ImageFormat::Png).unwrap();
+        }
+        std::fs::write(root.path().join("sounds/step.ogg"), b"x").unwrap();
+        assert_eq!(sprite_folders(root.path(), 10), ["sprites", "sprites/enemies"]);
+        assert_eq!(sprite_folders(root.path(), 1), ["sprites"]);
+        assert!(sprite_folders(&root.path().join("missing"), 10).is_empty());
     }
 
     #[test]

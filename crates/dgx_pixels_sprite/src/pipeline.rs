@@ -191,7 +191,7 @@ impl PipelineBuilder {
     pub fn for_request(request: &GenerateRequest, seed: u64) -> Self {
         let mut builder = Self::new();
         builder
-            .size(TargetSize::Exact(request.sprite))
+            .size(TargetSize::Exact(request.sprite_size()))
             .colors(request.colors)
             .palette(request.palette.as_ref().and_then(PaletteSpec::resolve))
             .background(request.background)
@@ -452,8 +452,12 @@ mod tests {
                 degrade(&cell, 9.3)
             })
             .collect();
-        let request =
-            GenerateRequest { directions: 4, frames: 2, sprite: SpriteSize::new(24, 24), ..GenerateRequest::new("x") };
+        let request = GenerateRequest {
+            directions: 4,
+            frames: 2,
+            sprite: SpriteSize::new(24, 24).into(),
+            ..GenerateRequest::new("x")
+        };
         let spread = |values: &mut dyn Iterator<Item = f32>| {
             let values: Vec<f32> = values.collect();
             values.iter().copied().fold(f32::MIN, f32::max) - values.iter().copied().fold(f32::MAX, f32::min)
@@ -502,7 +506,7 @@ mod tests {
         });
         let request = GenerateRequest {
             kind: RequestKind::Tile,
-            sprite: SpriteSize::new(16, 16),
+            sprite: SpriteSize::new(16, 16).into(),
             colors: 6,
             ..GenerateRequest::new("grass")
         };

@@ -7,13 +7,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use dgx_pixels_client::{Client, DEFAULT_SERVER, ENV_SERVER, ENV_TOKEN};
 use dgx_pixels_protocol::{
-    GenerateRequest, JobId, JobStatus, PaletteSpec, Preset, RequestKind, SourceImage, SpriteSize, StyleChoice,
+    GenerateRequest, JobId, JobStatus, PaletteFrom, PaletteSpec, Preset, RequestKind, SourceImage, SpriteSize,
+    SpriteSpec, StyleChoice,
 };
-use dgx_pixels_sprite::palette_source::{palette_of, read_sources};
+use dgx_pixels_sprite::palette_source::fill_from_art;
 
 use super::follow::{block_on, explain, follow};
 
@@ -43,14 +44,16 @@ pub struct GenerateArgs {
     /// ones (for characters that are not symmetric).
     #[arg(long)]
     no_mirror: bool,
-    /// Size of one frame, WxH (8..=512 each).
+    /// Size of one frame, WxH (8..=512 each), or `match`: the median size of the sprites
+    /// --palette-from reads (sheets cut by the .atlas.ron beside them).
     #[arg(long, default_value = "32x32", value_parser = parse_size)]
-    size: SpriteSize,
+    size: SpriteSpec,
     /// Palette size (2..=256).
     #[arg(long, default_value_t = 16)]
     colors: u16,
     /// Take the palette from the game's art: a PNG or a folder of PNGs on this machine
     /// (repeatable); its colours exactly when at most --colors, else --colors fitted to them.
+    /// Read here: the server never sees the files.
     #[arg(long, value_name = "PATH")]
     palette_from: Vec<PathBuf>,
     /// Style name from the server's models (`GET /api/v1/models`), with its LoRA strength
@@ -78,19 +81,25 @@ pub struct GenerateArgs {
     server: Option<String>,
 }
 
-/// `JOB_ID` or `JOB_ID:FRAME`.
-/// The colours of `paths` (read here, the server never sees the files), or `None` without any.
-fn local_palette(paths: &[PathBuf], colors: u16) -> anyhow::Result<Option<PaletteSpec>> {
+/// `request` with its palette (and for `--size match` its size) taken from the PNGs and folders
+/// at `paths` on this machine ([`fill_from_art`]); the matched size is reported on stderr.
+fn from_art(request: GenerateRequest, paths: Vec<PathBuf>) -> anyhow::Result<GenerateRequest> {
     if paths.is_empty() {
-        return Ok(None);
+        if request.sprite.is_match() {
+            bail!("--size match measures the sprites of --palette-from; give it the game's sprites");
+        }
+        return Ok(request);
     }
-    let mut images = Vec::new();
-    for path in paths {
-        images.extend(read_sources(path).context("--palette-from")?);
+    let matching = request.sprite.is_match();
+    let sources = paths.iter().map(|path| path.display().to_string()).collect();
+    let request = GenerateRequest { palette: Some(PaletteSpec::From(PaletteFrom { from: sources })), ..request };
+    let request = fill_from_art(request, |source| Ok(PathBuf::from(source)))
+        .map_err(|err| anyhow::anyhow!("--palette-from: {err}"))?;
+    if matching {
+        let size = request.sprite_size();
+        eprintln!("--size match: {}x{}, the median size of the sprites of --palette-from", size.width, size.height);
     }
-    let palette = palette_of(&images, usize::from(colors))
-        .context("--palette-from: the images have no opaque pixels to take colours from")?;
-    Ok(Some(PaletteSpec::Colors(palette.0)))
+    Ok(request)
 }
 
 fn parse_style(text: &str) -> Result<StyleChoice, String> {
@@ -104,6 +113,7 @@ fn parse_style(text: &str) -> Result<StyleChoice, String> {
     Ok(StyleChoice { name: name.to_owned(), strength })
 }
 
+/// `JOB_ID` or `JOB_ID:FRAME`.
 fn parse_source(text: &str) -> Result<SourceImage, String> {
     let (job, frame) = match text.rsplit_once(':') {
         Some((job, frame)) => {
@@ -137,10 +147,14 @@ fn parse_preset(text: &str) -> Result<Preset, String> {
     Preset::parse(text).ok_or_else(|| format!("expected fast, standard or quality, got `{text}`"))
 }
 
-fn parse_size(text: &str) -> Result<SpriteSize, String> {
-    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("expected WxH, got `{text}`"))?;
-    let side = |s: &str| s.parse::<u32>().map_err(|_| format!("expected WxH, got `{text}`"));
-    Ok(SpriteSize::new(side(w)?, side(h)?))
+/// `WxH` or `match`.
+fn parse_size(text: &str) -> Result<SpriteSpec, String> {
+    if text == "match" {
+        return Ok(SpriteSpec::MATCH);
+    }
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("expected WxH or match, got `{text}`"))?;
+    let side = |s: &str| s.parse::<u32>().map_err(|_| format!("expected WxH or match, got `{text}`"));
+    Ok(SpriteSize::new(side(w)?, side(h)?).into())
 }
 
 /// Generates and downloads one sprite.
@@ -190,7 +204,7 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         preset,
         ..GenerateRequest::new(prompt)
     };
-    let request = GenerateRequest { palette: local_palette(&palette_from, colors)?, ..request };
+    let request = from_art(request, palette_from)?;
     request.validate().map_err(|err| anyhow::anyhow!("{err}"))?;
     let name = request.asset_name();
     // One key per invocation: a retried submit inside the client cannot queue the job twice.

@@ -1,5 +1,6 @@
-//! `dgx-pixels pixelize IN OUT [--size WxH|auto] [--colors N] [--palette P] [--background keep|transparent]`:
-//! one generated, fake pixel-art image into a true sprite.
+//! `dgx-pixels pixelize IN OUT [--size WxH|auto|match] [--colors N] [--palette P | --palette-from PATH…]
+//! [--background keep|transparent]`: one generated, fake pixel-art image into a true sprite, in
+//! the game's own colours and size if asked.
 //!
 //! The input is decoded with size limits checked from its header, the output is written through
 //! a temporary file and a rename, so a failure at any step leaves no partial file behind. The
@@ -11,6 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize};
 use dgx_pixels_sprite::decode::PixelMemory;
+use dgx_pixels_sprite::matched_size::matched_size;
+use dgx_pixels_sprite::palette_source::{palette_of, read_source_frames};
 use dgx_pixels_sprite::quantize::palette_from_image;
 use dgx_pixels_sprite::upscale::upscale_nearest;
 use dgx_pixels_sprite::write::{encode_png, write_atomic};
@@ -23,16 +26,21 @@ pub struct PixelizeArgs {
     input: PathBuf,
     /// The sprite to write (PNG, RGBA).
     output: PathBuf,
-    /// Sprite size `WxH`, or `auto` to detect the fake-pixel grid.
+    /// Sprite size `WxH`, `auto` to detect the fake-pixel grid, or `match`: the median size of
+    /// the sprites --palette-from reads.
     #[arg(long, default_value = "auto", value_parser = parse_size)]
-    size: TargetSize,
+    size: SizeChoice,
     /// Palette size, 2..=256; transparency counts as one colour when the sprite has any.
     #[arg(long, default_value_t = 16)]
     colors: u16,
     /// A preset (pico8, nes, gameboy, endesga32, cga, grayscale4) or a PNG whose distinct
     /// colours form the palette.
-    #[arg(long, value_name = "PRESET|FILE.png")]
+    #[arg(long, value_name = "PRESET|FILE.png", conflicts_with = "palette_from")]
     palette: Option<String>,
+    /// Take the palette from the game's art: a PNG or a folder of PNGs (repeatable); its
+    /// colours exactly when at most --colors, else --colors fitted to them.
+    #[arg(long, value_name = "PATH")]
+    palette_from: Vec<PathBuf>,
     /// Remove the backdrop (`transparent`) or keep it (`keep`, for tiles).
     #[arg(long, default_value = "transparent", value_parser = parse_background)]
     background: Background,
@@ -50,15 +58,29 @@ pub struct PixelizeArgs {
     upscale: u32,
 }
 
-/// `auto` or `WxH`.
-fn parse_size(text: &str) -> Result<TargetSize, String> {
+/// What `--size` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SizeChoice {
+    /// `auto` or `WxH`.
+    Target(TargetSize),
+    /// `match`.
+    Match,
+}
+
+/// `auto`, `match` or `WxH`.
+fn parse_size(text: &str) -> Result<SizeChoice, String> {
     if text.eq_ignore_ascii_case("auto") {
-        return Ok(TargetSize::Auto);
+        return Ok(SizeChoice::Target(TargetSize::Auto));
+    }
+    if text.eq_ignore_ascii_case("match") {
+        return Ok(SizeChoice::Match);
     }
     let parsed = text.split_once(['x', 'X']).and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)));
     match parsed {
-        Some((width, height)) if width > 0 && height > 0 => Ok(TargetSize::Exact(SpriteSize::new(width, height))),
-        _ => Err(format!("expected WxH with positive numbers (e.g. 32x32) or auto, got `{text}`")),
+        Some((width, height)) if width > 0 && height > 0 => {
+            Ok(SizeChoice::Target(TargetSize::Exact(SpriteSize::new(width, height))))
+        }
+        _ => Err(format!("expected WxH with positive numbers (e.g. 32x32), auto or match, got `{text}`")),
     }
 }
 
@@ -86,12 +108,40 @@ fn resolve_palette(spec: &str, limits: &DecodeLimits) -> anyhow::Result<Palette>
     palette_from_image(&image, 256).with_context(|| format!("palette {}", path.display()))
 }
 
+/// The palette and size the game's sprites at `paths` give (`--palette-from`, `--size match`),
+/// and how many sprites they are; the palette is `None` without paths.
+fn from_art(paths: &[PathBuf], colors: u16, size: SizeChoice) -> anyhow::Result<(Option<Palette>, TargetSize)> {
+    if paths.is_empty() {
+        return match size {
+            SizeChoice::Target(target) => Ok((None, target)),
+            SizeChoice::Match => {
+                bail!("--size match measures the sprites of --palette-from; give it the game's sprites")
+            }
+        };
+    }
+    let mut frames = Vec::new();
+    for path in paths {
+        frames.extend(read_source_frames(path).context("--palette-from")?);
+    }
+    let no_pixels = "--palette-from: the images have no opaque pixels";
+    let palette = palette_of(&frames, usize::from(colors)).context(no_pixels)?;
+    let target = match size {
+        SizeChoice::Target(target) => target,
+        SizeChoice::Match => TargetSize::Exact(matched_size(&frames).context(no_pixels)?),
+    };
+    Ok((Some(palette), target))
+}
+
 /// Runs the verb.
 pub fn run(args: PixelizeArgs) -> anyhow::Result<()> {
     let limits = DecodeLimits::default();
-    let palette = args.palette.as_deref().map(|spec| resolve_palette(spec, &limits)).transpose()?;
+    let (art_palette, size) = from_art(&args.palette_from, args.colors, args.size)?;
+    let palette = match art_palette {
+        Some(palette) => Some(palette),
+        None => args.palette.as_deref().map(|spec| resolve_palette(spec, &limits)).transpose()?,
+    };
     let pipeline = PipelineBuilder::new()
-        .size(args.size)
+        .size(size)
         .colors(args.colors)
         .palette(palette)
         .background(args.background)
@@ -109,7 +159,12 @@ pub fn run(args: PixelizeArgs) -> anyhow::Result<()> {
     let sprite = if args.upscale > 1 { upscale_nearest(sprite, args.upscale) } else { sprite.clone() };
     let png = encode_png(&sprite).context("cannot encode the sprite as PNG")?;
     write_atomic(&args.output, &png).with_context(|| format!("cannot write {}", args.output.display()))?;
-    let (grid, how) = (&result.grid, if args.size == TargetSize::Auto { "found" } else { "given" });
+    let how = match args.size {
+        SizeChoice::Target(TargetSize::Auto) => "found",
+        SizeChoice::Target(TargetSize::Exact(_)) => "given",
+        SizeChoice::Match => "matched to the sprites of --palette-from",
+    };
+    let grid = &result.grid;
     eprintln!(
         "{}: {}×{} pixels ({how}), each {:.2}×{:.2} px of the input",
         input.display(),

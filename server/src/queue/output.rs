@@ -83,7 +83,7 @@ pub(crate) fn write_result(job: &OutputJob<'_>, drawn: &[RgbaImage], dir: &Path)
         backend: job.backend,
         frames: request.cells(),
         columns,
-        frame_size: request.sprite,
+        frame_size: request.sprite_size(),
         sheet_size: SpriteSize::new(sheet.layout.size.0, sheet.layout.size.1),
         palette,
         files: JobFiles::for_job(job.id),
@@ -177,12 +177,12 @@ fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[Rgb
         [] => Vec::new(),
         facings => (0..).zip(facings).map(|(row, facing)| tag(facing.tag(&animation), row * request.frames)).collect(),
     };
-    let grid = SpriteMeta::grid(request.asset_name(), request.sprite, request.cells(), columns, FRAME_MS);
+    let grid = SpriteMeta::grid(request.asset_name(), request.sprite_size(), request.cells(), columns, FRAME_MS);
     SpriteMeta {
         tags,
         palette,
         // A tile has no feet: it is placed by its centre, as Bevy's tilemaps place tiles.
-        pivot: if request.kind == RequestKind::Sprite { feet(cells, request.sprite) } else { grid.pivot },
+        pivot: if request.kind == RequestKind::Sprite { feet(cells, request.sprite_size()) } else { grid.pivot },
         tileset: request.tileset(),
         provenance: Some(Provenance {
             prompt: request.prompt.clone(),

@@ -265,7 +265,7 @@ async fn generation_spec(context: &WorkerContext, claim: &Claim) -> Result<Gener
         frames: request.frames,
         facings: request.drawn_facings(),
         tile: request.kind != RequestKind::Sprite,
-        sprite: request.sprite,
+        sprite: request.sprite_size(),
         canvas,
         steps: sampling.steps,
         guidance_scale: sampling.guidance_scale,

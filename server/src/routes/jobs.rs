@@ -59,14 +59,21 @@ pub(crate) async fn submit(
 }
 
 /// `request` checked ([`check`]) and as it is queued: a `palette: {"from": …}` replaced by its
-/// colours, read once here. `submit` calls it, and a batch calls it on every request before
-/// queueing any (then submits the prepared requests, which have nothing left to read).
+/// colours and a `"sprite": "match"` by the size of the same images, read once here. `submit`
+/// calls it, and a batch calls it on every request before queueing any (then submits the
+/// prepared requests, which have nothing left to read).
 pub(crate) async fn prepare(
     state: &AppState,
     request: GenerateRequest,
 ) -> Result<(BackendKind, GenerateRequest), ApiError> {
     let backend = check(state, &request).await?;
-    Ok((backend, palette_from::resolve_request(state, request).await?))
+    let matching = request.sprite.is_match();
+    let request = palette_from::resolve_request(state, request).await?;
+    if matching {
+        // A matched size meets the rules of the request's kind (a tile is square) only now.
+        request.validate()?;
+    }
+    Ok((backend, request))
 }
 
 /// Checks `request` against the limits and this server (its styles, backends and jobs, and

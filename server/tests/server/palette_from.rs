@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use dgx_pixels_protocol::{GenerateRequest, JobStatus, PaletteFrom, PaletteSpec, Rgb};
+use dgx_pixels_protocol::{
+    GenerateRequest, JobStatus, PaletteFrom, PaletteSpec, RequestKind, Rgb, SpriteSize, SpriteSpec,
+};
 use image::{Rgba, RgbaImage};
 
 use crate::util::TestServer;
@@ -136,5 +138,81 @@ async fn bad_palette_sources_are_refused() {
     }
     let none = GenerateRequest { palette: from(&[]), ..GenerateRequest::new("knight") };
     assert_eq!(server.client.generate(&none, None).await.unwrap_err().status(), Some(422));
+    assert!(server.client.jobs(None, None).await.unwrap().is_empty(), "a refused request was queued");
+}
+
+/// `"sprite": "match"`: the frame size of the game's sprites (each 24×24 with a 19×19 creature,
+/// one more stored ×2 and one sheet of two cut by its atlas), resolved when the job is
+/// submitted and stored; the sheet has frames of that size in the game's colours. The CLI's
+/// `--size match` measures local files the same way and says what it found.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_size_is_matched_to_the_games_sprites() {
+    let root = tempfile::tempdir().unwrap();
+    let sprites = root.path().join("sprites");
+    game_sprites(&sprites);
+    let big = image::open(sprites.join("sprite0.png")).unwrap().to_rgba8();
+    image::imageops::resize(&big, 48, 48, image::imageops::FilterType::Nearest).save(sprites.join("x2.png")).unwrap();
+    let roots = vec![root.path().to_path_buf()];
+    let server = TestServer::start(|config| config.allow_roots = roots).await;
+    let client = &server.client;
+    let request = GenerateRequest {
+        frames: 2,
+        sprite: SpriteSpec::MATCH,
+        palette: from(&["sprites"]),
+        ..GenerateRequest::new("knight")
+    };
+    let id = client.generate(&request, None).await.unwrap().job_id;
+    let job = client.wait(&id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
+    assert_eq!(job.request.generate().unwrap().sprite, SpriteSize::new(19, 19).into(), "the job keeps the size");
+    let sheet = image::load_from_memory(&client.sheet_png(&id).await.unwrap()).unwrap().to_rgba8();
+    assert_eq!(sheet.dimensions(), (38, 19), "two frames of 19×19");
+
+    let game = tempfile::tempdir().unwrap();
+    let output = tokio::task::block_in_place(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dgx-pixels"))
+            .args(["generate", "slime", "--size", "match", "--server", &server.url, "--out"])
+            .arg(game.path())
+            .arg("--palette-from")
+            .arg(&sprites)
+            .output()
+            .unwrap()
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("--size match: 19x19"), "{stderr}");
+    let jobs = client.jobs(None, None).await.unwrap();
+    assert_eq!(jobs[0].request.generate().unwrap().sprite_size(), SpriteSize::new(19, 19));
+}
+
+/// `"match"` needs `palette.from` (422 on `sprite`); a tile matched to sprites that are not
+/// square is a 422 on `sprite` too; nothing is queued.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_match_that_cannot_be_made_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("wide")).unwrap();
+    let stripes = RgbaImage::from_fn(20, 12, |x, _| Rgba([if x.is_multiple_of(2) { 200 } else { 30 }, 30, 30, 255]));
+    stripes.save(root.path().join("wide/a.png")).unwrap();
+    let roots = vec![root.path().to_path_buf()];
+    let server = TestServer::start(|config| config.allow_roots = roots).await;
+    let alone = GenerateRequest { sprite: SpriteSpec::MATCH, ..GenerateRequest::new("knight") };
+    let tile = GenerateRequest {
+        kind: RequestKind::Tile,
+        sprite: SpriteSpec::MATCH,
+        palette: from(&["wide"]),
+        ..GenerateRequest::new("grass")
+    };
+    for request in [alone, tile] {
+        let err = server.client.generate(&request, None).await.unwrap_err();
+        assert_eq!(err.status(), Some(422), "{err}");
+        assert_eq!(err.body().and_then(|body| body.field.as_deref()), Some("sprite"), "{err}");
+    }
+    let raw = reqwest::Client::new()
+        .post(format!("{}/api/v1/generate", server.url))
+        .json(&serde_json::json!({"prompt": "knight", "sprite": "big"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 422, "a word other than match");
     assert!(server.client.jobs(None, None).await.unwrap().is_empty(), "a refused request was queued");
 }

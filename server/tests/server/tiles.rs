@@ -16,7 +16,7 @@ async fn tiles_repeat_without_a_seam() {
     for (prompt, side) in [("grass", 32), ("stone brick wall", 24), ("water", 20), ("sand", 16), ("castle floor", 48)] {
         let request = GenerateRequest {
             kind: RequestKind::Tile,
-            sprite: SpriteSize::new(side, side),
+            sprite: SpriteSize::new(side, side).into(),
             frames: 2,
             seed: Some(4),
             ..GenerateRequest::new(prompt)
@@ -107,7 +107,7 @@ async fn a_blob_tileset_has_47_tiles_and_the_lower_one() {
         lower: Some("sand".into()),
         upper: Some("grass".into()),
         layout: Some(dgx_pixels_protocol::TileLayout::Blob47),
-        sprite: SpriteSize::new(16, 16),
+        sprite: SpriteSize::new(16, 16).into(),
         seed: Some(2),
         ..GenerateRequest::new("top-down")
     };

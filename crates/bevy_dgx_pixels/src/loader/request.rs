@@ -7,7 +7,7 @@ use bevy_asset::{AssetLoader, AsyncReadExt, LoadContext, io::Reader};
 use bevy_log::warn;
 use bevy_reflect::TypePath;
 use dgx_pixels_protocol::{FieldError, FileFormatError, PaletteSpec, PixelsRequest, parse_pixels_request};
-use dgx_pixels_sprite::palette_source::{palette_of, read_sources};
+use dgx_pixels_sprite::palette_source::fill_from_art;
 use serde::{Deserialize, Serialize};
 
 use super::roots::{AssetRoots, inside_assets};
@@ -65,8 +65,8 @@ pub enum PixelsRequestLoaderError {
         /// What went wrong.
         source: ConnectionError,
     },
-    /// A `palette: (from: […])` source could not be read, lies outside the assets folder, or
-    /// has no opaque pixel.
+    /// A `palette: (from: […])` source (which a `sprite: "match"` measures too) could not be
+    /// read, lies outside the assets folder, or has no opaque pixel.
     #[error("palette from the game's sprites: {0}")]
     Palette(String),
     /// The cached or generated files are unreadable or disagree.
@@ -90,6 +90,8 @@ impl AssetLoader for PixelsRequestLoader {
         let request = parse_pixels_request(&text)?;
         request.validate()?;
         let request = self.local_palette(request).map_err(PixelsRequestLoaderError::Palette)?;
+        // A matched size meets the rules of the request's kind (a tile is square) only now.
+        request.validate()?;
         let stem = asset_stem(load_context.path(), "pixels.ron");
         let cached = read_sheet(load_context, &stem).await.and_then(|files| Ok(files.decode()?));
         let sheet = match cached {
@@ -117,20 +119,15 @@ impl AssetLoader for PixelsRequestLoader {
 impl PixelsRequestLoader {
     /// The request with a `palette: (from: […])` replaced by the colours of those PNGs or
     /// folders of PNGs, paths relative to the assets folder (read here: the server cannot see
-    /// the game's files). The cache's hash is then that of the colours, so changed sprites make
-    /// a new sheet.
-    fn local_palette(&self, mut request: PixelsRequest) -> Result<PixelsRequest, String> {
-        let Some(PaletteSpec::From(sources)) = &request.palette else { return Ok(request) };
-        let assets = self.roots.assets().ok_or("the plugin knows no assets folder")?;
-        let mut images = Vec::new();
-        for source in &sources.from {
-            let resolved = inside_assets(assets, source)?;
-            images.extend(read_sources(&resolved).map_err(|err| err.to_string())?);
+    /// the game's files), and a `sprite: "match"` by their median sprite size
+    /// ([`fill_from_art`]). The cache's hash is then that of the colours and the size, so
+    /// changed sprites make a new sheet.
+    fn local_palette(&self, request: PixelsRequest) -> Result<PixelsRequest, String> {
+        if !matches!(request.palette, Some(PaletteSpec::From(_))) {
+            return Ok(request);
         }
-        let palette =
-            palette_of(&images, usize::from(request.colors)).ok_or("the images have no opaque pixels".to_owned())?;
-        request.palette = Some(PaletteSpec::Colors(palette.0));
-        Ok(request)
+        let assets = self.roots.assets().ok_or("the plugin knows no assets folder")?;
+        fill_from_art(request, |source| inside_assets(assets, source))
     }
 
     /// Generates the sheet, writes its files beside the request, and reads them back as loader

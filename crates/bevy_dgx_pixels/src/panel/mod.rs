@@ -143,6 +143,7 @@ pub fn poll_connection(
             }
             ConnectionEvent::Styles(Ok(models)) => state.styles = models.styles.into_iter().map(|s| s.name).collect(),
             ConnectionEvent::Styles(Err(err)) => state.tell(format!("cannot list styles: {err}")),
+            ConnectionEvent::SpriteFolders(folders) => state.sprite_folders = folders,
             ConnectionEvent::Accepted { ticket, job_id } => {
                 if let Some(job) = state.job_mut(ticket) {
                     job.job_id = Some(job_id);
@@ -251,7 +252,13 @@ pub fn show_panel(ctx: &egui::Context, state: &mut PanelState) {
             ServerStatus::Down(text) => ui.colored_label(egui::Color32::LIGHT_RED, text),
         };
         egui::ScrollArea::vertical().max_height(580.0).show(ui, |ui| {
-            RequestForm { inputs: &mut state.inputs, styles: &state.styles, actions: &mut state.actions }.ui(ui);
+            RequestForm {
+                inputs: &mut state.inputs,
+                styles: &state.styles,
+                sprite_folders: &state.sprite_folders,
+                actions: &mut state.actions,
+            }
+            .ui(ui);
             StyleTrainer { inputs: &mut state.inputs.training, actions: &mut state.actions }.ui(ui);
             ui.separator();
             JobQueue { jobs: &state.jobs, actions: &mut state.actions }.ui(ui);
@@ -299,7 +306,8 @@ pub fn run_panel_actions(
                 let ticket = state.next_ticket();
                 let label = format!("re-process: {prompt}");
                 state.jobs.push(QueuedJob::new(ticket, label, JobState::Processing));
-                connection.send(ConnectionCommand::Reprocess { ticket, job, request });
+                let assets = Some(settings.assets_folder.clone());
+                connection.send(ConnectionCommand::Reprocess { ticket, job, request, assets });
                 remember_inputs(&state, &connection, &settings);
             }
             PanelAction::Cancel(ticket) => match state.job_mut(ticket).and_then(|job| job.job_id.clone()) {
@@ -322,6 +330,7 @@ pub fn run_panel_actions(
             PanelAction::Refresh => {
                 connection.send(ConnectionCommand::CheckHealth);
                 connection.send(ConnectionCommand::ListStyles);
+                connection.send(ConnectionCommand::ListSpriteFolders { assets: settings.assets_folder.clone() });
             }
             PanelAction::MarkForStyle(job) => {
                 state.inputs.training.toggle(&job);
@@ -359,7 +368,7 @@ fn send_job(
     let mut job = QueuedJob::new(ticket, request.prompt.clone(), JobState::Sending);
     job.preset = request.preset;
     state.jobs.push(job);
-    connection.send(ConnectionCommand::Generate { ticket, request });
+    connection.send(ConnectionCommand::Generate { ticket, request, assets: Some(settings.assets_folder.clone()) });
     remember_inputs(state, connection, settings);
 }
 

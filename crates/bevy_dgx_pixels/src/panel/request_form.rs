@@ -1,6 +1,7 @@
 //! The request form: prompt, negative prompt, style (and styles stacked after it), kind (sprite,
 //! tile or tileset with its two terrains), size, frames, directions (and mirror), columns,
-//! colours or palette, seed, background, and the Generate button.
+//! the game's sprites to match (colours, and size if asked), colours or palette, seed,
+//! background, and the Generate button.
 
 use bevy_egui::egui::{self, ComboBox, DragValue, TextEdit};
 use dgx_pixels_protocol::facing::DIRECTIONS;
@@ -16,6 +17,8 @@ pub struct RequestForm<'a> {
     pub inputs: &'a mut PanelInputs,
     /// Style names from the server.
     pub styles: &'a [String],
+    /// Folders of the game's sprites inside `assets/`.
+    pub sprite_folders: &'a [String],
     /// Where Generate is recorded.
     pub actions: &'a mut Vec<PanelAction>,
 }
@@ -23,7 +26,7 @@ pub struct RequestForm<'a> {
 impl RequestForm<'_> {
     /// Draws the form.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        let Self { inputs, styles, actions } = self;
+        let Self { inputs, styles, sprite_folders, actions } = self;
         let PanelInputs {
             prompt,
             negative_prompt,
@@ -40,6 +43,8 @@ impl RequestForm<'_> {
             columns,
             colors,
             palette,
+            art_folder,
+            match_size,
             seed_locked,
             seed,
             background,
@@ -97,8 +102,14 @@ impl RequestForm<'_> {
                 ui.end_row();
             }
             let sprite = *kind == RequestKind::Sprite;
+            // The game's sprites apply to sprites; a matched size replaces the form's.
+            let from_art = sprite && !art_folder.trim().is_empty();
+            let matched = from_art && *match_size;
             ui.label("Sprite size");
             ui.horizontal(|ui| {
+                if matched {
+                    ui.disable();
+                }
                 ui.add(DragValue::new(&mut sprite_size.0).range(8..=512).suffix(" px"));
                 ui.label("×");
                 // A tile is square: its height is its width.
@@ -130,16 +141,24 @@ impl RequestForm<'_> {
                     .custom_formatter(|n, _| if n == 0.0 { "auto".to_owned() } else { format!("{n}") }),
             );
             ui.end_row();
+            if sprite {
+                ui.label("Game sprites");
+                game_sprites(ui, sprite_folders, art_folder, match_size);
+                ui.end_row();
+            }
             ui.label("Palette");
-            ComboBox::from_id_salt("palette").selected_text(palette.as_deref().unwrap_or("fitted")).show_ui(ui, |ui| {
-                ui.selectable_value(palette, None, "fitted");
-                for name in Palette::preset_names() {
-                    ui.selectable_value(palette, Some(name.to_owned()), name);
-                }
+            ui.add_enabled_ui(!from_art, |ui| {
+                let shown = if from_art { "the game's sprites" } else { palette.as_deref().unwrap_or("fitted") };
+                ComboBox::from_id_salt("palette").selected_text(shown).show_ui(ui, |ui| {
+                    ui.selectable_value(palette, None, "fitted");
+                    for name in Palette::preset_names() {
+                        ui.selectable_value(palette, Some(name.to_owned()), name);
+                    }
+                });
             });
             ui.end_row();
             ui.label("Colours");
-            ui.add_enabled(palette.is_none(), DragValue::new(colors).range(2..=256));
+            ui.add_enabled(palette.is_none() || from_art, DragValue::new(colors).range(2..=256));
             ui.end_row();
             ui.label("Seed");
             seed_ui(ui, seed_locked, seed);
@@ -161,6 +180,26 @@ impl RequestForm<'_> {
             actions.push(PanelAction::Generate);
         }
     }
+}
+
+/// "Match the game's sprites": a folder of them inside `assets/` (listed by the connection
+/// thread), whose colours the sprite takes, and whether it takes their size too.
+fn game_sprites(ui: &mut egui::Ui, folders: &[String], folder: &mut String, match_size: &mut bool) {
+    ui.horizontal(|ui| {
+        let shown = if folder.is_empty() { "none" } else { folder.as_str() };
+        ComboBox::from_id_salt("game-sprites")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(folder, String::new(), "none");
+                for name in folders {
+                    ui.selectable_value(folder, name.clone(), name);
+                }
+            })
+            .response
+            .on_hover_text("Match the game's sprites: their colours, read from assets/ when the sprite is sent");
+        ui.add_enabled(!folder.is_empty(), egui::Checkbox::new(match_size, "match size"))
+            .on_hover_text("the median size of the folder's sprites instead of the size above");
+    });
 }
 
 /// The styles stacked after the first: a button each that removes it, and a picker of the

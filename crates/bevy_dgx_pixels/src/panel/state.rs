@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use bevy_asset::Handle;
 use bevy_ecs::prelude::*;
 use dgx_pixels_protocol::{
-    AtlasRect, Background, GenerateRequest, JobId, PaletteSpec, Preset, RequestKind, SourceImage, SpriteMeta,
-    SpriteSize, StyleChoice, TileLayout, TrainStep,
+    AtlasRect, Background, GenerateRequest, JobId, PaletteFrom, PaletteSpec, Preset, RequestKind, SourceImage,
+    SpriteMeta, SpriteSize, SpriteSpec, StyleChoice, TileLayout, TrainStep,
 };
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +53,11 @@ pub struct PanelInputs {
     pub colors: u16,
     /// A palette preset name (`pico8`, …), or none for a fitted palette.
     pub palette: Option<String>,
+    /// A folder of the game's own sprites inside `assets/` whose colours the sprite takes
+    /// (read on this machine when it is sent); empty for none. It wins over `palette`.
+    pub art_folder: String,
+    /// With `art_folder`: the frame size is the median size of its sprites, not `sprite_size`.
+    pub match_size: bool,
     /// Keep `seed` from run to run (`true`) or let the server pick one each time.
     pub seed_locked: bool,
     /// The seed used when locked.
@@ -88,6 +93,8 @@ impl Default for PanelInputs {
             columns: 0,
             colors: 16,
             palette: None,
+            art_folder: String::new(),
+            match_size: false,
             seed_locked: false,
             seed: 1,
             background: Background::Transparent,
@@ -109,13 +116,13 @@ impl PanelInputs {
             request.styles =
                 self.stacked.iter().map(|name| StyleChoice { name: name.clone(), strength: None }).collect();
         }
-        request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.1);
+        request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.1).into();
         request.frames = self.frames;
         request.kind = self.kind;
         request.preset = self.preset;
         if self.kind != RequestKind::Sprite {
             // A tile is square and faces no way: the form's width is its side.
-            request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.0);
+            request.sprite = SpriteSize::new(self.sprite_size.0, self.sprite_size.0).into();
             request.directions = 1;
             request.mirror = true;
         }
@@ -133,6 +140,12 @@ impl PanelInputs {
         request.columns = (self.columns > 0 && self.directions <= 1).then_some(self.columns.min(self.frames));
         request.colors = self.colors;
         request.palette = self.palette.clone().map(PaletteSpec::Preset);
+        if let Some(folder) = self.art_folder() {
+            request.palette = Some(PaletteSpec::From(PaletteFrom { from: vec![folder] }));
+            if self.match_size {
+                request.sprite = SpriteSpec::MATCH;
+            }
+        }
         request.seed = self.seed_locked.then_some(self.seed);
         request.background = self.background;
         request
@@ -149,6 +162,12 @@ impl PanelInputs {
     /// name frames by index).
     pub fn sheet_request(&self, frames: u32) -> GenerateRequest {
         Self { frames, directions: 1, ..self.clone() }.to_request()
+    }
+
+    /// The folder of the game's sprites, if one is chosen.
+    pub fn art_folder(&self) -> Option<String> {
+        let folder = self.art_folder.trim().trim_matches('/');
+        (!folder.is_empty()).then(|| folder.to_owned())
     }
 
     /// Reads inputs written by [`Self::to_ron`]; defaults for anything missing or unreadable.
@@ -278,6 +297,8 @@ pub struct PanelState {
     pub inputs: PanelInputs,
     /// Style names offered by the server.
     pub styles: Vec<String>,
+    /// Folders of the game's sprites inside `assets/`, for the form's picker.
+    pub sprite_folders: Vec<String>,
     /// The server's health.
     pub server: ServerStatus,
     /// Whether the server has the `fast` preset's distillation LoRA: "auto" then means `fast`.
@@ -388,6 +409,27 @@ mod tests {
         assert_eq!((older.directions, older.mirror), (1, true));
     }
 
+    /// A folder of the game's sprites makes the palette come from it (over a preset), and the
+    /// size too with "match size"; a tile keeps the form's size and palette.
+    #[test]
+    fn the_games_sprites_reach_the_request() {
+        let inputs = PanelInputs {
+            prompt: "bat".into(),
+            palette: Some("pico8".into()),
+            art_folder: " sprites/enemies/ ".into(),
+            ..Default::default()
+        };
+        let from = Some(PaletteSpec::From(PaletteFrom { from: vec!["sprites/enemies".into()] }));
+        let request = inputs.to_request();
+        request.validate().unwrap();
+        assert_eq!((&request.palette, request.sprite), (&from, SpriteSize::new(32, 32).into()));
+        let matched = PanelInputs { match_size: true, ..inputs.clone() }.to_request();
+        matched.validate().unwrap();
+        assert_eq!((&matched.palette, matched.sprite), (&from, SpriteSpec::MATCH));
+        let tile = PanelInputs { kind: RequestKind::Tile, match_size: true, ..inputs }.to_request();
+        assert_eq!((tile.palette, tile.sprite), (None, SpriteSize::new(32, 32).into()));
+    }
+
     /// A tile from the form: square at the form's width, one facing, whatever the form's
     /// height and directions say.
     #[test]
@@ -401,7 +443,10 @@ mod tests {
         };
         let request = inputs.to_request();
         request.validate().unwrap();
-        assert_eq!((request.kind, request.sprite, request.directions), (RequestKind::Tile, SpriteSize::new(24, 24), 1));
+        assert_eq!(
+            (request.kind, request.sprite, request.directions),
+            (RequestKind::Tile, SpriteSize::new(24, 24).into(), 1)
+        );
         let tileset = PanelInputs { kind: RequestKind::Tileset, frames: 4, ..inputs.clone() }.to_request();
         tileset.validate().unwrap();
         assert_eq!((tileset.frames, tileset.lower.as_deref(), tileset.cells()), (1, Some("grass"), 16));

@@ -19,7 +19,7 @@ fn typing_a_prompt_and_pressing_generate_records_it() {
     let styles = vec!["retro".to_owned()];
     let mut harness = Harness::new_ui_state(
         move |ui, (inputs, actions): &mut (PanelInputs, Vec<PanelAction>)| {
-            RequestForm { inputs, styles: &styles, actions }.ui(ui);
+            RequestForm { inputs, styles: &styles, sprite_folders: &[], actions }.ui(ui);
         },
         (PanelInputs::default(), Vec::new()),
     );
@@ -59,7 +59,7 @@ fn styles_stack_after_the_chosen_one() {
         let styles = styles.clone();
         Harness::new_ui_state(
             move |ui, (inputs, actions): &mut (PanelInputs, Vec<PanelAction>)| {
-                RequestForm { inputs, styles: &styles, actions }.ui(ui);
+                RequestForm { inputs, styles: &styles, sprite_folders: &[], actions }.ui(ui);
             },
             (inputs, Vec::new()),
         )
