@@ -357,8 +357,11 @@ mod schema {
                     "strength": {"type": "number", "minimum": limits::LORA_STRENGTH.start(), "maximum": limits::LORA_STRENGTH.end()},
                 }},
                 "description": "Styles stacked on `style` (at most 4 in all, each named once), each with its strength; e.g. a team's style plus a character's."},
-            "sprite": {"type": "object", "properties": {"width": side, "height": side}, "required": ["width", "height"],
-                "additionalProperties": false, "description": "Final pixel size of one frame; default 32x32."},
+            "sprite": {"oneOf": [
+                    {"type": "object", "properties": {"width": side, "height": side}, "required": ["width", "height"],
+                        "additionalProperties": false},
+                    {"type": "string", "enum": ["match"]}],
+                "description": "Final pixel size of one frame; default 32x32. \"match\" (with palette.from) takes the median size of the sprites the palette comes from, so a new sprite is the size of the game's own."},
             "frames": {"type": "integer", "minimum": limits::FRAMES.start(), "maximum": limits::FRAMES.end(), "default": 1,
                 "description": "Animation frames in the sheet; with `directions`, frames of each facing."},
             "kind": {"type": "string", "enum": ["sprite", "tile", "tileset"], "default": "sprite",
