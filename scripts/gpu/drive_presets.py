@@ -7,7 +7,7 @@ files atomically: submit → files on disk, p50/p90 over N jobs after 2 warm-up.
 Then a stream of 64 single-frame fast jobs submitted at once through our server (sprites per
 minute), against 64 one-image prompts queued straight to ComfyUI.
 
-usage: python3 drive_presets.py OUT_DIR [--n 6] [--stream 64]
+usage: python3 drive_presets.py OUT_DIR [--n 6] [--stream 64] [--presets fast,standard,quality]
 """
 import argparse
 import asyncio
@@ -29,6 +29,7 @@ P = argparse.ArgumentParser()
 P.add_argument("out")
 P.add_argument("--n", type=int, default=6)
 P.add_argument("--stream", type=int, default=64)
+P.add_argument("--presets", default="fast,standard,quality", help="which presets to time, comma-separated")
 A = P.parse_args()
 SEED = [100]
 
@@ -123,7 +124,7 @@ def server_stream(n):
 def main():
     os.makedirs(os.path.join(A.out, "files"), exist_ok=True)
     results = {}
-    for preset in ("fast", "standard", "quality"):
+    for preset in A.presets.split(","):
         for frames in (1, 4):
             times = []
             for i in range(A.n + 2):

@@ -6,7 +6,8 @@
 # (.gpu/bin/dgx-pixels, a release build of this tree) runs with --distill-lora on it.
 # scripts/gpu/drive_presets.py then times submit → files on disk per preset, ComfyUI direct, and
 # a 64-job fast stream.
-# About 2 minutes of device time with N=3 STREAM=32, 4 with the defaults (N=6 STREAM=64).
+# About 2 minutes of device time with N=3 STREAM=32, 4 with the defaults (N=6 STREAM=64);
+# PRESETS=fast times only the fast preset.
 source scripts/gpu/common.sh
 setup_python
 make_weights
@@ -20,7 +21,8 @@ wait_comfy "$LOG" || exit 1
 for _ in $(seq 1 60); do curl -sf http://127.0.0.1:8787/health >/dev/null && break; sleep 0.5; done
 curl -s http://127.0.0.1:8787/health; echo
 echo "== ComfyUI and our server up (t=$(el)s)"
-timeout 420 python3 scripts/gpu/drive_presets.py "$OUT/presets" --n "${N:-6}" --stream "${STREAM:-64}"
+timeout 420 python3 scripts/gpu/drive_presets.py "$OUT/presets" --n "${N:-6}" --stream "${STREAM:-64}" \
+  --presets "${PRESETS:-fast,standard,quality}"
 cp "$OUT/presets/presets.json" "$OUT/presets.json" 2>/dev/null
 rm -rf "$OUT/presets"
 echo "== done (t=$(el)s)"
