@@ -9,6 +9,7 @@
 //!
 //! # Layout
 //! - [`generate`]: the generate request and its defaults.
+//! - [`request_kind`]: sprite, tile or tileset, and the rules each kind sets.
 //! - [`sprite_spec`]: the frame size a request asks for: pixels, or `"match"`.
 //! - [`facing`]: the compass facings of a sheet with directions, their row order and mirrors.
 //! - [`limits`]: the accepted range of every field, and validation returning a [`FieldError`].
@@ -52,6 +53,7 @@ pub mod models;
 pub mod palette;
 pub mod preset;
 pub mod remote;
+pub mod request_kind;
 pub mod sprite_spec;
 pub mod style_choice;
 pub mod tileset;
@@ -64,13 +66,14 @@ pub use files::{
     AnimationDirection, AnimationTag, AtlasLayout, AtlasRect, FileFormatError, PixelsRequest, Provenance, SpriteMeta,
     parse_pixels_request, pixels_request_to_ron,
 };
-pub use generate::{BackendKind, Background, GenerateRequest, RequestKind, SourceImage, SpriteSize};
+pub use generate::{BackendKind, Background, GenerateRequest, SourceImage, SpriteSize};
 pub use health::{BackendHealth, DistillLora, Health};
 pub use job::{Job, JobAccepted, JobFiles, JobId, JobRequest, JobResult, JobStatus};
 pub use limits::FieldError;
 pub use models::{ModelList, Style, StyleSidecar, TrainingRecord};
 pub use palette::{Palette, PaletteFrom, PaletteSpec, Rgb};
 pub use preset::{Preset, Sampling};
+pub use request_kind::RequestKind;
 pub use sprite_spec::{MatchWord, SpriteSpec};
 pub use style_choice::StyleChoice;
 pub use tileset::{TileLayout, TilesetInfo};
