@@ -293,8 +293,11 @@ impl JobQueue {
     /// Records a running training's latest step, and its progress.
     pub(crate) fn set_train_step(&self, id: &JobId, step: TrainStep) {
         self.inner.lock_memory().set_train_step(id, step);
-        self.set_progress(id, step.step as f32 / step.steps.max(1) as f32);
-        self.notify();
+        // The step's loss is news even when the share done did not move; listeners are told
+        // once either way.
+        if !self.set_progress(id, step.step as f32 / step.steps.max(1) as f32) {
+            self.notify();
+        }
     }
 
     /// Moves a claimed job to running; false when it was cancelled meanwhile.
@@ -318,12 +321,12 @@ impl JobQueue {
     }
 
     /// Records a running job's progress (0..=1), unless it is below what the job reached; the
-    /// database follows on a blocking thread.
-    pub(crate) fn set_progress(&self, id: &JobId, progress: f32) {
+    /// database follows on a blocking thread. True when it was recorded (and listeners told).
+    pub(crate) fn set_progress(&self, id: &JobId, progress: f32) -> bool {
         let save = {
             let mut memory = self.inner.lock_memory();
             if !memory.set_progress(id, progress) {
-                return;
+                return false;
             }
             memory.begin_progress_save(id)
         };
@@ -333,6 +336,7 @@ impl JobQueue {
             let id = id.clone();
             tokio::task::spawn_blocking(move || queue.save_progress(&id));
         }
+        true
     }
 
     /// Writes `id`'s progress until the database has what memory has. Runs on a blocking
