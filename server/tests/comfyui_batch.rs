@@ -201,14 +201,7 @@ async fn a_batch_goes_to_the_instance_with_the_nodes() {
     let (_dir, base) = serve_with(&[&without, &with], |config| config.batch_window = Duration::from_secs(3)).await;
     let http = reqwest::Client::new();
     let prompts = ["knight", "slime", "bat", "chest"];
-    tokio::time::timeout(LIMIT, async {
-        let blocker = submit(&http, &base, "wall", 512, 5).await;
-        wait_for(&http, blocker.clone(), &["running"]).await;
-        complete_together(&http, &base, &prompts).await;
-        assert_eq!(wait_for(&http, blocker, &["completed", "failed"]).await["status"], "completed");
-    })
-    .await
-    .unwrap();
+    tokio::time::timeout(LIMIT, complete_behind_a_blocker(&http, &base, &prompts)).await.unwrap();
     assert_eq!(without.prompts(), 1, "only the blocker: {:?}", without.log());
     let posted = posted(&with);
     assert_eq!(posted.len(), 1);
@@ -229,14 +222,7 @@ async fn a_batch_falls_back_to_one_prompt_per_job_when_no_instance_with_the_node
     let (_dir, base) = serve_with(&[&with, &without], |config| config.batch_window = Duration::from_secs(5)).await;
     let http = reqwest::Client::new();
     let prompts = ["knight", "slime", "bat", "chest"];
-    tokio::time::timeout(LIMIT, async {
-        let blocker = submit(&http, &base, "wall", 512, 5).await;
-        wait_for(&http, blocker.clone(), &["running"]).await;
-        complete_together(&http, &base, &prompts).await;
-        assert_eq!(wait_for(&http, blocker, &["completed", "failed"]).await["status"], "completed");
-    })
-    .await
-    .unwrap();
+    tokio::time::timeout(LIMIT, complete_behind_a_blocker(&http, &base, &prompts)).await.unwrap();
     let batched = posted(&with);
     assert_eq!(batched.len(), 2, "the blocker, then the batch");
     assert_eq!(node(&batched[1], "EmptyLatentImage")[0]["inputs"]["batch_size"], 4);
@@ -268,6 +254,16 @@ async fn complete_together(http: &reqwest::Client, base: &str, prompts: &[&str])
         assert_eq!(done["status"], "completed", "{done}");
         assert!(http.get(format!("{job}/raw/0.png")).send().await.unwrap().status().is_success());
     }
+}
+
+/// Submits a blocker (a job nothing may join) and, once it runs, `prompts` as single-frame jobs
+/// one after another, so that they wait for each other in the batch window; waits until all
+/// have completed.
+async fn complete_behind_a_blocker(http: &reqwest::Client, base: &str, prompts: &[&str]) {
+    let blocker = submit(http, base, "wall", 512, 5).await;
+    wait_for(http, blocker.clone(), &["running"]).await;
+    complete_together(http, base, prompts).await;
+    assert_eq!(wait_for(http, blocker, &["completed", "failed"]).await["status"], "completed");
 }
 
 /// The bodies of the prompts `standin` was sent, in order.

@@ -6,6 +6,10 @@ use std::process::{Command, Output};
 
 use image::{Rgba, RgbaImage};
 
+#[path = "support/game_colours.rs"]
+mod game_colours;
+use game_colours::GAME_COLOURS;
+
 fn pixelize(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dgx-pixels")).arg("pixelize").args(args).output().expect("running dgx-pixels")
 }
@@ -148,22 +152,6 @@ fn uses_a_palette_from_a_png() {
     let sprite = image::open(&output).expect("reading the output").to_rgba8();
     assert!(sprite.pixels().filter(|p| p.0[3] == 255).all(|p| colours.contains(&[p.0[0], p.0[1], p.0[2]])));
 }
-
-/// The game's 12 colours, as a folder of its sprites would hold them.
-const GAME_COLOURS: [[u8; 3]; 12] = [
-    [20, 12, 28],
-    [68, 36, 52],
-    [48, 52, 109],
-    [78, 74, 78],
-    [133, 76, 48],
-    [52, 101, 36],
-    [208, 70, 72],
-    [117, 113, 97],
-    [89, 125, 206],
-    [210, 125, 44],
-    [133, 149, 161],
-    [222, 238, 214],
-];
 
 /// A `width`×`height` creature in the game's colours (`variant` shifts them), on transparency.
 fn game_sprite(width: u32, height: u32, variant: u32) -> RgbaImage {

@@ -18,6 +18,8 @@
 mod crash;
 mod events;
 mod facings;
+#[path = "../support/game_colours.rs"]
+mod game_colours;
 mod invalid;
 mod lifecycle;
 mod load;

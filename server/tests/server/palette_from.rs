@@ -7,31 +7,16 @@ use dgx_pixels_protocol::{
 };
 use image::{Rgba, RgbaImage};
 
+use crate::game_colours::GAME_COLOURS;
 use crate::util::TestServer;
 
-/// The game's 12 colours.
-const COLOURS: [[u8; 3]; 12] = [
-    [20, 12, 28],
-    [68, 36, 52],
-    [48, 52, 109],
-    [78, 74, 78],
-    [133, 76, 48],
-    [52, 101, 36],
-    [208, 70, 72],
-    [117, 113, 97],
-    [89, 125, 206],
-    [210, 125, 44],
-    [133, 149, 161],
-    [222, 238, 214],
-];
-
-/// Six 24×24 sprites drawn in those colours on a transparent ground, as PNGs in `folder`.
+/// Six 24×24 sprites drawn in the game's 12 colours on a transparent ground, as PNGs in `folder`.
 fn game_sprites(folder: &Path) {
     std::fs::create_dir_all(folder).unwrap();
     for n in 0..6u32 {
         let sprite = RgbaImage::from_fn(24, 24, |x, y| {
             let inside = (x as i32 - 12).pow(2) + (y as i32 - 12).pow(2) < 100;
-            let [r, g, b] = COLOURS[((x / 3 + y / 4 + n) % 12) as usize];
+            let [r, g, b] = GAME_COLOURS[((x / 3 + y / 4 + n) % 12) as usize];
             if inside { Rgba([r, g, b, 255]) } else { Rgba([0, 0, 0, 0]) }
         });
         sprite.save(folder.join(format!("sprite{n}.png"))).unwrap();
@@ -57,7 +42,7 @@ async fn a_sheet_takes_the_colours_of_the_games_sprites() {
     let job = client.wait(&id).await.unwrap();
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.error);
     let expected: Vec<Rgb> = {
-        let mut colours: Vec<Rgb> = COLOURS.iter().map(|c| Rgb(*c)).collect();
+        let mut colours: Vec<Rgb> = GAME_COLOURS.iter().map(|c| Rgb(*c)).collect();
         colours.sort();
         colours
     };
@@ -102,7 +87,7 @@ async fn the_cli_sends_the_colours_of_local_sprites() {
     let output = tokio::task::block_in_place(|| run("sprites"));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let jobs = server.client.jobs(None, None).await.unwrap();
-    let mut expected: Vec<Rgb> = COLOURS.iter().map(|c| Rgb(*c)).collect();
+    let mut expected: Vec<Rgb> = GAME_COLOURS.iter().map(|c| Rgb(*c)).collect();
     expected.sort();
     assert_eq!(jobs[0].request.generate().unwrap().palette, Some(PaletteSpec::Colors(expected)));
     let refused = tokio::task::block_in_place(|| run("empty"));
