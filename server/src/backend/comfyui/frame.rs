@@ -6,6 +6,8 @@
 //! `channels`), then `width × height × channels` bytes of 8-bit pixels, row by row. The header
 //! must describe the pixels exactly; anything else is not a frame.
 
+use std::sync::Arc;
+
 use image::RgbaImage;
 use serde::Deserialize;
 
@@ -65,10 +67,11 @@ impl Frame {
     }
 }
 
-/// The frames of one prompt as they arrive, in their places.
+/// The frames of one prompt as they arrive, in their places. It shares each frame with the
+/// event that brought it, and takes the pixels over once those events are gone.
 #[derive(Debug, Default)]
 pub struct FrameSet {
-    slots: std::sync::Mutex<Vec<Option<RgbaImage>>>,
+    slots: std::sync::Mutex<Vec<Option<Arc<Frame>>>>,
 }
 
 impl FrameSet {
@@ -79,17 +82,18 @@ impl FrameSet {
 
     /// Keeps `frame` in its place (one past the places is ignored, and the last of two for
     /// one place wins).
-    pub fn put(&self, frame: &Frame) {
+    pub fn put(&self, frame: &Arc<Frame>) {
         let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(slot) = slots.get_mut(frame.index as usize) {
-            *slot = Some(frame.image.clone());
+            *slot = Some(Arc::clone(frame));
         }
     }
 
     /// Every frame in order, or `None` while any is missing (they went out while the socket
-    /// was down).
+    /// was down). The pixels are copied only if an event still holds a frame.
     pub fn into_frames(self) -> Option<Vec<RgbaImage>> {
-        self.slots.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).into_iter().collect()
+        let slots = self.slots.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots.into_iter().map(|slot| slot.map(|frame| Arc::unwrap_or_clone(frame).image)).collect()
     }
 }
 
@@ -120,7 +124,7 @@ mod tests {
 
     #[test]
     fn a_set_is_whole_once_every_place_is_filled() {
-        let frame = |index| Frame { prompt_id: "p".into(), index, count: 2, image: RgbaImage::new(1, 1) };
+        let frame = |index| Arc::new(Frame { prompt_id: "p".into(), index, count: 2, image: RgbaImage::new(1, 1) });
         let set = FrameSet::new(2);
         set.put(&frame(1));
         set.put(&frame(5));

@@ -8,6 +8,8 @@
 //! images ([`Frame`]). A closed or broken socket is reported as `Ok(None)` / an error so the caller can
 //! reconnect and ask `/history` what it missed.
 
+use std::sync::Arc;
+
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -69,8 +71,9 @@ pub enum Event {
         /// The step's loss.
         loss: f32,
     },
-    /// A binary message from our `DgxPixelsSendImages` node: one of the prompt's images.
-    Frame(Frame),
+    /// A binary message from our `DgxPixelsSendImages` node: one of the prompt's images
+    /// (shared, so that keeping it copies no pixels).
+    Frame(Arc<Frame>),
     /// `execution_success`.
     Succeeded {
         /// The prompt.
@@ -188,7 +191,7 @@ impl EventSocket {
                 }
                 Message::Binary(bytes) => {
                     if let Some(frame) = Frame::parse(&bytes) {
-                        return Ok(Some(Event::Frame(frame)));
+                        return Ok(Some(Event::Frame(Arc::new(frame))));
                     }
                 }
                 Message::Close(_) => return Ok(None),
