@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use dgx_pixels_protocol::{JobId, JobStatus};
-use dgx_pixels_sprite::palette_source::{folder_pngs_up_to, read_source};
+use dgx_pixels_sprite::palette_source::{beside, folder_pngs_up_to, read_source};
 use image::RgbaImage;
 
 use crate::deploy::AllowedRoots;
@@ -33,17 +33,12 @@ pub(crate) struct SourceFile {
 impl SourceFile {
     /// `NAME.atlas.ron` beside `NAME.png` (a job's too), whether or not it exists.
     pub fn atlas(&self) -> PathBuf {
-        self.beside("atlas.ron")
+        beside(&self.png, "atlas.ron")
     }
 
     /// `NAME.sprite.ron` beside `NAME.png` (a job's too), whether or not it exists.
     pub fn sprite(&self) -> PathBuf {
-        self.beside("sprite.ron")
-    }
-
-    fn beside(&self, suffix: &str) -> PathBuf {
-        let stem = self.png.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
-        self.png.with_file_name(format!("{stem}.{suffix}"))
+        beside(&self.png, "sprite.ron")
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use dgx_pixels_protocol::UploadedImage;
 use dgx_pixels_protocol::limits::TRAIN_MAX_IMAGES;
-use dgx_pixels_sprite::palette_source::{SourceError, folder_pngs_up_to};
+use dgx_pixels_sprite::palette_source::{SourceError, beside, folder_pngs_up_to};
 
 /// Largest PNG sent: the server's limit for one uploaded image.
 pub const UPLOAD_MAX_BYTES: usize = 4 << 20;
@@ -45,14 +45,11 @@ fn read_upload(png: &Path) -> Result<UploadedImage, UploadError> {
     if bytes.len() > UPLOAD_MAX_BYTES {
         return Err(UploadError::TooLarge(png.to_path_buf()));
     }
-    let beside = |suffix: &str| {
-        let stem = png.file_stem()?.to_str()?;
-        std::fs::read_to_string(png.with_file_name(format!("{stem}.{suffix}"))).ok()
-    };
+    let read_beside = |suffix: &str| std::fs::read_to_string(beside(png, suffix)).ok();
     Ok(UploadedImage {
         name: png.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default(),
         png: base64::engine::general_purpose::STANDARD.encode(bytes),
-        atlas: beside("atlas.ron"),
-        sprite: beside("sprite.ron"),
+        atlas: read_beside("atlas.ron"),
+        sprite: read_beside("sprite.ron"),
     })
 }

@@ -146,11 +146,16 @@ pub fn read_source_frames(path: &Path) -> Result<Vec<RgbaImage>, SourceError> {
     Ok(frames)
 }
 
+/// `NAME.SUFFIX` beside `NAME.png` (`atlas.ron`, `sprite.ron`), whether or not it exists.
+pub fn beside(png: &Path, suffix: &str) -> PathBuf {
+    let stem = png.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
+    png.with_file_name(format!("{stem}.{suffix}"))
+}
+
 /// `NAME.atlas.ron` beside `NAME.png`, if it exists and is small.
 fn read_atlas_beside(png: &Path) -> Option<String> {
     const MAX_BYTES: u64 = 1 << 20;
-    let stem = png.file_stem()?.to_str()?;
-    let atlas = png.with_file_name(format!("{stem}.atlas.ron"));
+    let atlas = beside(png, "atlas.ron");
     (fs::metadata(&atlas).ok()?.len() <= MAX_BYTES).then(|| fs::read_to_string(&atlas).ok()).flatten()
 }
 
