@@ -63,3 +63,13 @@ serve() {
     --bind 127.0.0.1:8787 >> "$OUT/server.log" 2>&1 &
   SERVER=$!
 }
+
+# serve_on_loras [more serve flags]: our server (.gpu/bin/dgx-pixels) on the ComfyUI above with
+# ComfyUI's own loras folder as its models folder (so a style it trains is one ComfyUI loads),
+# data in /tmp/srv, on 127.0.0.1:8787, its log appended to $OUT/server.log; returns once
+# /health answers (or after 30 s).
+serve_on_loras() {
+  .gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir /tmp/srv \
+    --models "$BASE/models/loras" --bind 127.0.0.1:8787 "$@" >> "$OUT/server.log" 2>&1 &
+  for _ in $(seq 1 60); do curl -sf http://127.0.0.1:8787/health >/dev/null && break; sleep 0.5; done
+}

@@ -15,10 +15,7 @@ install_batch_nodes
 LOG="$OUT/comfyui_presets.log"
 start_comfy "$LOG" --whitelist-custom-nodes dgx_pixels
 wait_comfy "$LOG" || exit 1
-.gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir /tmp/srv \
-  --models "$BASE/models/loras" --distill-lora lora_random_r64.safetensors --bind 127.0.0.1:8787 \
-  >> "$OUT/server.log" 2>&1 &
-for _ in $(seq 1 60); do curl -sf http://127.0.0.1:8787/health >/dev/null && break; sleep 0.5; done
+serve_on_loras --distill-lora lora_random_r64.safetensors
 curl -s http://127.0.0.1:8787/health; echo
 echo "== ComfyUI and our server up (t=$(el)s)"
 timeout 420 python3 scripts/gpu/drive_presets.py "$OUT/presets" --n "${N:-6}" --stream "${STREAM:-64}" \

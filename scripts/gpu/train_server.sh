@@ -11,9 +11,7 @@ install_batch_nodes
 LOG="$OUT/comfyui_train_server.log"
 start_comfy "$LOG" --whitelist-custom-nodes dgx_pixels
 wait_comfy "$LOG" || exit 1
-.gpu/bin/dgx-pixels serve --backend comfyui --comfyui http://127.0.0.1:8188 --data-dir /tmp/srv \
-  --models "$BASE/models/loras" --bind 127.0.0.1:8787 >> "$OUT/server.log" 2>&1 &
-for _ in $(seq 1 60); do curl -sf http://127.0.0.1:8787/health >/dev/null && break; sleep 0.5; done
+serve_on_loras
 echo "== ComfyUI and our server up (t=$(el)s)"
 T1=$(date +%s.%N)
 .gpu/bin/dgx-pixels train-style probe --images .gpu/dataset --steps "${STEPS:-40}" --rank 32 \
