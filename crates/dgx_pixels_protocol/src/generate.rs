@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{self, FieldError, check_len, check_name, check_range};
 use crate::palette::PaletteSpec;
 use crate::{Facing, JobId, Preset, RequestKind, SpriteSpec, StyleChoice, TileLayout, TilesetInfo};
 
@@ -26,7 +25,7 @@ pub struct GenerateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lora_strength: Option<f32>,
     /// More styles stacked on `style` (or instead of it), each its LoRA at its strength, at
-    /// most [`limits::STACKED_STYLES`] in all ([`GenerateRequest::style_choices`]).
+    /// most [`crate::limits::STACKED_STYLES`] in all ([`GenerateRequest::style_choices`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub styles: Vec<StyleChoice>,
     /// Final pixel size of one frame, or `"match"` (with `palette.from`): the size of the
@@ -38,7 +37,7 @@ pub struct GenerateRequest {
     pub frames: u32,
     /// Facings, 1, 4 or 8: one sheet row per facing ([`Facing::rows`] gives the order), each
     /// the same animation of `frames` frames. `directions × frames` is at most
-    /// [`limits::SHEET_CELLS`]. 1 (the default) draws the one facing the prompt says.
+    /// [`crate::limits::SHEET_CELLS`]. 1 (the default) draws the one facing the prompt says.
     #[serde(default = "default_directions", skip_serializing_if = "is_one")]
     pub directions: u32,
     /// What to make: a sprite (the default), a seamless tile or an autotile tileset
@@ -328,90 +327,6 @@ impl GenerateRequest {
         self.name.clone().unwrap_or_else(|| derive_name(&self.prompt))
     }
 
-    /// Checks every field against [`limits`]; the first field out of range is returned.
-    ///
-    /// The style name is checked for shape only: whether it exists is the server's business.
-    pub fn validate(&self) -> Result<(), FieldError> {
-        check_len("prompt", self.prompt.chars().count(), limits::PROMPT_CHARS)?;
-        if self.prompt.trim().is_empty() {
-            return Err(FieldError::BadLength { field: "prompt", min: 1, max: *limits::PROMPT_CHARS.end(), len: 0 });
-        }
-        check_len("negative_prompt", self.negative_prompt.chars().count(), 0..=limits::NEGATIVE_PROMPT_MAX_CHARS)?;
-        if let Some(style) = &self.style {
-            check_len("style", style.chars().count(), 1..=limits::STYLE_MAX_CHARS)?;
-        }
-        if let Some(strength) = self.lora_strength {
-            check_range("lora_strength", strength, &limits::LORA_STRENGTH)?;
-        }
-        self.validate_styles()?;
-        match self.sprite {
-            SpriteSpec::Size(size) => {
-                check_range("sprite.width", size.width, &limits::SPRITE_SIDE)?;
-                check_range("sprite.height", size.height, &limits::SPRITE_SIDE)?;
-            }
-            SpriteSpec::Match(_) if !matches!(self.palette, Some(PaletteSpec::From(_))) => {
-                return Err(FieldError::Requires { field: "sprite", needs: "palette.from" });
-            }
-            SpriteSpec::Match(_) => {}
-        }
-        check_range("frames", self.frames, &limits::FRAMES)?;
-        if !crate::facing::DIRECTIONS.contains(&self.directions) {
-            return Err(FieldError::NotOneOf { field: "directions", allowed: "1, 4 or 8", value: self.directions });
-        }
-        if self.cells() > limits::SHEET_CELLS {
-            return Err(FieldError::TooManyCells {
-                field: "directions",
-                directions: self.directions,
-                frames: self.frames,
-                max: limits::SHEET_CELLS,
-            });
-        }
-        self.validate_kind()?;
-        if let Some(columns) = self.columns {
-            check_range("columns", columns, &(1..=self.frames))?;
-            if self.directions > 1 && columns != self.frames {
-                return Err(FieldError::RowPerFacing { field: "columns", frames: self.frames, value: columns });
-            }
-        }
-        check_range("colors", self.colors, &limits::COLORS)?;
-        match &self.palette {
-            Some(PaletteSpec::Preset(name)) if crate::Palette::preset(name).is_none() => {
-                return Err(FieldError::Unknown { field: "palette", what: "palette preset", value: name.clone() });
-            }
-            Some(PaletteSpec::Colors(colours)) => check_len("palette", colours.len(), limits::PALETTE_LIST)?,
-            Some(PaletteSpec::From(sources)) => {
-                check_len("palette.from", sources.from.len(), limits::PALETTE_SOURCES)?;
-                for source in &sources.from {
-                    check_len("palette.from", source.chars().count(), 1..=limits::PATH_MAX_CHARS)?;
-                }
-            }
-            _ => {}
-        }
-        if let Some(steps) = self.steps {
-            check_range("steps", steps, &limits::STEPS)?;
-        }
-        if let Some(guidance) = self.guidance_scale {
-            check_range("guidance_scale", guidance, &limits::GUIDANCE_SCALE)?;
-        }
-        for (field, side) in [("width", self.width), ("height", self.height)] {
-            let Some(side) = side else { continue };
-            check_range(field, side, &limits::CANVAS_SIDE)?;
-            if side % limits::CANVAS_MULTIPLE != 0 {
-                return Err(FieldError::NotMultiple { field, multiple: limits::CANVAS_MULTIPLE, value: side });
-            }
-        }
-        if let Some(name) = &self.name {
-            check_name("name", name)?;
-        }
-        if let Some(denoise) = self.denoise {
-            if self.source.is_none() {
-                return Err(FieldError::Requires { field: "denoise", needs: "source" });
-            }
-            check_range("denoise", denoise, &limits::DENOISE)?;
-        }
-        Ok(())
-    }
-
     /// A stable hash of the request as written, `fnv1a64:<16 hex digits>`.
     ///
     /// It is recorded in `.sprite.ron` so a loader can tell whether a `.pixels.ron` changed
@@ -459,6 +374,7 @@ fn derive_name(prompt: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::check_name;
 
     fn request(json: &str) -> GenerateRequest {
         serde_json::from_str(json).unwrap()

@@ -10,6 +10,7 @@
 //! # Layout
 //! - [`generate`]: the generate request and its defaults.
 //! - [`request_kind`]: sprite, tile or tileset, and the rules each kind sets.
+//! - [`request_validation`]: a generate request's fields checked against [`limits`].
 //! - [`sprite_spec`]: the frame size a request asks for: pixels, or `"match"`.
 //! - [`facing`]: the compass facings of a sheet with directions, their row order and mirrors.
 //! - [`limits`]: the accepted range of every field, and validation returning a [`FieldError`].
@@ -54,6 +55,7 @@ pub mod palette;
 pub mod preset;
 pub mod remote;
 pub mod request_kind;
+pub mod request_validation;
 pub mod sprite_spec;
 pub mod style_choice;
 pub mod tileset;

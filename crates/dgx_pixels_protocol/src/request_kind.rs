@@ -19,7 +19,7 @@ pub enum RequestKind {
     /// aligned to its edges.
     Tile,
     /// An autotile set of two terrains (`lower`, `upper`): seamless tiles of each, and the
-    /// transitions between them laid out as `layout` says ([`TileLayout`]), every edge
+    /// transitions between them laid out as `layout` says ([`TileLayout`](crate::TileLayout)), every edge
     /// matching its neighbours'.
     Tileset,
 }
