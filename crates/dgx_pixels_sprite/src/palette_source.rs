@@ -13,7 +13,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use dgx_pixels_protocol::{GenerateRequest, Palette, PaletteSpec, Rgb};
+use dgx_pixels_protocol::{GenerateRequest, Palette, PaletteSpec, Rgb, SpriteSize};
 use image::RgbaImage;
 
 use crate::decode::{DecodeError, DecodeLimits, decode_bounded};
@@ -159,27 +159,36 @@ fn read_atlas_beside(png: &Path) -> Option<String> {
     (fs::metadata(&atlas).ok()?.len() <= MAX_BYTES).then(|| fs::read_to_string(&atlas).ok()).flatten()
 }
 
-/// `request` with what the game's own art gives it filled in: for `palette: {"from": …}` the
-/// sources' colours (at most `colors`), and for `"sprite": "match"` their median sprite size
-/// ([`matched_size`]). `locate` turns a source as written into the path to read (the plugin
-/// keeps it inside the assets folder); each is a PNG or a folder of PNGs, sheets cut by their
-/// `.atlas.ron`. A request without `from` comes back as it was. The CLI and the plugin use it
-/// for the game's files, which the server cannot see.
+/// What the game's own sprites at `paths` (PNGs or folders of PNGs, sheets cut by their
+/// `.atlas.ron`) give a new sprite: their colours (at most `colors`, [`palette_of`]) and, when
+/// `with_size`, their median sprite size ([`matched_size`]).
+pub fn art_of(paths: &[PathBuf], colors: u16, with_size: bool) -> Result<(Palette, Option<SpriteSize>), String> {
+    let mut frames = Vec::new();
+    for path in paths {
+        frames.extend(read_source_frames(path).map_err(|err| err.to_string())?);
+    }
+    let no_pixels = || "the images have no opaque pixels".to_owned();
+    let palette = palette_of(&frames, usize::from(colors)).ok_or_else(no_pixels)?;
+    // Any image with an opaque pixel has a size.
+    let size = if with_size { Some(matched_size(&frames).ok_or_else(no_pixels)?) } else { None };
+    Ok((palette, size))
+}
+
+/// `request` with what the game's own art gives it filled in ([`art_of`]): for `palette:
+/// {"from": …}` the sources' colours, and for `"sprite": "match"` their size. `locate` turns a
+/// source as written into the path to read (the plugin keeps it inside the assets folder). A
+/// request without `from` comes back as it was. The CLI and the plugin use it for the game's
+/// files, which the server cannot see.
 pub fn fill_from_art(
     mut request: GenerateRequest,
     locate: impl Fn(&str) -> Result<PathBuf, String>,
 ) -> Result<GenerateRequest, String> {
     let Some(PaletteSpec::From(sources)) = &request.palette else { return Ok(request) };
-    let mut frames = Vec::new();
-    for source in &sources.from {
-        frames.extend(read_source_frames(&locate(source)?).map_err(|err| err.to_string())?);
-    }
-    let palette =
-        palette_of(&frames, usize::from(request.colors)).ok_or("the images have no opaque pixels".to_owned())?;
+    let paths = sources.from.iter().map(|source| locate(source)).collect::<Result<Vec<_>, _>>()?;
+    let (palette, size) = art_of(&paths, request.colors, request.sprite.is_match())?;
     request.palette = Some(PaletteSpec::Colors(palette.0));
-    if request.sprite.is_match() {
-        // Any image with an opaque pixel has a size.
-        request.sprite = matched_size(&frames).ok_or("the images have no opaque pixels".to_owned())?.into();
+    if let Some(size) = size {
+        request.sprite = size.into();
     }
     Ok(request)
 }

@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use dgx_pixels_protocol::{Background, Palette, Rgb, SpriteSize};
 use dgx_pixels_sprite::decode::PixelMemory;
-use dgx_pixels_sprite::matched_size::matched_size;
-use dgx_pixels_sprite::palette_source::{palette_of, read_source_frames};
+use dgx_pixels_sprite::palette_source::art_of;
 use dgx_pixels_sprite::quantize::palette_from_image;
 use dgx_pixels_sprite::upscale::upscale_nearest;
 use dgx_pixels_sprite::write::{encode_png, write_atomic};
@@ -108,8 +107,8 @@ fn resolve_palette(spec: &str, limits: &DecodeLimits) -> anyhow::Result<Palette>
     palette_from_image(&image, 256).with_context(|| format!("palette {}", path.display()))
 }
 
-/// The palette and size the game's sprites at `paths` give (`--palette-from`, `--size match`),
-/// and how many sprites they are; the palette is `None` without paths.
+/// The palette and size the game's sprites at `paths` give (`--palette-from`, `--size match`,
+/// read by [`art_of`]); the palette is `None` without paths.
 fn from_art(paths: &[PathBuf], colors: u16, size: SizeChoice) -> anyhow::Result<(Option<Palette>, TargetSize)> {
     if paths.is_empty() {
         return match size {
@@ -119,15 +118,13 @@ fn from_art(paths: &[PathBuf], colors: u16, size: SizeChoice) -> anyhow::Result<
             }
         };
     }
-    let mut frames = Vec::new();
-    for path in paths {
-        frames.extend(read_source_frames(path).context("--palette-from")?);
-    }
-    let no_pixels = "--palette-from: the images have no opaque pixels";
-    let palette = palette_of(&frames, usize::from(colors)).context(no_pixels)?;
-    let target = match size {
-        SizeChoice::Target(target) => target,
-        SizeChoice::Match => TargetSize::Exact(matched_size(&frames).context(no_pixels)?),
+    let (palette, matched) =
+        art_of(paths, colors, size == SizeChoice::Match).map_err(|err| anyhow::anyhow!("--palette-from: {err}"))?;
+    let target = match (size, matched) {
+        (SizeChoice::Target(target), _) => target,
+        (SizeChoice::Match, Some(matched)) => TargetSize::Exact(matched),
+        // `art_of` measures the size when asked to.
+        (SizeChoice::Match, None) => bail!("--palette-from: the sprites' size could not be measured"),
     };
     Ok((Some(palette), target))
 }
