@@ -5,14 +5,14 @@
 //! A SOURCE is what [`crate::sources`] reads: a completed job's sheet, or a PNG or folder of
 //! PNGs inside the allowed roots (a folder sampled down to 64). Sheets are cut into their frames
 //! by the `.atlas.ron` beside them (a job's sheet has one). The palette is the sources' opaque
-//! colours exactly when at most `colors`, else `colors` fitted to them ([`palette_of`]); the
-//! size is their median sprite size ([`matched_size`]). The server resolves both when the job
-//! is submitted and stores the colours and the size in the job's request, so a job never reads
-//! the sources again and re-processing it gives the same result.
+//! colours exactly when at most `colors`, else `colors` fitted to them; the size is their
+//! median sprite size ([`art_of_frames`], as the clients do for the game's files). The server
+//! resolves both when the job is submitted and stores the colours and the size in the job's
+//! request, so a job never reads the sources again and re-processing it gives the same result.
 
-use dgx_pixels_protocol::{GenerateRequest, PaletteSpec, SpriteSize};
-use dgx_pixels_sprite::matched_size::{frames_of, matched_size};
-use dgx_pixels_sprite::palette_source::{MAX_FOLDER_IMAGES, palette_of};
+use dgx_pixels_protocol::{GenerateRequest, PaletteSpec};
+use dgx_pixels_sprite::matched_size::frames_of;
+use dgx_pixels_sprite::palette_source::{MAX_FOLDER_IMAGES, art_of_frames};
 use image::RgbaImage;
 
 use crate::error::ApiError;
@@ -49,11 +49,9 @@ pub(crate) async fn resolve_request(
 ) -> Result<GenerateRequest, ApiError> {
     let Some(PaletteSpec::From(sources)) = &request.palette else { return Ok(request) };
     let frames = read_frames(state, &sources.from).await?;
-    let no_pixels = || invalid("the images have no opaque pixels to take colours from".to_owned());
-    let palette = palette_of(&frames, usize::from(request.colors)).ok_or_else(no_pixels)?;
+    let (palette, size) = art_of_frames(&frames, request.colors, request.sprite.is_match()).map_err(invalid)?;
     request.palette = Some(PaletteSpec::Colors(palette.0));
-    if request.sprite.is_match() {
-        let size: SpriteSize = matched_size(&frames).ok_or_else(no_pixels)?;
+    if let Some(size) = size {
         request.sprite = size.into();
     }
     Ok(request)

@@ -167,10 +167,19 @@ pub fn art_of(paths: &[PathBuf], colors: u16, with_size: bool) -> Result<(Palett
     for path in paths {
         frames.extend(read_source_frames(path).map_err(|err| err.to_string())?);
     }
-    let no_pixels = || "the images have no opaque pixels".to_owned();
-    let palette = palette_of(&frames, usize::from(colors)).ok_or_else(no_pixels)?;
+    art_of_frames(&frames, colors, with_size)
+}
+
+/// [`art_of`] for frames already read (the server reads its sources itself, inside its roots).
+pub fn art_of_frames(
+    frames: &[RgbaImage],
+    colors: u16,
+    with_size: bool,
+) -> Result<(Palette, Option<SpriteSize>), String> {
+    let no_pixels = || "the images have no opaque pixels to take colours from".to_owned();
+    let palette = palette_of(frames, usize::from(colors)).ok_or_else(no_pixels)?;
     // Any image with an opaque pixel has a size.
-    let size = if with_size { Some(matched_size(&frames).ok_or_else(no_pixels)?) } else { None };
+    let size = if with_size { Some(matched_size(frames).ok_or_else(no_pixels)?) } else { None };
     Ok((palette, size))
 }
 
