@@ -12,6 +12,7 @@
 //! - [`background`]: backdrop removal by a flood fill from the border in Oklab.
 //! - [`flatness`]: tells a painted backdrop from a flat-looking part of a tile.
 //! - [`quantize`]: palettes: k-means in Oklab, from an image, mapping to one.
+//! - [`noisy_palette`]: a fitted palette refined for the per-channel noise of generated pixels.
 //! - [`dither`]: ordered (Bayer) dithering onto a palette.
 //! - [`palette_source`]: a palette taken from existing art: PNGs and folders of them.
 //! - [`outline`], [`trim`], [`upscale`]: finishing: outline, crop and pivot, previews.
@@ -50,6 +51,7 @@ pub mod downsample;
 pub mod flatness;
 pub mod grid;
 pub mod matched_size;
+pub mod noisy_palette;
 pub mod outline;
 pub mod palette_source;
 pub mod pipeline;

@@ -12,12 +12,14 @@ use image::{ImageBuffer, Rgba, RgbaImage};
 
 use crate::align::stand_on_baseline;
 use crate::background::{BackgroundOptions, apply_mask, find_backdrop};
+use crate::color::Oklab;
 use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
 use crate::flatness::{MAX_BACKDROP_DRIFT, backdrop_drift};
 use crate::grid::{AxisGrid, GridError, PixelGrid, detect_grid};
+use crate::noisy_palette::{map_to_nearest, refine_palette};
 use crate::outline::add_outline;
-use crate::quantize::{KMeansOptions, fit_palette, map_to_palette, opaque_colors, to_palette};
+use crate::quantize::{KMeansOptions, fit_palette, map_to_palette, opaque_srgb, to_palette};
 use crate::tile::{grid_phase, roll};
 use crate::trim::{crop, shared_bounds};
 use crate::view::{RgbaView, view};
@@ -293,14 +295,19 @@ impl Pipeline {
                 let has_transparency = sprites.iter().any(|s| s.pixels().any(|p| p.0[3] == 0));
                 let budget = usize::from(settings.colors) - usize::from(has_transparency);
                 let options = KMeansOptions { seed: settings.seed, ..KMeansOptions::default() };
-                to_palette(&fit_palette(&opaque_colors(&sprites), budget.max(1), &options))
+                let colours = opaque_srgb(&sprites);
+                let oklab: Vec<Oklab> = colours.iter().map(|&c| Oklab::from_srgb(c)).collect();
+                refine_palette(&colours, &to_palette(&fit_palette(&oklab, budget.max(1), &options)))
             }
         };
         for sprite in &mut sprites {
             if settings.dither {
                 dither_to_palette(sprite, &palette);
-            } else {
+            } else if settings.palette.is_some() {
                 map_to_palette(sprite, &palette);
+            } else {
+                // The fitted palette's own noise model decides (see `noisy_palette`).
+                map_to_nearest(sprite, &palette);
             }
             if let Some(colour) = settings.outline {
                 add_outline(sprite, colour);

@@ -29,6 +29,12 @@ impl Default for KMeansOptions {
 /// Samples used for fitting at most; larger inputs are read on an even stride.
 const MAX_SAMPLES: usize = 16_384;
 
+/// At most [`MAX_SAMPLES`] of `colors`, read on an even stride: what a palette fit looks at.
+pub(crate) fn fit_samples<T: Copy>(colors: &[T]) -> Vec<T> {
+    let step = colors.len().div_ceil(MAX_SAMPLES).max(1);
+    colors.iter().step_by(step).copied().collect()
+}
+
 /// A small deterministic generator (SplitMix64): enough for k-means++ and free of dependencies.
 struct SplitMix64(u64);
 
@@ -49,19 +55,18 @@ impl SplitMix64 {
 
 /// Opaque pixels of all `frames` (alpha ≥ 128), in Oklab.
 pub fn opaque_colors(frames: &[RgbaImage]) -> Vec<Oklab> {
-    frames
-        .iter()
-        .flat_map(|frame| frame.pixels())
-        .filter(|p| p.0[3] >= 128)
-        .map(|p| Oklab::from_srgb([p.0[0], p.0[1], p.0[2]]))
-        .collect()
+    opaque_srgb(frames).into_iter().map(Oklab::from_srgb).collect()
+}
+
+/// Opaque pixels of all `frames` (alpha ≥ 128), as sRGB bytes.
+pub fn opaque_srgb(frames: &[RgbaImage]) -> Vec<[u8; 3]> {
+    frames.iter().flat_map(|frame| frame.pixels()).filter(|p| p.0[3] >= 128).map(|p| [p.0[0], p.0[1], p.0[2]]).collect()
 }
 
 /// Fits at most `k` colours to `colors`, sorted dark to light. Fewer come back when the input
 /// has fewer distinct colours; none for an empty input.
 pub fn fit_palette(colors: &[Oklab], k: usize, options: &KMeansOptions) -> Vec<Oklab> {
-    let step = colors.len().div_ceil(MAX_SAMPLES).max(1);
-    let samples: Vec<Oklab> = colors.iter().step_by(step).copied().collect();
+    let samples = fit_samples(colors);
     let mut distinct = samples.clone();
     distinct.sort_by(|a, b| (a.l, a.a, a.b).partial_cmp(&(b.l, b.a, b.b)).unwrap_or(std::cmp::Ordering::Equal));
     distinct.dedup();
