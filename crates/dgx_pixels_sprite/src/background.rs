@@ -63,15 +63,49 @@ pub struct Backdrop {
 pub fn find_backdrop(image: &RgbaImage, options: &BackgroundOptions) -> Option<Backdrop> {
     let (width, height) = image.dimensions();
     let reference = dominant_border_colour(image, options)?;
-    let is_backdrop = |x: u32, y: u32| {
-        let pixel = image.get_pixel(x, y).0;
-        pixel[3] < 128 || Oklab::from_srgb([pixel[0], pixel[1], pixel[2]]).distance(reference) <= options.tolerance
-    };
+    let matches = backdrop_coloured(image, reference, options);
     let mut mask = vec![false; (width * height) as usize];
-    let mut queue: VecDeque<(u32, u32)> = border(width, height).collect();
+    flood(width, height, border(width, height), &matches, &mut mask);
+    Some(Backdrop { colour: Rgb::from(reference), mask })
+}
+
+/// The 4-connected regions of pixels within tolerance of `backdrop`'s colour that its flood from
+/// the border did not reach, one mask each: holes in the sprite through which the backdrop
+/// shows, or parts of the sprite drawn in the backdrop's colour. Colour alone cannot tell them
+/// apart; [`crate::flatness::painted_backdrop`] can.
+pub fn enclosed_regions(image: &RgbaImage, backdrop: &Backdrop, options: &BackgroundOptions) -> Vec<Vec<bool>> {
+    let (width, height) = image.dimensions();
+    let matches = backdrop_coloured(image, Oklab::from(backdrop.colour), options);
+    let mut seen = backdrop.mask.clone();
+    let mut regions = Vec::new();
+    for index in 0..seen.len() {
+        if seen[index] || !matches[index] {
+            continue;
+        }
+        let mut region = vec![false; seen.len()];
+        let seed = (index as u32 % width, index as u32 / width);
+        flood(width, height, std::iter::once(seed), &matches, &mut region);
+        seen.iter_mut().zip(&region).for_each(|(s, &r)| *s |= r);
+        regions.push(region);
+    }
+    regions
+}
+
+/// One entry per pixel, row by row: transparent already, or within tolerance of `reference`.
+fn backdrop_coloured(image: &RgbaImage, reference: Oklab, options: &BackgroundOptions) -> Vec<bool> {
+    image
+        .pixels()
+        .map(|p| p.0[3] < 128 || Oklab::from_srgb([p.0[0], p.0[1], p.0[2]]).distance(reference) <= options.tolerance)
+        .collect()
+}
+
+/// Sets `mask` on every pixel that `matches` and is 4-connected through matching pixels to one
+/// of `seeds`.
+fn flood(width: u32, height: u32, seeds: impl Iterator<Item = (u32, u32)>, matches: &[bool], mask: &mut [bool]) {
+    let mut queue: VecDeque<(u32, u32)> = seeds.collect();
     while let Some((x, y)) = queue.pop_front() {
         let index = (y * width + x) as usize;
-        if mask[index] || !is_backdrop(x, y) {
+        if mask[index] || !matches[index] {
             continue;
         }
         mask[index] = true;
@@ -88,7 +122,6 @@ pub fn find_backdrop(image: &RgbaImage, options: &BackgroundOptions) -> Option<B
             queue.push_back((x, y + 1));
         }
     }
-    Some(Backdrop { colour: Rgb::from(reference), mask })
 }
 
 /// Sets alpha to 0 where `mask` is set (or alpha was already under 128) and to 255 elsewhere.
@@ -107,6 +140,11 @@ fn border(width: u32, height: u32) -> impl Iterator<Item = (u32, u32)> {
 }
 
 /// The colour shared by the largest part of the border, if that part is large enough.
+///
+/// The colour is found where the border's colours are densest, within half the tolerance: a
+/// sprite colour near the backdrop's (a dark outline on a near-black backdrop) falls within the
+/// whole tolerance of colours between the two, and a centre chosen and averaged over that wider
+/// circle drifts toward the sprite, and then floods into it.
 fn dominant_border_colour(image: &RgbaImage, options: &BackgroundOptions) -> Option<Oklab> {
     let (width, height) = image.dimensions();
     if width == 0 || height == 0 {
@@ -119,15 +157,14 @@ fn dominant_border_colour(image: &RgbaImage, options: &BackgroundOptions) -> Opt
         .collect();
     let ring = border(width, height).count();
     let step = colours.len().div_ceil(MAX_CANDIDATES).max(1);
-    let near = |centre: Oklab| colours.iter().filter(move |c| c.distance(centre) <= options.tolerance);
-    let (best, count) = colours.iter().step_by(step).map(|&c| (c, near(c).count())).max_by_key(|&(_, count)| count)?;
-    if (count as f32) < options.min_border_share * ring as f32 {
-        return None;
-    }
+    let near = |centre: Oklab, radius: f32| colours.iter().copied().filter(move |c| c.distance(centre) <= radius);
+    let dense = options.tolerance / 2.0;
+    let (best, _) =
+        colours.iter().step_by(step).map(|&c| (c, near(c, dense).count())).max_by_key(|&(_, count)| count)?;
     // The mean of the matching border colours is steadier than any single one of them.
-    let (sum, n) = near(best)
-        .fold((Oklab::default(), 0.0f32), |(s, n), c| (Oklab { l: s.l + c.l, a: s.a + c.a, b: s.b + c.b }, n + 1.0));
-    Some(Oklab { l: sum.l / n, a: sum.a / n, b: sum.b / n })
+    let reference = Oklab::mean(near(best, dense))?;
+    let share = near(reference, options.tolerance).count();
+    ((share as f32) >= options.min_border_share * ring as f32).then_some(reference)
 }
 
 #[cfg(test)]
@@ -151,6 +188,30 @@ mod tests {
         assert_eq!(image.get_pixel(0, 0).0[3], 0);
         assert_eq!(image.get_pixel(2, 2).0[3], 255);
         assert_eq!(image.get_pixel(4, 4).0[3], 255, "enclosed white stays");
+    }
+
+    /// A near-black backdrop whose top row is a dark green sprite edge within the tolerance of
+    /// it: the backdrop's colour is the backdrop's own, not an average pulled toward the green
+    /// (which would be (22, 25, 28), and would flood further into the sprite).
+    #[test]
+    fn the_backdrop_colour_is_the_densest_border_colour() {
+        let image = RgbaImage::from_fn(12, 12, |x, y| match (x, y) {
+            (_, 0) | (0, 1..=2) => Rgba([16, 28, 14, 255]),
+            (0 | 11, _) | (_, 11) => Rgba([24, 24, 32, 255]),
+            _ => Rgba([60, 160, 60, 255]),
+        });
+        let backdrop = find_backdrop(&image, &BackgroundOptions::default()).expect("a backdrop");
+        assert_eq!(backdrop.colour, Rgb([24, 24, 32]));
+    }
+
+    #[test]
+    fn lists_the_enclosed_regions_of_the_backdrop_colour() {
+        let image = ringed();
+        let backdrop = find_backdrop(&image, &BackgroundOptions::default()).expect("a backdrop");
+        let regions = enclosed_regions(&image, &backdrop, &BackgroundOptions::default());
+        assert_eq!(regions.len(), 1);
+        let inside: Vec<usize> = (0..81).filter(|&i| regions[0][i]).collect();
+        assert_eq!(inside, [30, 31, 32, 39, 40, 41, 48, 49, 50], "the 3x3 inside the ring");
     }
 
     #[test]

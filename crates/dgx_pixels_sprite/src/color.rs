@@ -69,6 +69,15 @@ impl Oklab {
         dl * dl + da * da + db * db
     }
 
+    /// The mean of `colours`, or `None` when there are none.
+    pub fn mean(colours: impl IntoIterator<Item = Self>) -> Option<Self> {
+        let (sum, n) = colours
+            .into_iter()
+            .fold((Self::default(), 0u32), |(s, n), c| (Self { l: s.l + c.l, a: s.a + c.a, b: s.b + c.b }, n + 1));
+        let n = n as f32;
+        (n > 0.0).then(|| Self { l: sum.l / n, a: sum.a / n, b: sum.b / n })
+    }
+
     /// Euclidean distance; about 0.02 is a just-noticeable difference.
     pub fn distance(self, other: Self) -> f32 {
         self.distance_squared(other).sqrt()

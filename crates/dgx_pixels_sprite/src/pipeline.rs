@@ -11,11 +11,11 @@ use dgx_pixels_protocol::{Background, GenerateRequest, Palette, PaletteSpec, Req
 use image::{ImageBuffer, Rgba, RgbaImage};
 
 use crate::align::stand_on_baseline;
-use crate::background::{BackgroundOptions, apply_mask, find_backdrop};
+use crate::background::{BackgroundOptions, apply_mask};
 use crate::color::Oklab;
 use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
-use crate::flatness::{MAX_BACKDROP_DRIFT, backdrop_drift};
+use crate::flatness::painted_backdrop;
 use crate::grid::{AxisGrid, GridError, PixelGrid, detect_grid};
 use crate::noisy_palette::{map_to_nearest, refine_palette};
 use crate::outline::add_outline;
@@ -281,8 +281,7 @@ impl Pipeline {
             };
             let background = if settings.tile { Background::Keep } else { settings.background };
             let backdrop = match background {
-                Background::Transparent => find_backdrop(&sprite, &BackgroundOptions::default())
-                    .filter(|b| backdrop_drift(frame, &grid, &b.mask).is_none_or(|d| d <= MAX_BACKDROP_DRIFT)),
+                Background::Transparent => painted_backdrop(frame, &grid, &sprite, &BackgroundOptions::default()),
                 Background::Keep => None,
             };
             apply_mask(&mut sprite, backdrop.as_ref().map(|b| b.mask.as_slice()));
@@ -529,6 +528,33 @@ mod tests {
         assert!(best >= 0.95, "the tile is not the truth turned: {best}");
         let steps = crate::tile::seam_steps(&tile);
         assert!(steps.excess() <= crate::tile::SEAMLESS_EXCESS, "a seam: {steps:?}");
+    }
+
+    /// Two boxes drawn in a dark outline: the backdrop shows through the left one's 4×4 hole,
+    /// which comes back transparent; the right one holds a 4×4 patch of the sprite's own
+    /// off-white, within the backdrop tolerance of the backdrop but a shade off it, which stays.
+    #[test]
+    fn holes_show_the_backdrop_and_near_backdrop_colours_stay() {
+        let boxes = RgbaImage::from_fn(20, 16, |x, y| match (x, y) {
+            (3..=6, 6..=9) => Rgba([0, 0, 0, 0]),
+            (13..=16, 6..=9) => Rgba([230, 230, 226, 255]),
+            (1..=8 | 11..=18, 4..=11) => Rgba([20, 16, 28, 255]),
+            _ => Rgba([0, 0, 0, 0]),
+        });
+        let sprite = PipelineBuilder::new()
+            .size(TargetSize::Exact(SpriteSize::new(20, 16)))
+            .colors(3)
+            .build()
+            .unwrap()
+            .process(&[degrade(&boxes, 9.5)])
+            .unwrap()
+            .frames
+            .remove(0);
+        let alpha =
+            |x0: u32, y0: u32| (0..16).map(|i| sprite.get_pixel(x0 + i % 4, y0 + i / 4).0[3]).collect::<Vec<_>>();
+        assert!(alpha(3, 6).iter().all(|&a| a == 0), "the hole is filled: {:?}", alpha(3, 6));
+        assert!(alpha(13, 6).iter().all(|&a| a == 255), "the off-white patch is cut: {:?}", alpha(13, 6));
+        assert_eq!(sprite.get_pixel(0, 0).0[3], 0, "the backdrop is removed");
     }
 
     /// All frames share one palette, and a given palette is used as is.
