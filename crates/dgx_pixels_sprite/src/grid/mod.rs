@@ -1,8 +1,9 @@
 //! Pixel-grid recovery: where the fake pixels of an upscaled, blurred, noisy image lie.
 //!
-//! Each axis is solved on its own: [`profile`] sums colour changes into an edge profile and finds
-//! its peaks, [`period`] finds the (non-integer) spacing and phase of those peaks, and
-//! [`AxisGrid`] turns that into cell edges, snapping each one to its own peak so that the uneven
+//! Each axis is solved mostly on its own: [`profile`] sums colour changes into an edge profile and
+//! finds its peaks, [`period`] finds the (non-integer) spacing and phase of those peaks (one
+//! spacing for both axes, since fake pixels are square: `square`), and [`AxisGrid`] turns that
+//! into cell edges, snapping each one to its own peak so that the uneven
 //! blocks of a generated image are followed rather than averaged. The result, a [`PixelGrid`],
 //! is what [`crate::downsample`] samples.
 
@@ -11,6 +12,7 @@ mod fft;
 pub mod period;
 pub mod profile;
 pub mod split;
+mod square;
 
 use dgx_pixels_protocol::SpriteSize;
 
@@ -128,7 +130,8 @@ pub enum GridError {
 }
 
 /// Finds the grid of fake pixels in `image`: with `target` the cell count is fixed and only
-/// their placement is fitted; without it the cell size is detected too (`--size auto`).
+/// their placement is fitted; without it the cell size is detected too (`--size auto`), the
+/// same on both axes ([`square`]).
 ///
 /// An image with no regular grid (flat, or already true pixel art) gets one cell per pixel in
 /// auto mode, and equal cells with a given size.
@@ -144,15 +147,20 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<P
             image_height: height,
         });
     }
-    let clean = profile::edge_profiles(image, true);
-    let mut x = fit_axis_grid(image, Axis::X, &clean.columns, target.map(|s| s.width));
-    let mut y = fit_axis_grid(image, Axis::Y, &clean.rows, target.map(|s| s.height));
+    let fit = |profiles: &profile::EdgeProfiles| match target {
+        Some(size) => (
+            fit_counted(image, Axis::X, &profiles.columns, size.width),
+            fit_counted(image, Axis::Y, &profiles.rows, size.height),
+        ),
+        None => fit_auto(image, profiles),
+    };
+    let (mut x, mut y) = fit(&profile::edge_profiles(image, true));
     // An exact 8× nearest-neighbour upscale has all its edges on the codec grid, which the clean
     // profiles hide: with no grid found there, look again at the raw ones.
     if x.is_none() || y.is_none() {
-        let raw = profile::edge_profiles(image, false);
-        x = x.or_else(|| fit_axis_grid(image, Axis::X, &raw.columns, target.map(|s| s.width)));
-        y = y.or_else(|| fit_axis_grid(image, Axis::Y, &raw.rows, target.map(|s| s.height)));
+        let (raw_x, raw_y) = fit(&profile::edge_profiles(image, false));
+        x = x.or(raw_x);
+        y = y.or(raw_y);
     }
     Ok(PixelGrid {
         x: x.unwrap_or_else(|| AxisGrid::uniform(width, target.map_or(width, |s| s.width))),
@@ -160,42 +168,53 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<P
     })
 }
 
-/// One axis of [`detect_grid`], from its edge profile: `None` when the profile shows no grid
-/// (auto) or no edge to place the given count on.
-pub fn fit_axis_grid(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: Option<u32>) -> Option<AxisGrid> {
+/// One axis of [`detect_grid`] with its cell count given, from its edge profile: `None` when the
+/// profile shows no edge to place the cells on.
+fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) -> Option<AxisGrid> {
     let len = match axis {
         Axis::X => image.width(),
         Axis::Y => image.height(),
     };
-    let peaks = &profile::find_peaks(profile);
-    match count {
-        Some(count) => {
-            let period = len as f32 / count as f32;
-            if period < period::MIN_PERIOD * 0.5 {
-                return Some(AxisGrid::uniform(len, count));
-            }
-            if peaks.is_empty() {
-                return None;
-            }
-            let free = period::fit_axis(peaks, period, false);
-            // A fitted spacing far from the requested one means the request disagrees with
-            // the image; honour the request and fit only the phase.
-            let fit = if (free.period - period).abs() <= 0.03 * period {
-                free
-            } else {
-                period::fit_axis(peaks, period, true)
-            };
-            Some(AxisGrid::from_fit(fit, len, count, peaks))
-        }
-        None => period::estimate_period(peaks, len).map(|period| {
-            let mut fit = period::fit_axis(peaks, period, false);
-            if fit.period >= split::MIN_SPLIT_PERIOD && split::half_contrast(image, axis, fit) >= split::SPLIT_CONTRAST
-            {
-                fit = period::fit_axis(peaks, fit.period / 2.0, false);
-            }
-            AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks)
-        }),
+    let period = len as f32 / count as f32;
+    if period < period::MIN_PERIOD * 0.5 {
+        return Some(AxisGrid::uniform(len, count));
     }
+    let peaks = &profile::find_peaks(profile);
+    if peaks.is_empty() {
+        return None;
+    }
+    let free = period::fit_axis(peaks, period, false);
+    // A fitted spacing far from the requested one means the request disagrees with the image;
+    // honour the request and fit only the phase.
+    let fit = if (free.period - period).abs() <= 0.03 * period { free } else { period::fit_axis(peaks, period, true) };
+    Some(AxisGrid::from_fit(fit, len, count, peaks))
+}
+
+/// Both axes of [`detect_grid`] in auto mode: square periods ([`square`]), each axis's placement
+/// fitted to its own edges, and the cells halved on both axes when, read on both together, they
+/// are two pixels each ([`split`]). `None` for an axis that shows no grid.
+fn fit_auto(image: &RgbaView<'_>, profiles: &profile::EdgeProfiles) -> (Option<AxisGrid>, Option<AxisGrid>) {
+    let (width, height) = image.dimensions();
+    let (x_peaks, y_peaks) = (profile::find_peaks(&profiles.columns), profile::find_peaks(&profiles.rows));
+    let (x_period, y_period) = square::square_periods(
+        square::AxisPeaks { peaks: &x_peaks, len: width },
+        square::AxisPeaks { peaks: &y_peaks, len: height },
+    );
+    let mut x_fit = x_period.map(|period| period::fit_axis(&x_peaks, period, false));
+    let mut y_fit = y_period.map(|period| period::fit_axis(&y_peaks, period, false));
+    // The geometric mean of the contrasts of the axes whose cells are wide enough to test.
+    let contrasts: Vec<f32> = [(Axis::X, x_fit), (Axis::Y, y_fit)]
+        .into_iter()
+        .filter_map(|(axis, fit)| fit.filter(|f| f.period >= split::MIN_SPLIT_PERIOD).map(|f| (axis, f)))
+        .map(|(axis, fit)| split::half_contrast(image, axis, fit))
+        .collect();
+    let contrast = contrasts.iter().product::<f32>().powf(1.0 / contrasts.len().max(1) as f32);
+    if !contrasts.is_empty() && contrast >= split::SPLIT_CONTRAST {
+        x_fit = x_fit.map(|fit| period::fit_axis(&x_peaks, fit.period / 2.0, false));
+        y_fit = y_fit.map(|fit| period::fit_axis(&y_peaks, fit.period / 2.0, false));
+    }
+    let grid = |fit: AxisFit, len: u32, peaks: &[EdgePeak]| AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks);
+    (x_fit.map(|fit| grid(fit, width, &x_peaks)), y_fit.map(|fit| grid(fit, height, &y_peaks)))
 }
 
 /// Cells along an axis: one per boundary that lies at least half a period inside the image,

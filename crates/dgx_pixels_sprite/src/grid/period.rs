@@ -20,11 +20,11 @@ const MIN_CELLS: f32 = 3.0;
 const OVERSAMPLE: usize = 4;
 
 /// Below this alignment (0 = random phases, 1 = perfect comb) no period is trusted.
-const MIN_ALIGNMENT: f32 = 0.3;
+pub(super) const MIN_ALIGNMENT: f32 = 0.3;
 
 /// A period at `m` times the best one is preferred when it aligns nearly as well: the best
 /// frequency is then a harmonic of the true one.
-const SUBHARMONIC_SHARE: f32 = 0.85;
+pub(super) const SUBHARMONIC_SHARE: f32 = 0.85;
 
 /// A peak farther than this share of a period from its boundary is left out of the fit.
 const FIT_WINDOW: f32 = 0.3;
@@ -40,7 +40,7 @@ pub struct AxisFit {
 
 /// How well the peaks line up on a comb of `period`: the normalised Fourier coefficient, and
 /// its angle as a phase in pixels.
-fn alignment(peaks: &[EdgePeak], period: f32) -> (f32, f32) {
+pub(super) fn alignment(peaks: &[EdgePeak], period: f32) -> (f32, f32) {
     let (mut re, mut im, mut total) = (0.0f32, 0.0f32, 0.0f32);
     for peak in peaks {
         let (sin, cos) = (TAU * peak.position / period).sin_cos();
@@ -62,7 +62,7 @@ pub fn estimate_period(peaks: &[EdgePeak], len: u32) -> Option<f32> {
     if peaks.len() < 2 || max_period < MIN_PERIOD {
         return None;
     }
-    let size = (len as usize).next_power_of_two() * OVERSAMPLE;
+    let size = scan_size(len);
     let mut train: Vec<Complex> = vec![(0.0, 0.0); size];
     for peak in peaks {
         let x = peak.position.max(0.0);
@@ -76,7 +76,7 @@ pub fn estimate_period(peaks: &[EdgePeak], len: u32) -> Option<f32> {
     let lowest = (size as f32 / max_period).ceil() as usize;
     let highest = ((size as f32 / MIN_PERIOD).floor() as usize).min(size / 2);
     let best_bin = (lowest..=highest).max_by(|&a, &b| magnitude(train[a]).total_cmp(&magnitude(train[b])))?;
-    let mut period = refine_period(peaks, size as f32 / best_bin as f32, size);
+    let mut period = refine_in_bin(peaks, size as f32 / best_bin as f32, size);
     let (score, _) = alignment(peaks, period);
     if score < MIN_ALIGNMENT {
         return None;
@@ -84,7 +84,7 @@ pub fn estimate_period(peaks: &[EdgePeak], len: u32) -> Option<f32> {
     // The strongest comb can be a harmonic (period / m) of the true one; take the longest
     // period that aligns nearly as well.
     for multiple in [3.0, 2.0] {
-        let candidate = refine_period(peaks, period * multiple, size);
+        let candidate = refine_in_bin(peaks, period * multiple, size);
         if candidate <= max_period && alignment(peaks, candidate).0 >= SUBHARMONIC_SHARE * score {
             period = candidate;
             break;
@@ -97,8 +97,19 @@ fn magnitude((re, im): Complex) -> f32 {
     re * re + im * im
 }
 
+/// The frequency scan's size for an axis of `len` pixels.
+fn scan_size(len: u32) -> usize {
+    (len as usize).next_power_of_two() * OVERSAMPLE
+}
+
+/// The period of best alignment within one coarse frequency bin of `period`, for an axis of
+/// `len` pixels.
+pub(super) fn refine_period(peaks: &[EdgePeak], period: f32, len: u32) -> f32 {
+    refine_in_bin(peaks, period, scan_size(len))
+}
+
 /// Searches the exact alignment within one coarse frequency bin of `period`.
-fn refine_period(peaks: &[EdgePeak], period: f32, size: usize) -> f32 {
+fn refine_in_bin(peaks: &[EdgePeak], period: f32, size: usize) -> f32 {
     let centre = 1.0 / period;
     let half_bin = 1.0 / size as f32;
     (0..=32)
