@@ -92,6 +92,30 @@ fn pixelizes_a_fake_sprite() {
     assert_eq!(sprite.get_pixel(0, 0).0, [255, 255, 255, 255], "backdrop kept");
 }
 
+/// The grid's confidence is reported; a size the image's fake pixels do not lie on is flagged
+/// as unsure, with what to do about it.
+#[test]
+fn reports_how_sure_the_grid_is() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (input, output) = (dir.path().join("in.png"), dir.path().join("out.png"));
+    fake_sprite(&input);
+    let confidence = |report: &str| -> f32 {
+        let (_, rest) = report.split_once("grid confidence ").unwrap_or_else(|| panic!("no confidence: {report}"));
+        rest.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{report}"))
+    };
+    let found = pixelize(&[path_str(&input), path_str(&output), "--colors", "4"]);
+    let report = String::from_utf8_lossy(&found.stderr);
+    assert!(found.status.success(), "{report}");
+    assert!(confidence(&report) >= 0.9, "{report}");
+    assert!(!report.contains("unsure"), "{report}");
+
+    let wrong = pixelize(&[path_str(&input), path_str(&output), "--colors", "4", "--size", "17x13"]);
+    let report = String::from_utf8_lossy(&wrong.stderr);
+    assert!(wrong.status.success(), "{report}");
+    assert!(confidence(&report) < 0.5, "{report}");
+    assert!(report.contains("unsure: the image's edges fall irregularly on the grid"), "{report}");
+}
+
 /// Every bad input gets one clear line and no output.
 #[test]
 fn refuses_bad_input_cleanly() {

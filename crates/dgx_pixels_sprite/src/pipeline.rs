@@ -16,7 +16,7 @@ use crate::color::Oklab;
 use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
 use crate::flatness::painted_backdrop;
-use crate::grid::{AxisGrid, GridError, PixelGrid, detect_grid};
+use crate::grid::{AxisGrid, Detection, GridConfidence, GridError, PixelGrid, detect_grid};
 use crate::noisy_palette::{map_to_nearest, refine_palette};
 use crate::outline::add_outline;
 use crate::quantize::{KMeansOptions, fit_palette, map_to_palette, opaque_srgb, to_palette};
@@ -242,6 +242,9 @@ pub struct PixelFrames {
     /// The pixel grid found on (or, with an exact size, placed on) the first frame: what size
     /// `auto` chose, and why ([`PixelGrid::size`], [`AxisGrid::pitch`]).
     pub grid: PixelGrid,
+    /// How sure that grid is ([`crate::grid::confidence`]): with a size found, whether to trust
+    /// it; with a size given, whether the image's fake pixels really lie on that many cells.
+    pub confidence: GridConfidence,
 }
 
 impl Pipeline {
@@ -261,7 +264,7 @@ impl Pipeline {
     fn process_views(&self, frames: &[RgbaView<'_>]) -> Result<PixelFrames, PipelineError> {
         let settings = &self.settings;
         let first = frames.first().ok_or(PipelineError::NoFrames)?;
-        let first_grid =
+        let Detection { grid: first_grid, confidence } =
             detect_grid(first, target(settings.size)).map_err(|source| PipelineError::Grid { frame: 0, source })?;
         let shared_size = Some(first_grid.size());
         let mut sprites = Vec::with_capacity(frames.len());
@@ -269,7 +272,7 @@ impl Pipeline {
             let grid = if index == 0 {
                 first_grid.clone()
             } else {
-                detect_grid(frame, shared_size).map_err(|source| PipelineError::Grid { frame: index, source })?
+                detect_grid(frame, shared_size).map_err(|source| PipelineError::Grid { frame: index, source })?.grid
             };
             let mut sprite = if settings.tile {
                 // Turned so a cell starts at the edge, then cut in equal cells from edge to edge.
@@ -325,7 +328,7 @@ impl Pipeline {
         {
             sprites = sprites.iter().map(|s| crop(s, bounds)).collect();
         }
-        Ok(PixelFrames { frames: sprites, palette, grid: first_grid })
+        Ok(PixelFrames { frames: sprites, palette, grid: first_grid, confidence })
     }
 }
 

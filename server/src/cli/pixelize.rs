@@ -162,13 +162,22 @@ pub fn run(args: PixelizeArgs) -> anyhow::Result<()> {
         SizeChoice::Match => "matched to the sprites of --palette-from",
     };
     let grid = &result.grid;
+    let confidence = &result.confidence;
     eprintln!(
-        "{}: {}×{} pixels ({how}), each {:.2}×{:.2} px of the input",
+        "{}: {}×{} pixels ({how}), each {:.2}×{:.2} px of the input; grid confidence {:.2}",
         input.display(),
         grid.size().width,
         grid.size().height,
         grid.x.pitch(),
-        grid.y.pitch()
+        grid.y.pitch(),
+        confidence.score,
     );
+    if confidence.is_unsure() {
+        let advice = match args.size {
+            SizeChoice::Target(TargetSize::Auto) => "if you know the sprite's size, give it with --size WxH",
+            _ => "the image's fake pixels may not lie on that many cells",
+        };
+        eprintln!("unsure: {}; {advice}", confidence.doubt.describe());
+    }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! blocks of a generated image are followed rather than averaged. The result, a [`PixelGrid`],
 //! is what [`crate::downsample`] samples.
 
+pub mod confidence;
 mod edge_sums;
 mod fft;
 pub mod period;
@@ -18,6 +19,7 @@ use dgx_pixels_protocol::SpriteSize;
 
 use crate::view::RgbaView;
 
+pub use confidence::{Doubt, GridConfidence};
 pub use period::AxisFit;
 pub use profile::EdgePeak;
 pub use split::Axis;
@@ -129,13 +131,28 @@ pub enum GridError {
     },
 }
 
+/// A grid found in an image, and how sure it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    /// The grid.
+    pub grid: PixelGrid,
+    /// How sure it is ([`confidence`]).
+    pub confidence: GridConfidence,
+}
+
+/// One axis's grid and the clarity of the signs it rests on.
+struct AxisFound {
+    grid: AxisGrid,
+    signs: Vec<(f32, Doubt)>,
+}
+
 /// Finds the grid of fake pixels in `image`: with `target` the cell count is fixed and only
 /// their placement is fitted; without it the cell size is detected too (`--size auto`), the
 /// same on both axes ([`square`]).
 ///
 /// An image with no regular grid (flat, or already true pixel art) gets one cell per pixel in
-/// auto mode, and equal cells with a given size.
-pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<PixelGrid, GridError> {
+/// auto mode, and equal cells with a given size; its confidence is then 0.
+pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<Detection, GridError> {
     let (width, height) = image.dimensions();
     if let Some(size) = target
         && (size.width == 0 || size.height == 0 || size.width > width || size.height > height)
@@ -162,22 +179,29 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<P
         x = x.or(raw_x);
         y = y.or(raw_y);
     }
-    Ok(PixelGrid {
-        x: x.unwrap_or_else(|| AxisGrid::uniform(width, target.map_or(width, |s| s.width))),
-        y: y.unwrap_or_else(|| AxisGrid::uniform(height, target.map_or(height, |s| s.height))),
+    let fallback = |len: u32, count: u32| AxisFound {
+        grid: AxisGrid::uniform(len, count),
+        signs: vec![(0.0, Doubt::IrregularEdges)],
+    };
+    let x = x.unwrap_or_else(|| fallback(width, target.map_or(width, |s| s.width)));
+    let y = y.unwrap_or_else(|| fallback(height, target.map_or(height, |s| s.height)));
+    Ok(Detection {
+        confidence: GridConfidence::weakest(x.signs.iter().chain(&y.signs).copied()),
+        grid: PixelGrid { x: x.grid, y: y.grid },
     })
 }
 
 /// One axis of [`detect_grid`] with its cell count given, from its edge profile: `None` when the
 /// profile shows no edge to place the cells on.
-fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) -> Option<AxisGrid> {
+fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) -> Option<AxisFound> {
     let len = match axis {
         Axis::X => image.width(),
         Axis::Y => image.height(),
     };
     let period = len as f32 / count as f32;
     if period < period::MIN_PERIOD * 0.5 {
-        return Some(AxisGrid::uniform(len, count));
+        // Cells under a pixel and a half: the image is the sprite, near enough pixel for pixel.
+        return Some(AxisFound { grid: AxisGrid::uniform(len, count), signs: Vec::new() });
     }
     let peaks = &profile::find_peaks(profile);
     if peaks.is_empty() {
@@ -187,13 +211,17 @@ fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) ->
     // A fitted spacing far from the requested one means the request disagrees with the image;
     // honour the request and fit only the phase.
     let fit = if (free.period - period).abs() <= 0.03 * period { free } else { period::fit_axis(peaks, period, true) };
-    Some(AxisGrid::from_fit(fit, len, count, peaks))
+    let regularity = period::alignment(peaks, fit.period).0;
+    Some(AxisFound {
+        grid: AxisGrid::from_fit(fit, len, count, peaks),
+        signs: vec![(regularity, Doubt::IrregularEdges)],
+    })
 }
 
 /// Both axes of [`detect_grid`] in auto mode: square periods ([`square`]), each axis's placement
 /// fitted to its own edges, and the cells halved on both axes when, read on both together, they
 /// are two pixels each ([`split`]). `None` for an axis that shows no grid.
-fn fit_auto(image: &RgbaView<'_>, profiles: &profile::EdgeProfiles) -> (Option<AxisGrid>, Option<AxisGrid>) {
+fn fit_auto(image: &RgbaView<'_>, profiles: &profile::EdgeProfiles) -> (Option<AxisFound>, Option<AxisFound>) {
     let (width, height) = image.dimensions();
     let (x_peaks, y_peaks) = (profile::find_peaks(&profiles.columns), profile::find_peaks(&profiles.rows));
     let (x_period, y_period) = square::square_periods(
@@ -208,13 +236,18 @@ fn fit_auto(image: &RgbaView<'_>, profiles: &profile::EdgeProfiles) -> (Option<A
         .filter_map(|(axis, fit)| fit.filter(|f| f.period >= split::MIN_SPLIT_PERIOD).map(|f| (axis, f)))
         .map(|(axis, fit)| split::half_contrast(image, axis, fit))
         .collect();
-    let contrast = contrasts.iter().product::<f32>().powf(1.0 / contrasts.len().max(1) as f32);
-    if !contrasts.is_empty() && contrast >= split::SPLIT_CONTRAST {
+    let contrast =
+        (!contrasts.is_empty()).then(|| contrasts.iter().product::<f32>().powf(1.0 / contrasts.len() as f32));
+    if contrast.is_some_and(|c| c >= split::SPLIT_CONTRAST) {
         x_fit = x_fit.map(|fit| period::fit_axis(&x_peaks, fit.period / 2.0, false));
         y_fit = y_fit.map(|fit| period::fit_axis(&y_peaks, fit.period / 2.0, false));
     }
-    let grid = |fit: AxisFit, len: u32, peaks: &[EdgePeak]| AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks);
-    (x_fit.map(|fit| grid(fit, width, &x_peaks)), y_fit.map(|fit| grid(fit, height, &y_peaks)))
+    let found = |fit: AxisFit, len: u32, peaks: &[EdgePeak]| {
+        let mut signs = vec![(period::alignment(peaks, fit.period).0, Doubt::IrregularEdges)];
+        signs.extend(contrast.map(|c| (confidence::doubling_clarity(c), Doubt::Doubling)));
+        AxisFound { grid: AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks), signs }
+    };
+    (x_fit.map(|fit| found(fit, width, &x_peaks)), y_fit.map(|fit| found(fit, height, &y_peaks)))
 }
 
 /// Cells along an axis: one per boundary that lies at least half a period inside the image,

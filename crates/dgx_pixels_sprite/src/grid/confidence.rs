@@ -1,0 +1,93 @@
+//! How sure the grid is: one number for a person to act on, and the doubt that weighs most.
+//!
+//! The grid search gives two signs, each read as a clarity from 0 (a coin toss) to 1 (clear):
+//! - how regularly the image's edges fall on the grid: the comb alignment of [`super::period`]
+//!   on the worse axis (1 for an exact upscale, 0.55–0.97 for the fidelity bench's degraded
+//!   sprites on their true grids, lower where the image's pixels do not lie on the grid);
+//! - with the size found and cells wide enough to test, how clearly each cell is one pixel or
+//!   two ([`super::split`]): the contrast's distance from the threshold, counted in the distance
+//!   from the threshold to "no contrast at all".
+//!
+//! The confidence is the weaker of them. Under [`UNSURE`] `pixelize` says so and suggests giving
+//! the size by hand. Two doubts are not measured (BENCHMARKS.md, "Where it still loses"): art
+//! drawn at 2× in cells too small to test reads as whole cells, and a border cell cut near half
+//! a cell could count either way (the bench's cut border cells made such a sign flag two sprites
+//! in five that were right).
+
+use super::split::SPLIT_CONTRAST;
+
+/// Below this confidence the size is reported as unsure: a sign this unclear is nearer a coin
+/// toss than a reading.
+pub const UNSURE: f32 = 0.5;
+
+/// What weighs most on a grid's confidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Doubt {
+    /// The image's edges fall irregularly on the grid (few edges, texture, or no grid at all).
+    IrregularEdges,
+    /// Each cell could as well be two pixels (art drawn at 2×), or two cells one.
+    Doubling,
+}
+
+impl Doubt {
+    /// A sentence for a person.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::IrregularEdges => "the image's edges fall irregularly on the grid",
+            Self::Doubling => "each cell could as well be two pixels (art drawn at 2x)",
+        }
+    }
+}
+
+/// How sure a grid is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GridConfidence {
+    /// The weakest sign's clarity, `0.0..=1.0`.
+    pub score: f32,
+    /// Which sign that is.
+    pub doubt: Doubt,
+}
+
+impl GridConfidence {
+    /// The weakest of `signs` (clarity, doubt); full confidence when there are none.
+    pub fn weakest(signs: impl IntoIterator<Item = (f32, Doubt)>) -> Self {
+        signs.into_iter().fold(Self { score: 1.0, doubt: Doubt::IrregularEdges }, |weakest, (clarity, doubt)| {
+            let clarity = clarity.clamp(0.0, 1.0);
+            if clarity < weakest.score { Self { score: clarity, doubt } } else { weakest }
+        })
+    }
+
+    /// Whether the confidence is under [`UNSURE`].
+    pub fn is_unsure(&self) -> bool {
+        self.score < UNSURE
+    }
+}
+
+/// How clearly a split contrast of `contrast` says one pixel or two: its distance from
+/// [`SPLIT_CONTRAST`] in log terms, over the distance from the threshold to 1 (no contrast).
+pub fn doubling_clarity(contrast: f32) -> f32 {
+    if contrast <= 0.0 {
+        return 1.0;
+    }
+    (contrast / SPLIT_CONTRAST).ln().abs() / SPLIT_CONTRAST.ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contrast_at_the_threshold_is_unclear_and_one_is_clear() {
+        assert!(doubling_clarity(SPLIT_CONTRAST) < 1e-6);
+        assert!((doubling_clarity(1.0) - 1.0).abs() < 1e-5);
+        assert!(doubling_clarity(SPLIT_CONTRAST * SPLIT_CONTRAST) >= 0.999);
+    }
+
+    #[test]
+    fn the_weakest_sign_decides() {
+        let confidence = GridConfidence::weakest([(0.9, Doubt::IrregularEdges), (0.3, Doubt::Doubling)]);
+        assert_eq!(confidence, GridConfidence { score: 0.3, doubt: Doubt::Doubling });
+        assert!(confidence.is_unsure());
+        assert!(!GridConfidence::weakest([]).is_unsure());
+    }
+}
