@@ -53,6 +53,22 @@ def tiny_png() -> str:
     return base64.b64encode(png).decode()
 
 
+def checker_png(cells: int, side: int) -> str:
+    """A `cells` x `cells` checkerboard drawn with `side`-pixel squares, as base64 PNG: fake
+    pixel art on an exact grid."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    n = cells * side
+    dark, red = b"\x14\x14\x14", b"\xe6\x28\x28"
+    rows = b"".join(
+        b"\x00" + b"".join(dark if (x // side + y // side) % 2 == 0 else red for x in range(n)) for y in range(n)
+    )
+    header = struct.pack(">IIBBBBB", n, n, 8, 2, 0, 0, 0)
+    png = PNG_MAGIC + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return base64.b64encode(png).decode()
+
+
 def check(condition: bool, message: str) -> None:
     if not condition:
         raise AssertionError(message)
@@ -155,6 +171,19 @@ async def http_checks(url: str, token: str, root: Path, outside: Path) -> list[t
         check(turned["result"]["frames"] == 16 and turned["request"]["directions"] == 8, f"8 facings: {turned}")
         check("directions" in gen_schema["properties"] and "mirror" in gen_schema["properties"], "facings schema")
         print("generate_sprite: an 8-direction sheet of 16 cells")
+
+        pixelized = await client.call_tool(
+            "pixelize_image", {"image_base64": checker_png(8, 10), "colors": 2, "background": "keep"}
+        )
+        check(not pixelized.is_error, f"pixelize_image failed: {text_of(pixelized)}")
+        found = pixelized.structured_content
+        check((found["width"], found["height"]) == (8, 8), f"pixelize_image size: {found}")
+        check(found["grid_confidence"] >= 0.9 and "unsure" not in found, f"pixelize_image confidence: {found}")
+        forced = (await client.call_tool(
+            "pixelize_image", {"image_base64": checker_png(8, 10), "size": "10x10", "background": "keep"}
+        )).structured_content
+        check(forced["grid_confidence"] < 0.5 and "may not lie" in forced["unsure"], f"10x10 on an 8x8 grid: {forced}")
+        print(f"pixelize_image: 8x8 found with confidence {found['grid_confidence']:.2f}, 10x10 flagged unsure")
 
         job = await client.call_tool("get_job", {"job_id": job_id})
         check(not job.is_error and job.structured_content["job"]["id"] == job_id, "get_job")

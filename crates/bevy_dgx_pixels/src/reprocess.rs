@@ -126,7 +126,13 @@ pub fn rebuild(
     let count = u32::try_from(frames.len()).unwrap_or(u32::MAX);
     let columns = GenerateRequest { frames: count, ..request.clone() }.sheet_columns().clamp(1, count.max(1));
     let sheet = grid_sheet(&pixels.frames, columns, 0, 0)?;
-    let meta = SpriteMeta { frame_size: request.sprite_size(), columns, palette: pixels.palette, ..meta };
+    let meta = SpriteMeta {
+        frame_size: request.sprite_size(),
+        columns,
+        palette: pixels.palette,
+        grid_confidence: Some(pixels.confidence.score),
+        ..meta
+    };
     Ok(SheetFiles {
         png: encode_png(&sheet.image)?,
         atlas: sheet.layout.to_ron().into_bytes(),

@@ -133,6 +133,12 @@ pub struct SpriteMeta {
     /// files written before tilesets existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tileset: Option<TilesetInfo>,
+    /// How sure the pixel grid read off the generated image is, `0.0..=1.0`: whether its fake
+    /// pixels really lay on `frame_size` cells (under 0.5 they did not line up well: another
+    /// seed or another size may do better). Absent for sheets packed from existing images, and
+    /// in files written before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_confidence: Option<f32>,
 }
 
 impl SpriteMeta {
@@ -152,6 +158,7 @@ impl SpriteMeta {
             palette: Palette::default(),
             provenance: None,
             tileset: None,
+            grid_confidence: None,
         }
     }
 
@@ -334,13 +341,17 @@ mod tests {
                 generator: "dgx-pixels 0.1.0".into(),
             }),
             tileset: None,
+            grid_confidence: Some(0.875),
         };
         let text = meta.to_ron();
+        assert!(text.contains("grid_confidence: Some(0.875)"), "{text}");
         assert_eq!(SpriteMeta::from_ron(&text).unwrap(), meta);
         assert_eq!(meta.uniform_fps(), Some(10.0));
         let short = text.replace("100, 100, ", "");
         assert!(matches!(SpriteMeta::from_ron(&short), Err(FileFormatError::DurationCount { .. })));
         assert!(!text.contains("tileset"), "no tileset field for a sprite: {text}");
+        let packed = SpriteMeta { grid_confidence: None, ..meta.clone() };
+        assert!(!packed.to_ron().contains("grid_confidence"), "none for a packed sheet");
         let tiles = SpriteMeta { tileset: Some(TilesetInfo::wang16()), ..meta.clone() };
         assert!(matches!(SpriteMeta::from_ron(&tiles.to_ron()), Err(FileFormatError::TileCount { .. })));
         let set = SpriteMeta { frames: 16, frame_durations_ms: vec![100; 16], tags: Vec::new(), ..tiles };

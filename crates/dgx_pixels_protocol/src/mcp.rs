@@ -301,12 +301,17 @@ pub struct BatchReport {
 pub type StylesReport = ModelList;
 
 /// `pixelize_image`'s result; the sprite itself is the image content beside it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PixelizeReport {
     /// Sprite width in pixels.
     pub width: u32,
     /// Sprite height in pixels.
     pub height: u32,
+    /// How sure the pixel grid is, `0.0..=1.0` (as `grid_confidence` in `.sprite.ron`).
+    pub grid_confidence: f32,
+    /// Under 0.5: why, and what to do (give the size; try another).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsure: Option<String>,
 }
 
 /// `deploy_to_bevy`'s result.

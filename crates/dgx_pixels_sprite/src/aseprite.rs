@@ -73,6 +73,7 @@ mod tests {
             palette: Palette::default(),
             provenance: None,
             tileset: None,
+            grid_confidence: None,
         };
         let json = aseprite_json(&layout, &meta, "bat.png");
         assert_eq!(json["frames"][1]["frame"], json!({"x": 16, "y": 0, "w": 16, "h": 8}));

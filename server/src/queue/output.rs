@@ -17,7 +17,7 @@ use dgx_pixels_protocol::{
 use dgx_pixels_sprite::align::footing;
 use dgx_pixels_sprite::atlas::{AtlasError, grid_sheet};
 use dgx_pixels_sprite::write::{WriteError, encode_png, write_atomic, write_sprite_files};
-use dgx_pixels_sprite::{PipelineBuilder, PipelineError};
+use dgx_pixels_sprite::{PipelineBuilder, PipelineError, PixelFrames};
 use image::RgbaImage;
 
 use crate::job_files::{STEM, raw_dir};
@@ -63,14 +63,16 @@ pub(crate) fn write_result(job: &OutputJob<'_>, drawn: &[RgbaImage], dir: &Path)
     if drawn.len() != request.drawn_frames() as usize {
         return Err(OutputError::FrameCount { want: request.drawn_frames(), got: drawn.len() });
     }
-    let (pixels, palette) = pixelize_frames(request, job.seed, drawn)?;
+    let PixelFrames { frames: pixels, palette, confidence, .. } =
+        PipelineBuilder::for_request(request, job.seed).build()?.process(drawn)?;
     let frames = match request.tileset() {
         Some(tileset) => composed_tileset(tileset.layout, &pixels, job.seed)?,
         None => with_mirrored_rows(request, pixels),
     };
     let columns = request.sheet_columns();
     let sheet = grid_sheet(&frames, columns, 0, 0)?;
-    let meta = sprite_meta(job, columns, palette.clone(), &frames);
+    let meta =
+        SpriteMeta { grid_confidence: Some(confidence.score), ..sprite_meta(job, columns, palette.clone(), &frames) };
     std::fs::create_dir_all(dir).map_err(|source| WriteError::Io { path: dir.to_owned(), source })?;
     remove_stale_temp_files(dir);
     // A tileset keeps its two terrains as drawn; its transitions exist only as composed.
@@ -149,17 +151,6 @@ fn remove_stale_temp_files(dir: &Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-}
-
-/// The request's pipeline settings applied to all frames at once, so they share one palette.
-fn pixelize_frames(
-    request: &GenerateRequest,
-    seed: u64,
-    frames: &[RgbaImage],
-) -> Result<(Vec<RgbaImage>, Palette), PipelineError> {
-    let pipeline = PipelineBuilder::for_request(request, seed).build()?;
-    let pixels = pipeline.process(frames)?;
-    Ok((pixels.frames, pixels.palette))
 }
 
 fn sprite_meta(job: &OutputJob<'_>, columns: u32, palette: Palette, cells: &[RgbaImage]) -> SpriteMeta {

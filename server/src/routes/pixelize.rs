@@ -6,6 +6,7 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::http::header;
 use axum::response::IntoResponse;
 use dgx_pixels_protocol::{Background, ErrorBody, Palette, PaletteSpec, Rgb, SpriteSize, limits};
+use dgx_pixels_sprite::grid::GridConfidence;
 use dgx_pixels_sprite::write::encode_png;
 use dgx_pixels_sprite::{DecodeLimits, PipelineBuilder, PipelineError, TargetSize, decode_bounded};
 use serde::Deserialize;
@@ -31,7 +32,7 @@ pub(crate) struct PixelizeQuery {
     ),
     request_body(content = Vec<u8>, content_type = "image/png", description = "the image"),
     responses(
-        (status = 200, description = "the sprite", content_type = "image/png"),
+        (status = 200, description = "the sprite; header `X-Grid-Confidence` says how sure its pixel grid is (0..1, unsure under 0.5)", content_type = "image/png"),
         (status = 413, description = "body too large", body = ErrorBody),
         (status = 422, description = "bad parameter or undecodable image; `field` names it", body = ErrorBody),
     ))]
@@ -40,13 +41,25 @@ pub(crate) async fn pixelize_create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(query) = query?;
-    let png = pixelize(&query, body?).await?;
-    Ok(([(header::CONTENT_TYPE, "image/png")], png))
+    let Pixelized { png, confidence } = pixelize(&query, body?).await?;
+    let confidence = format!("{:.2}", confidence.score);
+    Ok(([(header::CONTENT_TYPE, "image/png".to_owned()), (GRID_CONFIDENCE, confidence)], png))
+}
+
+/// The response header that carries the grid's confidence.
+const GRID_CONFIDENCE: header::HeaderName = header::HeaderName::from_static("x-grid-confidence");
+
+/// A sprite made by [`pixelize`].
+pub(crate) struct Pixelized {
+    /// The sprite as PNG.
+    pub png: Vec<u8>,
+    /// How sure its pixel grid is.
+    pub confidence: GridConfidence,
 }
 
 /// Runs the pipeline `query` describes on the image `body` and returns the sprite as PNG; shared
 /// by `POST /api/v1/pixelize` and the MCP tool `pixelize_image`.
-pub(crate) async fn pixelize(query: &PixelizeQuery, body: Bytes) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn pixelize(query: &PixelizeQuery, body: Bytes) -> Result<Pixelized, ApiError> {
     let pipeline = pipeline_for(query)?;
     tokio::task::spawn_blocking(move || {
         let image = decode_bounded(&body, &DecodeLimits::default())
@@ -55,9 +68,11 @@ pub(crate) async fn pixelize(query: &PixelizeQuery, body: Bytes) -> Result<Vec<u
             PipelineError::Grid { .. } => ApiError::invalid("size", err.to_string()),
             other => ApiError::invalid("body", other.to_string()),
         })?;
+        let confidence = sprite.confidence;
         let frame =
             sprite.frames.into_iter().next().ok_or_else(|| ApiError::Internal("pipeline made no frame".into()))?;
-        encode_png(&frame).map_err(|err| ApiError::Internal(err.to_string()))
+        let png = encode_png(&frame).map_err(|err| ApiError::Internal(err.to_string()))?;
+        Ok(Pixelized { png, confidence })
     })
     .await
     .map_err(|err| ApiError::Internal(format!("pixelize task stopped: {err}")))?

@@ -133,7 +133,20 @@ async fn pixelize_returns_a_sprite() {
     });
     let png = dgx_pixels_sprite::write::encode_png(&fake).unwrap();
     let params = dgx_pixels_client::PixelizeParams { size: Some((8, 8)), colors: Some(2), ..Default::default() };
-    let sprite = server.client.pixelize(png, &params).await.unwrap();
+    let sprite = server.client.pixelize(png.clone(), &params).await.unwrap();
     let sprite = image::load_from_memory(&sprite).unwrap();
     assert_eq!((sprite.width(), sprite.height()), (8, 8));
+
+    // How sure the grid is comes as a header: sure of the exact 10 px upscale, unsure of 10×10.
+    let confidence = |size: &'static str| {
+        let (url, png) = (format!("{}/api/v1/pixelize?size={size}", server.url), png.clone());
+        async move {
+            let response = reqwest::Client::new().post(url).body(png).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            let header = response.headers().get("x-grid-confidence").expect("the confidence header");
+            header.to_str().unwrap().parse::<f32>().unwrap()
+        }
+    };
+    assert!(confidence("auto").await >= 0.9);
+    assert!(confidence("10x10").await < 0.5);
 }

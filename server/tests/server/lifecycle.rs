@@ -26,6 +26,9 @@ async fn full_lifecycle() {
     let atlas = AtlasLayout::from_ron(&std::fs::read_to_string(&files.atlas).unwrap()).unwrap();
     assert_eq!((atlas.size, atlas.textures.len()), ((128, 32), 4));
     let meta = SpriteMeta::from_ron(&std::fs::read_to_string(&files.sprite).unwrap()).unwrap();
+    // The procedural backend draws on an exact grid: the pipeline is sure of it.
+    let confidence = meta.grid_confidence.expect("the grid's confidence is recorded");
+    assert!(confidence >= 0.9, "{confidence}");
     assert_eq!(meta.provenance.unwrap().seed, 42);
     assert_eq!(meta.tags[0].name, "walk");
     let png = image::load_from_memory(&std::fs::read(&files.sheet).unwrap()).unwrap();

@@ -10,6 +10,7 @@ use super::remake::Remake;
 use super::state::{GalleryItem, PanelAction, PanelInputs};
 use super::widgets::{frame_picker_ui, pixel_image_ui};
 use crate::frame_at;
+use dgx_pixels_sprite::grid::confidence::UNSURE;
 
 /// The gallery section.
 pub struct Gallery<'a> {
@@ -75,10 +76,18 @@ impl Gallery<'_> {
             frame_picker_ui(ui, paused_frame, shown, last);
         }
         let seed = item.meta.provenance.as_ref().map(|p| p.seed.to_string()).unwrap_or_default();
+        let grid = item.meta.grid_confidence.map(|c| format!(", pixel grid {:.0} %", c * 100.0)).unwrap_or_default();
         ui.weak(format!(
-            "{} frames, {}×{} px, seed {seed}",
+            "{} frames, {}×{} px, seed {seed}{grid}",
             item.meta.frames, item.meta.frame_size.width, item.meta.frame_size.height
         ));
+        if item.meta.grid_confidence.is_some_and(|c| c < UNSURE) {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "The drawing's pixels did not line up with this size: try another seed, or Re-process at another \
+                 size.",
+            );
+        }
         ui.horizontal(|ui| {
             let label = target.and_then(|entity| targets.iter().find(|(e, _)| *e == entity)).map(|(_, l)| l.as_str());
             ComboBox::from_id_salt("target").selected_text(label.unwrap_or("no sprite")).show_ui(ui, |ui| {

@@ -122,6 +122,31 @@ fn gallery_item(ticket: u64, frames: u32) -> GalleryItem {
     }
 }
 
+/// The preview says how sure the pixel grid was, and warns when it was unsure.
+#[test]
+fn gallery_shows_how_sure_the_pixel_grid_was() {
+    let state = |selected| GalleryUi {
+        selected: Some(selected),
+        paused_frame: None,
+        target: None,
+        zoom: 4,
+        inputs: PanelInputs::default(),
+        actions: vec![],
+    };
+    let mut sure = gallery_item(1, 1);
+    sure.meta.grid_confidence = Some(0.93);
+    let mut unsure = gallery_item(2, 1);
+    unsure.meta.grid_confidence = Some(0.31);
+    let warning = "did not line up with this size";
+
+    let harness = gallery_harness(vec![sure.clone(), unsure.clone()], state(1));
+    assert!(harness.query_by_label_contains("pixel grid 93 %").is_some());
+    assert!(harness.query_by_label_contains(warning).is_none());
+    let harness = gallery_harness(vec![sure, unsure], state(2));
+    assert!(harness.query_by_label_contains("pixel grid 31 %").is_some());
+    assert!(harness.query_by_label_contains(warning).is_some());
+}
+
 /// What the gallery edits, outside it.
 struct GalleryUi {
     selected: Option<u64>,

@@ -17,7 +17,7 @@ use crate::mcp::args::parse_args;
 use crate::mcp::context::CallContext;
 use crate::mcp::error::ToolError;
 use crate::mcp::report::success;
-use crate::routes::pixelize::{PixelizeQuery, pixelize};
+use crate::routes::pixelize::{PixelizeQuery, Pixelized, pixelize};
 
 /// The argument that carries the image.
 const IMAGE_FIELD: &str = "image_base64";
@@ -45,7 +45,8 @@ pub(crate) async fn run(_ctx: &CallContext, args: JsonObject) -> Result<CallTool
             .to_owned()
         }),
     };
-    let png = pixelize(&query, Bytes::from(image)).await.map_err(|err| match err {
+    let auto = query.size.as_deref().is_none_or(|size| size == "auto");
+    let Pixelized { png, confidence } = pixelize(&query, Bytes::from(image)).await.map_err(|err| match err {
         ApiError::Invalid { field, message } if field == "body" => ApiError::invalid(IMAGE_FIELD, message),
         other => other,
     })?;
@@ -53,5 +54,14 @@ pub(crate) async fn run(_ctx: &CallContext, args: JsonObject) -> Result<CallTool
         .into_dimensions()
         .map_err(|err| ApiError::Internal(format!("reading the sprite's size: {err}")))?;
     let image = ContentBlock::image(STANDARD.encode(&png), "image/png");
-    Ok(success(&PixelizeReport { width, height }, vec![image])?)
+    let unsure = confidence.is_unsure().then(|| {
+        let advice = if auto {
+            "give `size` if you know the sprite's size"
+        } else {
+            "the image's pixels may not lie on that size"
+        };
+        format!("{}; {advice}", confidence.doubt.describe())
+    });
+    let report = PixelizeReport { width, height, grid_confidence: confidence.score, unsure };
+    Ok(success(&report, vec![image])?)
 }
