@@ -25,8 +25,8 @@ pub const MAX_BACKDROP_DRIFT: f32 = 5.0;
 
 /// The drift ratio (median squared difference between neighbouring cells over that between the
 /// halves of one cell) of the cells of `grid` selected by `mask` (one entry per cell, row by
-/// row), over side-by-side and stacked pairs, or `None` when fewer than a handful of
-/// neighbouring cell pairs are selected.
+/// row): the larger of the ratios over side-by-side and over stacked pairs, or `None` when
+/// neither has a handful of neighbouring cell pairs selected.
 pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> Option<f32> {
     let columns = grid.x.edges();
     let rows = grid.y.edges();
@@ -61,7 +61,8 @@ pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> 
         Some(sum.map(|v| v as f32 / n as f32))
     };
     let squared = |a: [f32; 3], b: [f32; 3]| -> f32 { (0..3).map(|c| (a[c] - b[c]).powi(2)).sum() };
-    let (mut between, mut within) = (Vec::new(), Vec::new());
+    // Side by side, then stacked: (between, within) squared differences.
+    let mut pairs: [(Vec<f32>, Vec<f32>); 2] = Default::default();
     for cy in 0..cells_y {
         for cx in 0..cells_x {
             if !mask[cy * cells_x + cx] {
@@ -79,22 +80,27 @@ pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> 
                 ) else {
                     continue;
                 };
+                let (between, within) = &mut pairs[usize::from(along_y)];
                 within.push(squared(first, second));
                 between.push(squared(second, next));
             }
         }
     }
-    if between.len() < MIN_PAIRS {
-        return None;
-    }
-    let (between, within) = (median(&mut between), median(&mut within));
-    Some(if within > 0.0 {
-        between / within
-    } else if between > 0.0 {
-        f32::INFINITY
-    } else {
-        1.0
-    })
+    // A painted backdrop is smooth both ways: the rougher direction decides.
+    pairs
+        .iter_mut()
+        .filter(|(between, _)| between.len() >= MIN_PAIRS)
+        .map(|(between, within)| {
+            let (between, within) = (median(between), median(within));
+            if within > 0.0 {
+                between / within
+            } else if between > 0.0 {
+                f32::INFINITY
+            } else {
+                1.0
+            }
+        })
+        .reduce(f32::max)
 }
 
 /// Whether the cells selected by `mask` are painted backdrop: smooth enough, over enough
@@ -145,4 +151,39 @@ const MIN_PAIRS: usize = 8;
 fn median(values: &mut [f32]) -> f32 {
     let middle = values.len() / 2;
     *values.select_nth_unstable_by(middle, f32::total_cmp).1
+}
+
+#[cfg(test)]
+mod tests {
+    use image::Rgba;
+
+    use super::*;
+    use crate::grid::AxisGrid;
+    use crate::view::view;
+
+    /// 8×8 cells of 10 px with a little pixel noise; `row_drift` shifts each row of cells by its
+    /// own amount, as fake pixels drift, so the image is smooth along rows and drifts down them.
+    fn cells(row_drift: u8) -> RgbaImage {
+        RgbaImage::from_fn(80, 80, |x, y| {
+            let noise = ((x * 7 + y * 13) % 5) as u8;
+            let drift = row_drift * ((y / 10 * 3) % 4) as u8;
+            Rgba([120 + drift + noise, 140 + noise, 160 + drift, 255])
+        })
+    }
+
+    #[test]
+    fn a_smooth_fill_is_painted_and_drift_either_way_is_not() {
+        let grid = PixelGrid { x: AxisGrid::uniform(80, 8), y: AxisGrid::uniform(80, 8) };
+        let all = vec![true; 64];
+        let smooth = backdrop_drift(&view(&cells(0)), &grid, &all).expect("enough pairs");
+        assert!(smooth <= MAX_BACKDROP_DRIFT, "{smooth}");
+        // Smooth along rows, drifting down them: the rougher direction decides.
+        let drifting = backdrop_drift(&view(&cells(6)), &grid, &all).expect("enough pairs");
+        assert!(drifting > MAX_BACKDROP_DRIFT, "{drifting}");
+        assert!(!is_painted(&view(&cells(6)), &grid, &all));
+        // Too few cells to tell: not painted.
+        let few: Vec<bool> = (0..64).map(|i| i < 3).collect();
+        assert_eq!(backdrop_drift(&view(&cells(0)), &grid, &few), None);
+        assert!(!is_painted(&view(&cells(0)), &grid, &few));
+    }
 }
