@@ -159,27 +159,30 @@ pub fn fit_axis(peaks: &[EdgePeak], period: f32, keep_period: bool) -> AxisFit {
     fit
 }
 
+/// Test boundaries every `period` px from `phase` up to `len`, each moved by a deterministic
+/// jitter of up to a tenth of a period (as generated blocks are), keeping every `every`-th.
+#[cfg(test)]
+pub(super) fn comb(period: f32, phase: f32, len: f32, every: usize) -> Vec<EdgePeak> {
+    (0..)
+        .map(|k| phase + k as f32 * period)
+        .take_while(|&x| x < len)
+        .enumerate()
+        .filter(|(i, _)| i % every == 0)
+        .map(|(i, x)| {
+            let hash = (i as u32).wrapping_mul(2_654_435_761) >> 16;
+            EdgePeak { position: x + period * 0.1 * ((hash % 1000) as f32 / 500.0 - 1.0), prominence: 1.0 }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn comb(period: f32, phase: f32, len: f32) -> Vec<EdgePeak> {
-        (0..)
-            .map(|k| phase + k as f32 * period)
-            .take_while(|&x| x < len)
-            // A deterministic jitter of up to a tenth of a period.
-            .enumerate()
-            .map(|(i, x)| {
-                let hash = (i as u32).wrapping_mul(2_654_435_761) >> 16;
-                EdgePeak { position: x + period * 0.1 * ((hash % 1000) as f32 / 500.0 - 1.0), prominence: 1.0 }
-            })
-            .collect()
-    }
-
     #[test]
     fn recovers_a_jittered_non_integer_period() {
         for (period, phase) in [(6.3f32, 2.0f32), (17.7, 9.0), (63.1, 30.0)] {
-            let peaks = comb(period, phase, 1000.0);
+            let peaks = comb(period, phase, 1000.0, 1);
             let found = estimate_period(&peaks, 1000).expect("a period");
             assert!((found - period).abs() < 0.02 * period, "{found} vs {period}");
             let fit = fit_axis(&peaks, found, false);

@@ -68,21 +68,13 @@ fn adopt(axis: AxisPeaks<'_>, period: f32) -> Option<f32> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::period::comb;
     use super::*;
 
-    /// Boundaries every `period` px, each moved by up to a tenth of a period (as generated
-    /// blocks are), keeping every `every`-th.
-    fn comb(period: f32, phase: f32, len: f32, every: usize) -> Vec<EdgePeak> {
-        (0..)
-            .map(|k| phase + k as f32 * period)
-            .take_while(|&x| x < len)
-            .enumerate()
-            .filter(|(i, _)| i % every == 0)
-            .map(|(i, x)| {
-                let hash = (i as u32).wrapping_mul(2_654_435_761) >> 16;
-                EdgePeak { position: x + period * 0.1 * ((hash % 1000) as f32 / 500.0 - 1.0), prominence: 1.0 }
-            })
-            .collect()
+    /// Both axes' periods, which must have been found.
+    fn both(x: &[EdgePeak], x_len: u32, y: &[EdgePeak], y_len: u32) -> (f32, f32) {
+        let (px, py) = square_periods(AxisPeaks { peaks: x, len: x_len }, AxisPeaks { peaks: y, len: y_len });
+        (px.expect("x"), py.expect("y"))
     }
 
     /// The x axis shows a few strong edges 7.1 px apart (texture), the y axis the real 63.5 px
@@ -95,8 +87,7 @@ mod tests {
         let y = comb(63.5, 30.0, 1016.0, 1);
         let alone = estimate_period(&x, 1016).expect("x alone");
         assert!((alone - 7.1).abs() < 0.2, "the fixture's x alone takes the texture: {alone}");
-        let (px, py) = square_periods(AxisPeaks { peaks: &x, len: 1016 }, AxisPeaks { peaks: &y, len: 1016 });
-        let (px, py) = (px.expect("x"), py.expect("y"));
+        let (px, py) = both(&x, 1016, &y, 1016);
         assert!((px - 63.5).abs() < 1.0 && (py - 63.5).abs() < 1.0, "{px} {py}");
     }
 
@@ -108,8 +99,7 @@ mod tests {
         let y = comb(15.9, 9.0, 509.0, 1);
         let alone = estimate_period(&x, 509).expect("x alone");
         assert!((alone - 31.8).abs() < 0.5, "the fixture's x alone takes the subharmonic: {alone}");
-        let (px, py) = square_periods(AxisPeaks { peaks: &x, len: 509 }, AxisPeaks { peaks: &y, len: 509 });
-        let (px, py) = (px.expect("x"), py.expect("y"));
+        let (px, py) = both(&x, 509, &y, 509);
         assert!((px - 15.9).abs() < 0.3 && (py - 15.9).abs() < 0.3, "{px} {py}");
     }
 
@@ -117,8 +107,8 @@ mod tests {
     fn an_axis_without_a_grid_of_its_own_takes_the_other() {
         let x = comb(12.0, 3.0, 480.0, 1);
         let y = [EdgePeak { position: 51.0, prominence: 1.0 }, EdgePeak { position: 99.0, prominence: 1.0 }];
-        let (px, py) = square_periods(AxisPeaks { peaks: &x, len: 480 }, AxisPeaks { peaks: &y, len: 300 });
-        assert!((px.expect("x") - 12.0).abs() < 0.1);
-        assert!((py.expect("y") - 12.0).abs() < 0.2, "{py:?}");
+        let (px, py) = both(&x, 480, &y, 300);
+        assert!((px - 12.0).abs() < 0.1);
+        assert!((py - 12.0).abs() < 0.2, "{py}");
     }
 }
