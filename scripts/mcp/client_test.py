@@ -150,6 +150,7 @@ async def http_checks(url: str, token: str, root: Path, outside: Path) -> list[t
         check(not result.is_error, f"generate_sprite failed: {text_of(result)}")
         report = result.structured_content
         check(report["job"]["status"] == "completed", f"job not completed: {report['job']['status']}")
+        check(report["job"]["result"]["grid_confidence"] >= 0.5, f"grid confidence: {report['job']['result']}")
         job_id = report["job"]["id"]
         check(report["files"]["sheet"].startswith("http://"), f"file URL not absolute: {report['files']}")
         images = [block for block in result.content if getattr(block, "type", "") == "image"]

@@ -178,6 +178,11 @@ pub struct JobResult {
     pub sheet_size: SpriteSize,
     /// The palette shared by all frames.
     pub palette: Palette,
+    /// How sure the pixel grid read off the drawing is, `0.0..=1.0` (as `grid_confidence` in
+    /// its `.sprite.ron`): under 0.5 the drawing's pixels did not line up with the size, and
+    /// another seed may do better. Absent in results stored before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_confidence: Option<f32>,
     /// Where to download the files, as paths on the server.
     pub files: JobFiles,
 }

@@ -88,6 +88,7 @@ pub(crate) fn write_result(job: &OutputJob<'_>, drawn: &[RgbaImage], dir: &Path)
         frame_size: request.sprite_size(),
         sheet_size: SpriteSize::new(sheet.layout.size.0, sheet.layout.size.1),
         palette,
+        grid_confidence: Some(confidence.score),
         files: JobFiles::for_job(job.id),
     })
 }

@@ -20,6 +20,7 @@ async fn full_lifecycle() {
     let result = job.result.clone().unwrap();
     assert_eq!((result.seed, result.frames, result.columns), (42, 4, 4));
     assert_eq!(result.sheet_size, SpriteSize::new(128, 32));
+    assert!(result.grid_confidence.is_some_and(|c| c >= 0.9), "{:?}", result.grid_confidence);
 
     let out = server.dir.path().join("out");
     let files = client.download(&job.id, &out, "knight").await.unwrap();
