@@ -21,7 +21,7 @@ use dgx_pixels_protocol::{Palette, Rgb};
 use image::RgbaImage;
 
 use crate::color::Oklab;
-use crate::quantize::fit_samples;
+use crate::quantize::{distinct, first_minimum, fit_samples, map_each_opaque};
 
 /// EM rounds at most; the centres move by less than [`SETTLED`] levels well before on most
 /// sprites, and more rounds changed no cell on the bench.
@@ -84,15 +84,9 @@ pub fn refine_palette(colors: &[[u8; 3]], start: &Palette) -> Palette {
             break;
         }
     }
-    let mut colours: Vec<Rgb> = Vec::with_capacity(centres.len());
-    for centre in centres {
-        let rgb = Rgb(centre.map(|v| v.round().clamp(0.0, 255.0) as u8));
-        if !colours.contains(&rgb) {
-            colours.push(rgb);
-        }
-    }
-    colours.sort_by(|a, b| Oklab::from(*a).l.total_cmp(&Oklab::from(*b).l));
-    Palette(colours)
+    let mut palette = distinct(centres.iter().map(|c| Rgb(c.map(|v| v.round().clamp(0.0, 255.0) as u8))));
+    palette.0.sort_by(|a, b| Oklab::from(*a).l.total_cmp(&Oklab::from(*b).l));
+    palette
 }
 
 /// Replaces every opaque pixel of `image` by the palette colour nearest in sRGB (transparent
@@ -100,21 +94,10 @@ pub fn refine_palette(colors: &[[u8; 3]], start: &Palette) -> Palette {
 /// with an empty palette.
 pub fn map_to_nearest(image: &mut RgbaImage, palette: &Palette) {
     let centres: Vec<[f32; 3]> = palette.colors().iter().map(|c| c.0.map(f32::from)).collect();
-    if centres.is_empty() {
-        return;
-    }
-    for pixel in image.pixels_mut().filter(|p| p.0[3] >= 128) {
-        let colour = [pixel.0[0], pixel.0[1], pixel.0[2]].map(f32::from);
-        let mut best = (0, f32::INFINITY);
-        for (index, centre) in centres.iter().enumerate() {
-            let distance = distance_squared(&colour, centre);
-            if distance < best.1 {
-                best = (index, distance);
-            }
-        }
-        let [r, g, b] = palette.colors()[best.0].0;
-        pixel.0 = [r, g, b, 255];
-    }
+    map_each_opaque(image, palette, |rgb| {
+        let colour = rgb.map(f32::from);
+        first_minimum(centres.iter().map(|centre| distance_squared(&colour, centre)))
+    });
 }
 
 /// The weighted sums of one mixture component's samples, in `f64` so that the spread about the

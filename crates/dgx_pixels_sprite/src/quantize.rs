@@ -230,7 +230,7 @@ pub fn nearest_index(palette: &[Oklab], colour: Oklab) -> usize {
 }
 
 /// Index of the smallest of `distances`, the first one on ties (0 when empty).
-fn first_minimum(distances: impl Iterator<Item = f32>) -> usize {
+pub(crate) fn first_minimum(distances: impl Iterator<Item = f32>) -> usize {
     let mut best = (0, f32::INFINITY);
     for (i, d) in distances.enumerate() {
         if d < best.1 {
@@ -242,9 +242,13 @@ fn first_minimum(distances: impl Iterator<Item = f32>) -> usize {
 
 /// Converts a fitted palette to sRGB, dropping colours that round to the same bytes.
 pub fn to_palette(colors: &[Oklab]) -> Palette {
-    let mut out: Vec<Rgb> = Vec::with_capacity(colors.len());
-    for &c in colors {
-        let rgb = Rgb::from(c);
+    distinct(colors.iter().map(|&c| Rgb::from(c)))
+}
+
+/// `colours` in their order, each kept once.
+pub(crate) fn distinct(colours: impl IntoIterator<Item = Rgb>) -> Palette {
+    let mut out: Vec<Rgb> = Vec::new();
+    for rgb in colours {
         if !out.contains(&rgb) {
             out.push(rgb);
         }
@@ -252,19 +256,23 @@ pub fn to_palette(colors: &[Oklab]) -> Palette {
     Palette(out)
 }
 
-/// Replaces every opaque pixel of `image` by its nearest palette colour (transparent pixels keep
-/// alpha 0). Does nothing with an empty palette.
+/// Replaces every opaque pixel of `image` by its nearest palette colour in Oklab (transparent
+/// pixels keep alpha 0). Does nothing with an empty palette.
 pub fn map_to_palette(image: &mut RgbaImage, palette: &Palette) {
     let lab: Vec<Oklab> = palette.colors().iter().map(|&c| Oklab::from(c)).collect();
-    if lab.is_empty() {
+    map_each_opaque(image, palette, |rgb| nearest_index(&lab, Oklab::from_srgb(rgb)));
+}
+
+/// Replaces every opaque pixel of `image` by the colour of `palette` that `nearest` picks for it
+/// (transparent pixels keep alpha 0): the loop of every way of mapping to a palette. Does nothing
+/// with an empty palette.
+pub(crate) fn map_each_opaque(image: &mut RgbaImage, palette: &Palette, nearest: impl Fn([u8; 3]) -> usize) {
+    if palette.is_empty() {
         return;
     }
-    for pixel in image.pixels_mut() {
-        if pixel.0[3] >= 128 {
-            let index = nearest_index(&lab, Oklab::from_srgb([pixel.0[0], pixel.0[1], pixel.0[2]]));
-            let [r, g, b] = palette.colors()[index].0;
-            pixel.0 = [r, g, b, 255];
-        }
+    for pixel in image.pixels_mut().filter(|p| p.0[3] >= 128) {
+        let [r, g, b] = palette.colors()[nearest([pixel.0[0], pixel.0[1], pixel.0[2]])].0;
+        pixel.0 = [r, g, b, 255];
     }
 }
 
