@@ -70,22 +70,27 @@ pub fn find_backdrop(image: &RgbaImage, options: &BackgroundOptions) -> Option<B
 }
 
 /// The 4-connected regions of pixels within tolerance of `backdrop`'s colour that its flood from
-/// the border did not reach, one mask each: holes in the sprite through which the backdrop
-/// shows, or parts of the sprite drawn in the backdrop's colour. Colour alone cannot tell them
-/// apart; [`crate::flatness::painted_backdrop`] can.
-pub fn enclosed_regions(image: &RgbaImage, backdrop: &Backdrop, options: &BackgroundOptions) -> Vec<Vec<bool>> {
+/// the border did not reach, each as its pixels' indices (row by row): holes in the sprite
+/// through which the backdrop shows, or parts of the sprite drawn in the backdrop's colour.
+/// Colour alone cannot tell them apart; [`crate::flatness::painted_backdrop`] can.
+pub fn enclosed_regions(image: &RgbaImage, backdrop: &Backdrop, options: &BackgroundOptions) -> Vec<Vec<usize>> {
     let (width, height) = image.dimensions();
     let matches = backdrop_coloured(image, Oklab::from(backdrop.colour), options);
     let mut seen = backdrop.mask.clone();
+    // Each region's own flood, cleared after it (only where it went), so no region costs a
+    // mask of the whole image.
+    let mut flooded = vec![false; seen.len()];
     let mut regions = Vec::new();
     for index in 0..seen.len() {
         if seen[index] || !matches[index] {
             continue;
         }
-        let mut region = vec![false; seen.len()];
         let seed = (index as u32 % width, index as u32 / width);
-        flood(width, height, std::iter::once(seed), &matches, &mut region);
-        seen.iter_mut().zip(&region).for_each(|(s, &r)| *s |= r);
+        let region = flood(width, height, std::iter::once(seed), &matches, &mut flooded);
+        for &pixel in &region {
+            seen[pixel] = true;
+            flooded[pixel] = false;
+        }
         regions.push(region);
     }
     regions
@@ -100,15 +105,23 @@ fn backdrop_coloured(image: &RgbaImage, reference: Oklab, options: &BackgroundOp
 }
 
 /// Sets `mask` on every pixel that `matches` and is 4-connected through matching pixels to one
-/// of `seeds`.
-fn flood(width: u32, height: u32, seeds: impl Iterator<Item = (u32, u32)>, matches: &[bool], mask: &mut [bool]) {
+/// of `seeds`, not crossing pixels already set; returns the indices it set.
+fn flood(
+    width: u32,
+    height: u32,
+    seeds: impl Iterator<Item = (u32, u32)>,
+    matches: &[bool],
+    mask: &mut [bool],
+) -> Vec<usize> {
     let mut queue: VecDeque<(u32, u32)> = seeds.collect();
+    let mut set = Vec::new();
     while let Some((x, y)) = queue.pop_front() {
         let index = (y * width + x) as usize;
         if mask[index] || !matches[index] {
             continue;
         }
         mask[index] = true;
+        set.push(index);
         if x > 0 {
             queue.push_back((x - 1, y));
         }
@@ -122,6 +135,7 @@ fn flood(width: u32, height: u32, seeds: impl Iterator<Item = (u32, u32)>, match
             queue.push_back((x, y + 1));
         }
     }
+    set
 }
 
 /// Sets alpha to 0 where `mask` is set (or alpha was already under 128) and to 255 elsewhere.
@@ -210,7 +224,8 @@ mod tests {
         let backdrop = find_backdrop(&image, &BackgroundOptions::default()).expect("a backdrop");
         let regions = enclosed_regions(&image, &backdrop, &BackgroundOptions::default());
         assert_eq!(regions.len(), 1);
-        let inside: Vec<usize> = (0..81).filter(|&i| regions[0][i]).collect();
+        let mut inside = regions[0].clone();
+        inside.sort_unstable();
         assert_eq!(inside, [30, 31, 32, 39, 40, 41, 48, 49, 50], "the 3x3 inside the ring");
     }
 

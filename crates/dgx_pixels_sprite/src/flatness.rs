@@ -8,9 +8,9 @@
 //! of a cell each): about 1 for a smooth fill, clearly more for drifting fake pixels. On the
 //! fidelity bench's 250 degraded sprites, painted backdrops gave at most 3.8 and the tiles of
 //! large cells far more; tiles of cells under 24 px reach down to about 5, as backdrops of such
-//! cells do (BENCHMARKS.md, "Where it still loses"). The same test, with the colour's distance from the backdrop, tells a
-//! hole in the sprite through which the backdrop shows from a part of the sprite drawn in a
-//! colour near the backdrop's.
+//! cells do (BENCHMARKS.md, "Where it still loses"). The same test, with the colour's distance
+//! from the backdrop, tells a hole in the sprite through which the backdrop shows from a part of
+//! the sprite drawn in a colour near the backdrop's.
 
 use image::RgbaImage;
 
@@ -147,10 +147,17 @@ pub fn painted_backdrop(
     }
     let nine_in_ten = distances.len() * 9 / 10;
     let typical = *distances.select_nth_unstable_by(nine_in_ten, f32::total_cmp).1;
-    for hole in enclosed_regions(cells, &backdrop, options) {
-        let inside = Oklab::mean(colours.iter().zip(&hole).filter(|(_, h)| **h).map(|(c, _)| *c));
-        if inside.is_some_and(|c| c.distance(reference) <= typical) && is_painted(image, grid, &hole) {
-            backdrop.mask.iter_mut().zip(&hole).for_each(|(m, &h)| *m |= h);
+    // A region of MIN_PAIRS cells or fewer has fewer than MIN_PAIRS neighbouring pairs either
+    // way: it cannot be measured, so it is not looked at (nor given a mask of its own).
+    for hole in enclosed_regions(cells, &backdrop, options).into_iter().filter(|hole| hole.len() > MIN_PAIRS) {
+        let inside = Oklab::mean(hole.iter().map(|&index| colours[index]));
+        if inside.is_none_or(|c| c.distance(reference) > typical) {
+            continue;
+        }
+        let mut mask = vec![false; colours.len()];
+        hole.iter().for_each(|&index| mask[index] = true);
+        if is_painted(image, grid, &mask) {
+            hole.iter().for_each(|&index| backdrop.mask[index] = true);
         }
     }
     Some(backdrop)
