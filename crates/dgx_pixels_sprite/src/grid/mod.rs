@@ -148,7 +148,7 @@ struct AxisFound {
 
 /// Finds the grid of fake pixels in `image`: with `target` the cell count is fixed and only
 /// their placement is fitted; without it the cell size is detected too (`--size auto`), the
-/// same on both axes ([`square`]).
+/// same on both axes (fake pixels are square: the `square` module).
 ///
 /// An image with no regular grid (flat, or already true pixel art) gets one cell per pixel in
 /// auto mode, and equal cells with a given size; its confidence is then 0.
