@@ -10,10 +10,12 @@
 //! large cells far more; tiles of cells under 24 px reach down to about 5, as backdrops of such
 //! cells do (BENCHMARKS.md, "Where it still loses"). The same test, with the colour's distance
 //! from the backdrop, tells a hole in the sprite through which the backdrop shows from a part of
-//! the sprite drawn in a colour near the backdrop's.
+//! the sprite drawn in a colour near the backdrop's. Cell by cell, the backdrop's field
+//! ([`crate::backdrop_field`]) then takes back the sprite cells the flood took along.
 
 use image::RgbaImage;
 
+use crate::backdrop_field::BackdropField;
 use crate::background::{Backdrop, BackgroundOptions, enclosed_regions, find_backdrop};
 use crate::color::Oklab;
 use crate::downsample::CENTRE_SHARE;
@@ -126,11 +128,15 @@ pub fn is_painted(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> bool
 
 /// The painted backdrop of `cells` (the frame `image` downsampled on `grid`): the border's
 /// backdrop ([`find_backdrop`]) when it is painted ([`is_painted`]), together with each enclosed
-/// region of its colour that is the same backdrop seen through a hole in the sprite: painted
-/// too, and on average no further from the backdrop's colour than nine in ten of the border
-/// backdrop's own cells are. An enclosed region that drifts like fake pixels, or that is
-/// consistently a shade off the backdrop (a part of the sprite drawn in a colour near it, such
-/// as the white of an eye on a white backdrop), stays, as does one too small to measure.
+/// region of its colour that is the same backdrop seen through a hole in the sprite, less every
+/// cell off the backdrop's field ([`BackdropField`]): a part of the sprite drawn in a colour near
+/// the backdrop's, which the flood took along.
+///
+/// An enclosed region of more than [`MIN_PAIRS`] cells is a hole when it is painted too, and on
+/// average no further from the backdrop's colour than nine in ten of the border backdrop's own
+/// cells are; one that drifts like fake pixels, or is consistently a shade off the backdrop (the
+/// white of an eye on a white backdrop), stays. A smaller one cannot be measured that way; it is
+/// a hole when every cell of it lies on the field.
 pub fn painted_backdrop(
     image: &RgbaView<'_>,
     grid: &PixelGrid,
@@ -138,6 +144,7 @@ pub fn painted_backdrop(
     options: &BackgroundOptions,
 ) -> Option<Backdrop> {
     let mut backdrop = find_backdrop(cells, options).filter(|b| is_painted(image, grid, &b.mask))?;
+    let field = BackdropField::fit(grid, cells, &backdrop.mask);
     let reference = Oklab::from(backdrop.colour);
     let colours: Vec<Oklab> = cells.pixels().map(|p| Oklab::from_srgb([p.0[0], p.0[1], p.0[2]])).collect();
     let mut distances: Vec<f32> =
@@ -147,17 +154,28 @@ pub fn painted_backdrop(
     }
     let nine_in_ten = distances.len() * 9 / 10;
     let typical = *distances.select_nth_unstable_by(nine_in_ten, f32::total_cmp).1;
-    // A region of MIN_PAIRS cells or fewer has fewer than MIN_PAIRS neighbouring pairs either
-    // way: it cannot be measured, so it is not looked at (nor given a mask of its own).
-    for hole in enclosed_regions(cells, &backdrop, options).into_iter().filter(|hole| hole.len() > MIN_PAIRS) {
-        let inside = Oklab::mean(hole.iter().map(|&index| colours[index]));
-        if inside.is_none_or(|c| c.distance(reference) > typical) {
-            continue;
-        }
-        let mut mask = vec![false; colours.len()];
-        hole.iter().for_each(|&index| mask[index] = true);
-        if is_painted(image, grid, &mask) {
+    let flooded = backdrop.mask.clone();
+    for hole in enclosed_regions(cells, &backdrop, options) {
+        let is_hole = if hole.len() <= MIN_PAIRS {
+            // Fewer than MIN_PAIRS neighbouring pairs either way: not measurable as painted.
+            hole.iter().all(|&index| field.as_ref().is_some_and(|f| f.holds(cells, index)))
+        } else {
+            let inside = Oklab::mean(hole.iter().map(|&index| colours[index]));
+            inside.is_some_and(|c| c.distance(reference) <= typical) && {
+                let mut mask = vec![false; colours.len()];
+                hole.iter().for_each(|&index| mask[index] = true);
+                is_painted(image, grid, &mask)
+            }
+        };
+        if is_hole {
             hole.iter().for_each(|&index| backdrop.mask[index] = true);
+        }
+    }
+    if let Some(field) = field {
+        for index in 0..backdrop.mask.len() {
+            if backdrop.mask[index] && !field.holds_beside(cells, &flooded, index) {
+                backdrop.mask[index] = false;
+            }
         }
     }
     Some(backdrop)
@@ -166,9 +184,10 @@ pub fn painted_backdrop(
 /// Fewest neighbouring candidate cells that make the ratio worth computing.
 const MIN_PAIRS: usize = 8;
 
-/// Medians rather than means, so that the few sprite cells a flood fill may take along (an
-/// outline pixel close to the backdrop colour) do not decide.
-fn median(values: &mut [f32]) -> f32 {
+/// The middle value of `values` (the upper one of an even count; not empty). Medians rather than
+/// means, so that the few sprite cells a flood fill may take along (an outline pixel close to the
+/// backdrop colour) do not decide.
+pub(crate) fn median(values: &mut [f32]) -> f32 {
     let middle = values.len() / 2;
     *values.select_nth_unstable_by(middle, f32::total_cmp).1
 }

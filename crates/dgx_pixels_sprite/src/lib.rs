@@ -11,6 +11,7 @@
 //! - [`downsample`]: one pixel per cell, the median of the cell's centre.
 //! - [`background`]: backdrop removal by a flood fill from the border in Oklab.
 //! - [`flatness`]: tells a painted backdrop from a flat-looking part of a tile.
+//! - [`backdrop_field`]: tells the backdrop's cells from sprite cells of a near colour.
 //! - [`quantize`]: palettes: k-means in Oklab, from an image, mapping to one.
 //! - [`noisy_palette`]: a fitted palette refined for the per-channel noise of generated pixels.
 //! - [`dither`]: ordered (Bayer) dithering onto a palette.
@@ -43,6 +44,7 @@ pub mod atlas;
 pub mod autotile;
 pub mod write;
 
+pub mod backdrop_field;
 pub mod background;
 pub mod color;
 pub mod decode;

@@ -416,6 +416,34 @@ mod tests {
         assert_eq!(sprite.get_pixel(0, 0).0[3], 0, "the backdrop is removed");
     }
 
+    /// A box outlined in a pale blue within the backdrop tolerance of the off-white backdrop: the
+    /// flood from the border takes the outline along, the backdrop's field gives it back (it lies
+    /// well off the backdrop's smooth gradient), and the backdrop around the box still goes.
+    #[test]
+    fn an_outline_near_the_backdrop_colour_stays() {
+        let in_box = |x: u32, y: u32| (4..=11).contains(&x) && (4..=11).contains(&y);
+        let on_outline = |x: u32, y: u32| in_box(x, y) && (x == 4 || x == 11 || y == 4 || y == 11);
+        let boxed = RgbaImage::from_fn(16, 16, |x, y| match (in_box(x, y), on_outline(x, y)) {
+            (true, true) => Rgba([228, 234, 246, 255]),
+            (true, false) => Rgba([120, 60, 60, 255]),
+            _ => Rgba([0, 0, 0, 0]),
+        });
+        let sprite = PipelineBuilder::new()
+            .size(TargetSize::Exact(SpriteSize::new(16, 16)))
+            .colors(3)
+            .build()
+            .unwrap()
+            .process(&[degrade(&boxed, 9.5)])
+            .unwrap()
+            .frames
+            .remove(0);
+        let cells = |wanted: &dyn Fn(u32, u32) -> bool, alpha: u8| {
+            (0..256u32).filter(|i| wanted(i % 16, i / 16) && sprite.get_pixel(i % 16, i / 16).0[3] == alpha).count()
+        };
+        assert_eq!(cells(&on_outline, 255), 28, "outline cells kept");
+        assert_eq!(cells(&|x, y| !in_box(x, y), 0), 256 - 64, "backdrop cells removed");
+    }
+
     /// All frames share one palette, and a given palette is used as is.
     #[test]
     fn frames_share_one_palette() {

@@ -1,0 +1,286 @@
+//! The backdrop as a smooth field of colour, to tell its cells from sprite cells of a near colour.
+//!
+//! A painted backdrop is one fill, plain or a gentle gradient, so its cells' colours lie on a
+//! plane over the image (colour = base + a slope along x + a slope along y, per sRGB channel),
+//! off it only by the noise that is left after a cell's pixels are averaged. A pixel of the
+//! sprite is a colour the artist chose and the model painted with its own drift, so even one
+//! close to the backdrop's colour (a dark outline on a near-black backdrop) lies well off that
+//! plane. Colour distance alone puts both within the backdrop tolerance; the distance from the
+//! plane, measured in the backdrop's own noise, separates them. On the fidelity bench's 250
+//! degraded sprites, true-grid cells of the backdrop lie within about three times the median
+//! distance of the plane, sprite cells near the backdrop's colour mostly ten times and more.
+
+use image::RgbaImage;
+
+use crate::flatness::median;
+use crate::grid::PixelGrid;
+
+/// A cell further than this many times the backdrop's noise from the plane is not backdrop. Cells
+/// beside the sprite take some of its colour in the blur and reach about five times; a lower
+/// bound leaves them opaque, a higher one clears more of the sprite.
+pub const OFF_FIELD: f32 = 6.0;
+
+/// A backdrop cell beside a sprite cell takes at most this share of its colour in the blur.
+const MAX_BLEND: f32 = 0.25;
+
+/// The least noise assumed, in sRGB levels: cell colours are whole levels, so even a flawless
+/// fill scatters by about half a level around the plane.
+const NOISE_FLOOR: f32 = 0.5;
+
+/// Fits are repeated without the cells further than this many times the noise from the last
+/// fit, so the sprite cells a flood takes along do not tilt the plane.
+const TRIM: f32 = 4.0;
+
+/// Rounds of fitting and trimming.
+const ROUNDS: usize = 3;
+
+/// A plane of colour over the image fitted to a backdrop's cells, with their typical distance
+/// from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackdropField {
+    /// Cell centres in image pixels, per axis.
+    centres: [Vec<f32>; 2],
+    /// The position the plane's base colour belongs to (the fitted cells' mean centre).
+    origin: [f32; 2],
+    /// Per channel: the colour at `origin`, its change per pixel along x and along y.
+    plane: [[f32; 3]; 3],
+    /// The median distance of the fitted cells from the plane, in sRGB levels.
+    noise: f32,
+}
+
+impl BackdropField {
+    /// Fits the field to the cells of `cells` (one pixel per cell of `grid`) selected by `mask`
+    /// (row by row), or `None` when fewer than three cells are selected.
+    pub fn fit(grid: &PixelGrid, cells: &RgbaImage, mask: &[bool]) -> Option<Self> {
+        let centre = |edges: &[f32]| edges.windows(2).map(|e| (e[0] + e[1]) / 2.0).collect::<Vec<f32>>();
+        let centres = [centre(grid.x.edges()), centre(grid.y.edges())];
+        let (width, height) = (cells.width() as usize, cells.height() as usize);
+        let selected = |index: usize| mask.get(index).copied().unwrap_or(false);
+        // The core: selected cells whose four neighbours are selected too (or off the image).
+        let core = |index: usize| {
+            let (x, y) = (index % width, index / width);
+            selected(index)
+                && (x == 0 || selected(index - 1))
+                && (x + 1 == width || selected(index + 1))
+                && (y == 0 || selected(index - width))
+                && (y + 1 == height || selected(index + width))
+        };
+        let core_cells = (0..width * height).filter(|&index| core(index)).count();
+        let fitted = |index: usize| if core_cells >= 3 { core(index) } else { selected(index) };
+        let samples: Vec<([f32; 2], [f32; 3])> = cells
+            .pixels()
+            .enumerate()
+            .filter(|&(index, _)| fitted(index))
+            .map(|(index, p)| {
+                let position = [centres[0][index % width], centres[1][index / width]];
+                (position, [0, 1, 2].map(|c| f32::from(p.0[c])))
+            })
+            .collect();
+        if samples.len() < 3 {
+            return None;
+        }
+        let mut field = Self { centres, origin: [0.0; 2], plane: [[0.0; 3]; 3], noise: 0.0 };
+        let mut used: Vec<bool> = vec![true; samples.len()];
+        for _ in 0..ROUNDS {
+            let chosen: Vec<&([f32; 2], [f32; 3])> =
+                samples.iter().zip(&used).filter(|(_, u)| **u).map(|(s, _)| s).collect();
+            if chosen.len() < 3 {
+                break;
+            }
+            field.fit_plane(&chosen);
+            let mut distances: Vec<f32> = chosen.iter().map(|(at, colour)| field.distance(*at, *colour)).collect();
+            field.noise = median(&mut distances).max(NOISE_FLOOR);
+            let limit = TRIM * field.noise;
+            used = samples.iter().map(|(at, colour)| field.distance(*at, *colour) <= limit).collect();
+        }
+        let mut all: Vec<f32> = cells
+            .pixels()
+            .enumerate()
+            .filter(|&(i, _)| selected(i))
+            .map(|(index, p)| {
+                field.distance(
+                    [field.centres[0][index % width], field.centres[1][index / width]],
+                    [0, 1, 2].map(|c| f32::from(p.0[c])),
+                )
+            })
+            .collect();
+        field.noise = median(&mut all).max(NOISE_FLOOR);
+        Some(field)
+    }
+
+    /// Whether cell `index` (row by row) of `cells`, the image the field was fitted to, lies on
+    /// the field: within [`OFF_FIELD`] times the backdrop's noise of the plane. A transparent
+    /// cell is taken to.
+    pub fn holds(&self, cells: &RgbaImage, index: usize) -> bool {
+        let width = cells.width() as usize;
+        let (x, y) = (index % width, index / width);
+        opaque_colour(cells, x, y).is_none_or(|own| self.lies_near(x, y, own, None))
+    }
+
+    /// Whether cell `index` of `cells` lies on the field, or is the field blurred toward one of
+    /// its four neighbours that `backdrop` (row by row) leaves out: off the plane along the way
+    /// to that neighbour's colour, by up to [`MAX_BLEND`] of it, and within [`OFF_FIELD`] times
+    /// the noise of that line. A backdrop cell beside a contrasting sprite cell takes enough of
+    /// its colour in the blur to be off the plane itself.
+    pub fn holds_beside(&self, cells: &RgbaImage, backdrop: &[bool], index: usize) -> bool {
+        let (width, height) = (cells.width() as usize, cells.height() as usize);
+        let (x, y) = (index % width, index / width);
+        let Some(own) = opaque_colour(cells, x, y) else {
+            return true;
+        };
+        let neighbours = [(x.wrapping_sub(1), y), (x + 1, y), (x, y.wrapping_sub(1)), (x, y + 1)];
+        self.lies_near(x, y, own, None)
+            || neighbours
+                .into_iter()
+                .filter(|&(nx, ny)| {
+                    nx < width && ny < height && !backdrop.get(ny * width + nx).copied().unwrap_or(false)
+                })
+                .filter_map(|(nx, ny)| opaque_colour(cells, nx, ny))
+                .any(|toward| self.lies_near(x, y, own, Some(toward)))
+    }
+
+    /// Whether `colour` at cell (`x`, `y`) is within [`OFF_FIELD`] times the noise of the plane,
+    /// once the blur's share toward `toward` (up to [`MAX_BLEND`] of the way) is taken off.
+    fn lies_near(&self, x: usize, y: usize, colour: [u8; 3], toward: Option<[u8; 3]>) -> bool {
+        let (Some(&cx), Some(&cy)) = (self.centres[0].get(x), self.centres[1].get(y)) else {
+            return false;
+        };
+        let on_plane = self.colour_at([cx, cy]);
+        let off: [f32; 3] = [0, 1, 2].map(|c| f32::from(colour[c]) - on_plane[c]);
+        let blur = toward.map_or([0.0; 3], |toward| {
+            let way: [f32; 3] = [0, 1, 2].map(|c| f32::from(toward[c]) - on_plane[c]);
+            let share = (dot(off, way) / dot(way, way).max(f32::EPSILON)).clamp(0.0, MAX_BLEND);
+            way.map(|w| w * share)
+        });
+        let rest: [f32; 3] = [0, 1, 2].map(|c| off[c] - blur[c]);
+        dot(rest, rest).sqrt() <= OFF_FIELD * self.noise
+    }
+
+    /// The plane's colour at `at` (image pixels).
+    fn colour_at(&self, at: [f32; 2]) -> [f32; 3] {
+        let (dx, dy) = (at[0] - self.origin[0], at[1] - self.origin[1]);
+        [0, 1, 2].map(|c| self.plane[0][c] + self.plane[1][c] * dx + self.plane[2][c] * dy)
+    }
+
+    /// The sRGB distance of `colour` at `at` (image pixels) from the plane.
+    fn distance(&self, at: [f32; 2], colour: [f32; 3]) -> f32 {
+        let on_plane = self.colour_at(at);
+        let off: [f32; 3] = [0, 1, 2].map(|c| colour[c] - on_plane[c]);
+        dot(off, off).sqrt()
+    }
+
+    /// Least squares for base and slopes, shared positions for the three channels. The slopes
+    /// are held slightly toward zero, so cells along one line (a backdrop seen only in one row)
+    /// give a flat plane rather than none.
+    fn fit_plane(&mut self, samples: &[&([f32; 2], [f32; 3])]) {
+        let n = samples.len() as f32;
+        self.origin = [0, 1].map(|axis| samples.iter().map(|(at, _)| at[axis]).sum::<f32>() / n);
+        // Centred at the origin, the base decouples from the slopes: it is the mean colour, and
+        // the slopes solve a 2×2 system.
+        let (mut sxx, mut sxy, mut syy) = (0.0f32, 0.0f32, 0.0f32);
+        let mut mean = [0.0f32; 3];
+        let (mut sxc, mut syc) = ([0.0f32; 3], [0.0f32; 3]);
+        for (at, colour) in samples {
+            let (dx, dy) = (at[0] - self.origin[0], at[1] - self.origin[1]);
+            sxx += dx * dx;
+            sxy += dx * dy;
+            syy += dy * dy;
+            for c in 0..3 {
+                mean[c] += colour[c] / n;
+                sxc[c] += dx * colour[c];
+                syc[c] += dy * colour[c];
+            }
+        }
+        let ridge = 1e-6 * (sxx + syy) + 1e-6;
+        let (sxx, syy) = (sxx + ridge, syy + ridge);
+        let determinant = sxx * syy - sxy * sxy;
+        self.plane[0] = mean;
+        for c in 0..3 {
+            self.plane[1][c] = (syy * sxc[c] - sxy * syc[c]) / determinant;
+            self.plane[2][c] = (sxx * syc[c] - sxy * sxc[c]) / determinant;
+        }
+    }
+}
+
+/// The colour of cell (`x`, `y`) of `cells`, or `None` where it is transparent.
+fn opaque_colour(cells: &RgbaImage, x: usize, y: usize) -> Option<[u8; 3]> {
+    let p = cells.get_pixel(x as u32, y as u32).0;
+    (p[3] >= 128).then_some([p[0], p[1], p[2]])
+}
+
+fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+#[cfg(test)]
+mod tests {
+    use image::Rgba;
+
+    use super::*;
+    use crate::grid::AxisGrid;
+
+    /// 10×10 cells of 8 px: a gradient backdrop with a little noise, except cell (4, 4), which
+    /// is `odd` added to the backdrop there.
+    fn backdrop_with(odd: [i16; 3]) -> (PixelGrid, RgbaImage) {
+        let grid = PixelGrid { x: AxisGrid::uniform(80, 10), y: AxisGrid::uniform(80, 10) };
+        let cells = RgbaImage::from_fn(10, 10, |x, y| {
+            let noise = ((x * 7 + y * 3) % 3) as i16 - 1;
+            let base = [30 + 2 * x as i16 + noise, 30 + y as i16, 40 - noise];
+            let add = if (x, y) == (4, 4) { odd } else { [0; 3] };
+            let [r, g, b] = [0, 1, 2].map(|c| (base[c] + add[c]) as u8);
+            Rgba([r, g, b, 255])
+        });
+        (grid, cells)
+    }
+
+    #[test]
+    fn a_gradient_backdrop_lies_on_its_field() {
+        let (grid, cells) = backdrop_with([0; 3]);
+        let field = BackdropField::fit(&grid, &cells, &[true; 100]).expect("enough cells");
+        assert!((0..100).all(|index| field.holds(&cells, index)));
+    }
+
+    /// An outline ten levels off the backdrop (within the colour tolerance a flood uses) is off
+    /// the field, even though the fit saw it.
+    #[test]
+    fn a_near_backdrop_sprite_cell_is_off_the_field() {
+        let (grid, cells) = backdrop_with([-4, -3, 9]);
+        let field = BackdropField::fit(&grid, &cells, &[true; 100]).expect("enough cells");
+        assert!(!field.holds(&cells, 44));
+        assert!(field.holds(&cells, 45));
+    }
+
+    /// A backdrop cell a fifth of the way toward its black neighbour is off the plane, but the
+    /// field blurred toward that neighbour; the neighbour must be outside the backdrop for that.
+    #[test]
+    fn a_backdrop_cell_blurred_toward_the_sprite_is_backdrop() {
+        let (grid, mut cells) = backdrop_with([-7, -7, -8]);
+        cells.put_pixel(3, 4, Rgba([0, 0, 0, 255]));
+        let mut backdrop = [true; 100];
+        let field = BackdropField::fit(&grid, &cells, &backdrop).expect("enough cells");
+        assert!(!field.holds(&cells, 44));
+        assert!(!field.holds_beside(&cells, &backdrop, 44), "its neighbour is not the sprite");
+        backdrop[43] = false;
+        assert!(field.holds_beside(&cells, &backdrop, 44));
+        // A cell off the plane away from the neighbour is not explained by it.
+        let (_, mut away) = backdrop_with([7, 7, 8]);
+        away.put_pixel(3, 4, Rgba([0, 0, 0, 255]));
+        assert!(!field.holds_beside(&away, &backdrop, 44));
+    }
+
+    #[test]
+    fn too_few_cells_give_no_field() {
+        let (grid, cells) = backdrop_with([0; 3]);
+        let mask: Vec<bool> = (0..100).map(|i| i < 2).collect();
+        assert_eq!(BackdropField::fit(&grid, &cells, &mask), None);
+    }
+
+    /// A backdrop seen in one row only still gives a field (flat across the rows).
+    #[test]
+    fn one_row_of_backdrop_gives_a_field() {
+        let (grid, cells) = backdrop_with([0; 3]);
+        let mask: Vec<bool> = (0..100).map(|i| i < 10).collect();
+        let field = BackdropField::fit(&grid, &cells, &mask).expect("a row is enough");
+        assert!(field.holds(&cells, 3));
+    }
+}
