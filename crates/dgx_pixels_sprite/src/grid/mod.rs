@@ -24,6 +24,10 @@ pub use period::AxisFit;
 pub use profile::EdgePeak;
 pub use split::Axis;
 
+/// Cells of two grids whose sizes differ by at most this share are the same cells, read off
+/// differently.
+const SAME_CELLS: f32 = 0.1;
+
 /// A boundary is moved to a peak at most this share of a period away.
 const SNAP_WINDOW: f32 = 0.25;
 
@@ -171,14 +175,26 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<D
         ),
         None => fit_auto(image, profiles),
     };
-    let (mut x, mut y) = fit(&profile::edge_profiles(image, true));
+    let (clean_x, clean_y) = fit(&profile::edge_profiles(image, true));
+    let (raw_x, raw_y) = fit(&profile::edge_profiles(image, false));
+    // Suppressing the codec's comb also suppresses a grid of fake pixels that are as large as
+    // the codec's blocks: their edges fall on the same few positions within a block. The raw
+    // profile keeps them; where it finds the same cells as the cleaned one, it is read instead.
     // An exact 8× nearest-neighbour upscale has all its edges on the codec grid, which the clean
-    // profiles hide: with no grid found there, look again at the raw ones.
-    if x.is_none() || y.is_none() {
-        let (raw_x, raw_y) = fit(&profile::edge_profiles(image, false));
-        x = x.or(raw_x);
-        y = y.or(raw_y);
-    }
+    // profiles hide: with no grid found there, look at the raw ones too.
+    let agree = |clean: &Option<AxisFound>, raw: &Option<AxisFound>| match (clean, raw) {
+        (Some(clean), Some(raw)) => {
+            let (a, b) = (clean.grid.pitch(), raw.grid.pitch());
+            (a - b).abs() <= SAME_CELLS * a.max(b)
+        }
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    let (x, y) = if agree(&clean_x, &raw_x) && agree(&clean_y, &raw_y) {
+        (raw_x.or(clean_x), raw_y.or(clean_y))
+    } else {
+        (clean_x.or(raw_x), clean_y.or(raw_y))
+    };
     let fallback = |len: u32, count: u32| AxisFound {
         grid: AxisGrid::uniform(len, count),
         signs: vec![(0.0, Doubt::IrregularEdges)],
@@ -273,6 +289,42 @@ mod tests {
         assert_eq!(cell_count(AxisFit { period: 10.0, phase: 3.0 }, 100), 10);
         assert_eq!(cell_count(AxisFit { period: 10.0, phase: 7.0 }, 100), 10);
         assert_eq!(cell_count(AxisFit { period: 10.2, phase: 0.1 }, 100), 10);
+    }
+
+    /// 16×16 fake pixels of 7.92 px (the first cut by 2.1 px, each boundary moved by up to a
+    /// tenth of a cell), nearly the codec's 8 px blocks, with block steps like the codec's, a
+    /// blur and noise: cleaning the codec's comb off the profiles takes the grid's edges with it
+    /// (17×17 was found), the raw profiles keep them.
+    #[test]
+    fn finds_cells_as_large_as_the_codec_blocks() {
+        let hash = |i: u32| {
+            let mut z = u64::from(i).wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 32) as u32
+        };
+        let boundaries: Vec<f32> = (0..=16u32)
+            .map(|k| -2.1 + k as f32 * 7.92 + if k % 16 == 0 { 0.0 } else { (hash(k + 40) % 160) as f32 / 100.0 - 0.8 })
+            .collect();
+        let cell = |v: u32| boundaries.iter().rposition(|&b| b <= v as f32 + 0.5).unwrap_or(0).min(15) as u32;
+        let sharp = RgbaImage::from_fn(127, 127, |x, y| {
+            let colour = hash(cell(x) * 31 + cell(y) * 1009 + 7);
+            let step = hash((x / 8) * 97 + (y / 8) * 389 + 3) % 3;
+            let noise = hash(x * 7919 + y * 104_729) % 7;
+            let channel = |base: u32, value: u32| (base + value % 40 + noise) as u8;
+            image::Rgba([channel(80 + step, colour), channel(90 + step, colour / 7), channel(100, colour / 49), 255])
+        });
+        let image = RgbaImage::from_fn(127, 127, |x, y| {
+            let mut sum = [0u32; 3];
+            for (nx, ny) in
+                (0..9).map(|i| ((x + i % 3).saturating_sub(1).min(126), (y + i / 3).saturating_sub(1).min(126)))
+            {
+                (0..3).for_each(|c| sum[c] += u32::from(sharp.get_pixel(nx, ny).0[c]));
+            }
+            image::Rgba([(sum[0] / 9) as u8, (sum[1] / 9) as u8, (sum[2] / 9) as u8, 255])
+        });
+        let found = detect_grid(&view(&image), None).expect("a grid").grid.size();
+        assert_eq!(found, SpriteSize::new(16, 16));
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub struct EdgeProfiles {
 /// entry is divided by the mean of the entries at the same position within a [`CODEC_BLOCK`]:
 /// a JPEG round trip leaves faint steps at, and next to, every block edge, which over a large
 /// image add up to a perfect 8-pixel comb that would outvote the real, sparser fake-pixel edges.
-/// Real edges at a non-integer period fall evenly on all positions and keep their shape.
+/// Real edges at a non-integer period fall evenly on all positions and keep their shape, unless
+/// the period is within a few per cent of the block's: then they fall on the block's few
+/// positions too and are flattened with it ([`super::detect_grid`] reads the raw profiles then).
 pub fn edge_profiles(image: &RgbaView<'_>, suppress_codec_grid: bool) -> EdgeProfiles {
     let (width, height) = image.dimensions();
     let (w, h) = (width as usize, height as usize);
