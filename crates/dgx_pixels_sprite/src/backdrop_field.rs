@@ -15,6 +15,7 @@ use image::RgbaImage;
 use crate::downsample::CENTRE_SHARE;
 use crate::flatness::median;
 use crate::grid::PixelGrid;
+use dgx_pixels_protocol::Rgb;
 
 /// A cell further than this many times the backdrop's noise from the plane is not backdrop. Cells
 /// beside the sprite take some of its colour in the blur and reach about five times; a lower
@@ -60,8 +61,14 @@ pub struct BackdropField {
 
 impl BackdropField {
     /// Fits the field to the cells of `cells` (one pixel per cell of `grid`) selected by `mask`
-    /// (row by row), or `None` when fewer than three cells are selected.
-    pub fn fit(grid: &PixelGrid, cells: &RgbaImage, mask: &[bool]) -> Option<Self> {
+    /// (row by row), or `None` when fewer than three cells are selected. It reads the selection's
+    /// core (cells whose four neighbours are selected too: away from the sprite, its blur, and
+    /// the sprite cells a flood took along), each round without the cells beyond [`TRIM`] times
+    /// the noise of the last; the noise is measured on the cells it read. The first fit reads the
+    /// quarter of the cells nearest `reference` (the backdrop's densest colour) only: a thick
+    /// outline near the backdrop's colour can be a large share of what a flood took, enough to
+    /// tilt a fit of all of it toward the outline.
+    pub fn fit(grid: &PixelGrid, cells: &RgbaImage, mask: &[bool], reference: Rgb) -> Option<Self> {
         let centre = |edges: &[f32]| edges.windows(2).map(|e| (e[0] + e[1]) / 2.0).collect::<Vec<f32>>();
         let centres = [centre(grid.x.edges()), centre(grid.y.edges())];
         let (width, height) = (cells.width() as usize, cells.height() as usize);
@@ -93,7 +100,14 @@ impl BackdropField {
         let margin = grid.x.pitch().min(grid.y.pitch()) * (1.0 - CENTRE_SHARE) / 2.0;
         let blur_reaches_samples = margin < BLUR_REACH;
         let mut field = Self { centres, origin: [0.0; 2], plane: [[0.0; 3]; 3], noise: 0.0, blur_reaches_samples };
-        let mut used: Vec<bool> = vec![true; samples.len()];
+        // The first round reads the quarter of the cells nearest the reference colour: backdrop,
+        // whatever else the flood took.
+        let reference = reference.0.map(f32::from);
+        let from_reference = |colour: &[f32; 3]| (0..3).map(|c| (colour[c] - reference[c]).powi(2)).sum::<f32>();
+        let mut distances: Vec<f32> = samples.iter().map(|(_, colour)| from_reference(colour)).collect();
+        let quarter = (distances.len() / 4).max(2);
+        let nearest = *distances.select_nth_unstable_by(quarter, f32::total_cmp).1;
+        let mut used: Vec<bool> = samples.iter().map(|(_, colour)| from_reference(colour) <= nearest).collect();
         for _ in 0..ROUNDS {
             let chosen: Vec<&([f32; 2], [f32; 3])> =
                 samples.iter().zip(&used).filter(|(_, u)| **u).map(|(s, _)| s).collect();
@@ -106,18 +120,6 @@ impl BackdropField {
             let limit = TRIM * field.noise;
             used = samples.iter().map(|(at, colour)| field.distance(*at, *colour) <= limit).collect();
         }
-        let mut all: Vec<f32> = cells
-            .pixels()
-            .enumerate()
-            .filter(|&(i, _)| selected(i))
-            .map(|(index, p)| {
-                field.distance(
-                    [field.centres[0][index % width], field.centres[1][index / width]],
-                    [0, 1, 2].map(|c| f32::from(p.0[c])),
-                )
-            })
-            .collect();
-        field.noise = median(&mut all).max(NOISE_FLOOR);
         Some(field)
     }
 
@@ -171,10 +173,10 @@ impl BackdropField {
         dot(rest, rest).sqrt() <= OFF_FIELD * self.noise
     }
 
-    /// The plane's colour at `at` (image pixels).
+    /// The plane's colour at `at` (image pixels), cut off at 0 and 255 as the image's are.
     fn colour_at(&self, at: [f32; 2]) -> [f32; 3] {
         let (dx, dy) = (at[0] - self.origin[0], at[1] - self.origin[1]);
-        [0, 1, 2].map(|c| self.plane[0][c] + self.plane[1][c] * dx + self.plane[2][c] * dy)
+        [0, 1, 2].map(|c| (self.plane[0][c] + self.plane[1][c] * dx + self.plane[2][c] * dy).clamp(0.0, 255.0))
     }
 
     /// The sRGB distance of `colour` at `at` (image pixels) from the plane.
@@ -184,37 +186,56 @@ impl BackdropField {
         dot(off, off).sqrt()
     }
 
-    /// Least squares for base and slopes, shared positions for the three channels. The slopes
-    /// are held slightly toward zero, so cells along one line (a backdrop seen only in one row)
-    /// give a flat plane rather than none.
+    /// Least squares for base and slopes, channel by channel. The slopes are held slightly toward
+    /// zero, so cells along one line (a backdrop seen only in one row) give a flat plane rather
+    /// than none. A channel's cells at 0 or 255 are left out of its fit where three others
+    /// remain: a gradient on a saturated key colour (magenta's 255, 0, 255) is cut off there,
+    /// and a plane through the cut-off part would miss the rest; the plane is cut off the same
+    /// way where it is read ([`BackdropField::colour_at`]).
     fn fit_plane(&mut self, samples: &[&([f32; 2], [f32; 3])]) {
         let n = samples.len() as f32;
         self.origin = [0, 1].map(|axis| samples.iter().map(|(at, _)| at[axis]).sum::<f32>() / n);
-        // Centred at the origin, the base decouples from the slopes: it is the mean colour, and
-        // the slopes solve a 2×2 system.
-        let (mut sxx, mut sxy, mut syy) = (0.0f32, 0.0f32, 0.0f32);
-        let mut mean = [0.0f32; 3];
-        let (mut sxc, mut syc) = ([0.0f32; 3], [0.0f32; 3]);
-        for (at, colour) in samples {
-            let (dx, dy) = (at[0] - self.origin[0], at[1] - self.origin[1]);
-            sxx += dx * dx;
-            sxy += dx * dy;
-            syy += dy * dy;
-            for c in 0..3 {
-                mean[c] += colour[c] / n;
-                sxc[c] += dx * colour[c];
-                syc[c] += dy * colour[c];
-            }
-        }
-        let ridge = 1e-6 * (sxx + syy) + 1e-6;
-        let (sxx, syy) = (sxx + ridge, syy + ridge);
-        let determinant = sxx * syy - sxy * sxy;
-        self.plane[0] = mean;
         for c in 0..3 {
-            self.plane[1][c] = (syy * sxc[c] - sxy * syc[c]) / determinant;
-            self.plane[2][c] = (sxx * syc[c] - sxy * sxc[c]) / determinant;
+            let inside = |colour: &[f32; 3]| colour[c] > 0.0 && colour[c] < 255.0;
+            let unclipped = samples.iter().filter(|(_, colour)| inside(colour)).count();
+            // Sums over the channel's samples of [1, dx, dy] ⊗ [1, dx, dy, value].
+            let mut m = [[0.0f64; 4]; 3];
+            for (at, colour) in samples.iter().filter(|(_, colour)| unclipped < 3 || inside(colour)) {
+                let row = [1.0, f64::from(at[0] - self.origin[0]), f64::from(at[1] - self.origin[1])];
+                for (i, a) in row.iter().enumerate() {
+                    for (j, b) in row.iter().chain([&f64::from(colour[c])]).enumerate() {
+                        m[i][j] += a * b;
+                    }
+                }
+            }
+            let ridge = 1e-6 * (m[1][1] + m[2][2]) + 1e-6;
+            m[1][1] += ridge;
+            m[2][2] += ridge;
+            let [base, per_x, per_y] = solve3(m);
+            self.plane[0][c] = base as f32;
+            self.plane[1][c] = per_x as f32;
+            self.plane[2][c] = per_y as f32;
         }
     }
+}
+
+/// The solution of the 3×3 system whose rows are `m[i][..3]` and right-hand side `m[i][3]`, by
+/// Cramer's rule; zeros for a singular one.
+fn solve3(m: [[f64; 4]; 3]) -> [f64; 3] {
+    let det = |a: [[f64; 3]; 3]| {
+        a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+            + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+    };
+    let matrix = m.map(|row| [row[0], row[1], row[2]]);
+    let whole = det(matrix);
+    if whole.abs() < f64::EPSILON {
+        return [0.0; 3];
+    }
+    [0, 1, 2].map(|k| {
+        let mut replaced = matrix;
+        (0..3).for_each(|i| replaced[i][k] = m[i][3]);
+        det(replaced) / whole
+    })
 }
 
 /// The colour of cell (`x`, `y`) of `cells`, or `None` where it is transparent.
@@ -234,6 +255,12 @@ mod tests {
     use super::*;
     use crate::grid::AxisGrid;
 
+    /// The field of `mask`'s cells, first read near the backdrop's colour at cell (0, 0).
+    fn fit(grid: &PixelGrid, cells: &RgbaImage, mask: &[bool]) -> Option<BackdropField> {
+        let p = cells.get_pixel(0, 0).0;
+        BackdropField::fit(grid, cells, mask, Rgb([p[0], p[1], p[2]]))
+    }
+
     /// 10×10 cells of 8 px: a gradient backdrop with a little noise, except cell (4, 4), which
     /// is `odd` added to the backdrop there.
     fn backdrop_with(odd: [i16; 3]) -> (PixelGrid, RgbaImage) {
@@ -251,7 +278,7 @@ mod tests {
     #[test]
     fn a_gradient_backdrop_lies_on_its_field() {
         let (grid, cells) = backdrop_with([0; 3]);
-        let field = BackdropField::fit(&grid, &cells, &[true; 100]).expect("enough cells");
+        let field = fit(&grid, &cells, &[true; 100]).expect("enough cells");
         assert!((0..100).all(|index| field.holds(&cells, index)));
     }
 
@@ -260,7 +287,7 @@ mod tests {
     #[test]
     fn a_near_backdrop_sprite_cell_is_off_the_field() {
         let (grid, cells) = backdrop_with([-4, -3, 9]);
-        let field = BackdropField::fit(&grid, &cells, &[true; 100]).expect("enough cells");
+        let field = fit(&grid, &cells, &[true; 100]).expect("enough cells");
         assert!(!field.holds(&cells, 44));
         assert!(field.holds(&cells, 45));
     }
@@ -272,7 +299,7 @@ mod tests {
         let (grid, mut cells) = backdrop_with([-7, -7, -8]);
         cells.put_pixel(3, 4, Rgba([0, 0, 0, 255]));
         let mut backdrop = [true; 100];
-        let field = BackdropField::fit(&grid, &cells, &backdrop).expect("enough cells");
+        let field = fit(&grid, &cells, &backdrop).expect("enough cells");
         assert!(!field.holds(&cells, 44));
         assert!(!field.holds_beside(&cells, &backdrop, 44), "its neighbour is not the sprite");
         backdrop[43] = false;
@@ -283,15 +310,48 @@ mod tests {
         assert!(!field.holds_beside(&away, &backdrop, 44));
         // In cells of 16 px the blur does not reach the sampled centre: off the plane is sprite.
         let large = PixelGrid { x: AxisGrid::uniform(160, 10), y: AxisGrid::uniform(160, 10) };
-        let field = BackdropField::fit(&large, &cells, &[true; 100]).expect("enough cells");
+        let field = fit(&large, &cells, &[true; 100]).expect("enough cells");
         assert!(!field.holds_beside(&cells, &backdrop, 44));
+    }
+
+    /// A thick outline ten levels off a gently shaded backdrop, taken by the flood, outnumbers
+    /// the backdrop three to two: read from the backdrop's colour, the field still leaves it off.
+    #[test]
+    fn a_thick_outline_that_outnumbers_the_backdrop_is_off_the_field() {
+        let grid = PixelGrid { x: AxisGrid::uniform(80, 10), y: AxisGrid::uniform(80, 10) };
+        let cells = RgbaImage::from_fn(10, 10, |x, y| {
+            let noise = ((x * 7 + y * 3) % 3) as u8;
+            let backdrop = [30 + x as u8 / 3 + noise, 30 + y as u8 / 3, 40 + noise];
+            if y < 4 {
+                Rgba([backdrop[0], backdrop[1], backdrop[2], 255])
+            } else {
+                Rgba([backdrop[0] - 4, backdrop[1] - 3, backdrop[2] + 9 + (x % 3) as u8, 255])
+            }
+        });
+        let field = fit(&grid, &cells, &[true; 100]).expect("enough cells");
+        assert!((0..40).all(|index| field.holds(&cells, index)));
+        assert!((40..100).all(|index| !field.holds(&cells, index)));
+    }
+
+    /// A gradient on magenta, cut off at 255 and 0 over half the image: not a plane, but a plane
+    /// cut off as the image is, so every cell lies on the field.
+    #[test]
+    fn a_gradient_cut_off_at_a_saturated_key_colour_lies_on_its_field() {
+        let grid = PixelGrid { x: AxisGrid::uniform(400, 10), y: AxisGrid::uniform(400, 10) };
+        let cells = RgbaImage::from_fn(10, 10, |x, y| {
+            let ramp = x as i32 + y as i32 - 9;
+            let cut = |v: i32| v.clamp(0, 255) as u8;
+            Rgba([cut(255 - ramp), cut(ramp), cut(255 - ramp), 255])
+        });
+        let field = fit(&grid, &cells, &[true; 100]).expect("enough cells");
+        assert!((0..100).all(|index| field.holds(&cells, index)));
     }
 
     #[test]
     fn too_few_cells_give_no_field() {
         let (grid, cells) = backdrop_with([0; 3]);
         let mask: Vec<bool> = (0..100).map(|i| i < 2).collect();
-        assert_eq!(BackdropField::fit(&grid, &cells, &mask), None);
+        assert_eq!(fit(&grid, &cells, &mask), None);
     }
 
     /// A backdrop seen in one row only still gives a field (flat across the rows).
@@ -299,7 +359,7 @@ mod tests {
     fn one_row_of_backdrop_gives_a_field() {
         let (grid, cells) = backdrop_with([0; 3]);
         let mask: Vec<bool> = (0..100).map(|i| i < 10).collect();
-        let field = BackdropField::fit(&grid, &cells, &mask).expect("a row is enough");
+        let field = fit(&grid, &cells, &mask).expect("a row is enough");
         assert!(field.holds(&cells, 3));
     }
 }

@@ -144,8 +144,8 @@ pub fn painted_backdrop(
     options: &BackgroundOptions,
 ) -> Option<Backdrop> {
     let mut backdrop = find_backdrop(cells, options).filter(|b| is_painted(image, grid, &b.mask))?;
-    let field = BackdropField::fit(grid, cells, &backdrop.mask);
     let reference = Oklab::from(backdrop.colour);
+    let field = BackdropField::fit(grid, cells, &backdrop.mask, backdrop.colour);
     let colours: Vec<Oklab> = cells.pixels().map(|p| Oklab::from_srgb([p.0[0], p.0[1], p.0[2]])).collect();
     let mut distances: Vec<f32> =
         colours.iter().zip(&backdrop.mask).filter(|(_, m)| **m).map(|(c, _)| c.distance(reference)).collect();
