@@ -175,8 +175,8 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<D
         ),
         None => fit_auto(image, profiles),
     };
-    let (clean_x, clean_y) = fit(&profile::edge_profiles(image, true));
-    let (raw_x, raw_y) = fit(&profile::edge_profiles(image, false));
+    let [raw, clean] = profile::edge_profiles(image);
+    let ((clean_x, clean_y), (raw_x, raw_y)) = (fit(&clean), fit(&raw));
     // Suppressing the codec's comb also suppresses a grid of fake pixels that are as large as
     // the codec's blocks: their edges fall on the same few positions within a block. The raw
     // profile keeps them; where it finds the same cells as the cleaned one, it is read instead.

@@ -44,14 +44,15 @@ pub struct EdgeProfiles {
     pub rows: Vec<f32>,
 }
 
-/// Sums colour changes across every column and row boundary. With `suppress_codec_grid`, every
-/// entry is divided by the mean of the entries at the same position within a [`CODEC_BLOCK`]:
+/// Sums colour changes across every column and row boundary, once, and returns the profiles raw
+/// and with the codec block grid suppressed, in that order. Suppressed, every entry is divided by
+/// the mean of the entries at the same position within a [`CODEC_BLOCK`]:
 /// a JPEG round trip leaves faint steps at, and next to, every block edge, which over a large
 /// image add up to a perfect 8-pixel comb that would outvote the real, sparser fake-pixel edges.
 /// Real edges at a non-integer period fall evenly on all positions and keep their shape, unless
 /// the period is within a few per cent of the block's: then they fall on the block's few
 /// positions too and are flattened with it ([`super::detect_grid`] reads the raw profiles then).
-pub fn edge_profiles(image: &RgbaView<'_>, suppress_codec_grid: bool) -> EdgeProfiles {
+pub fn edge_profiles(image: &RgbaView<'_>) -> [EdgeProfiles; 2] {
     let (width, height) = image.dimensions();
     let (w, h) = (width as usize, height as usize);
     let raw: &[u8] = image.as_raw();
@@ -69,13 +70,13 @@ pub fn edge_profiles(image: &RgbaView<'_>, suppress_codec_grid: bool) -> EdgePro
     for (y, total) in rows.iter_mut().enumerate() {
         *total = row_edge(line(y), line(y + 1), &read);
     }
-    let mut columns: Vec<f32> = columns.into_iter().map(|v| v as f32).collect();
-    let mut rows: Vec<f32> = rows.into_iter().map(|v| v as f32).collect();
-    if suppress_codec_grid {
-        flatten_block_grid(&mut columns);
-        flatten_block_grid(&mut rows);
-    }
-    EdgeProfiles { columns: smooth(&columns), rows: smooth(&rows) }
+    let columns: Vec<f32> = columns.into_iter().map(|v| v as f32).collect();
+    let rows: Vec<f32> = rows.into_iter().map(|v| v as f32).collect();
+    let raw = EdgeProfiles { columns: smooth(&columns), rows: smooth(&rows) };
+    let (mut columns, mut rows) = (columns, rows);
+    flatten_block_grid(&mut columns);
+    flatten_block_grid(&mut rows);
+    [raw, EdgeProfiles { columns: smooth(&columns), rows: smooth(&rows) }]
 }
 
 /// Divides each entry by the mean of its position class modulo [`CODEC_BLOCK`] (scaled back
@@ -166,7 +167,7 @@ mod tests {
                 4,
                 |x, _| if (x / 5) % 2 == 0 { [0, 0, 0, 255].into() } else { [200, 90, 40, 255].into() },
             );
-        let EdgeProfiles { columns, rows } = edge_profiles(&view(&image), false);
+        let [EdgeProfiles { columns, rows }, _] = edge_profiles(&view(&image));
         assert!(rows.iter().all(|&v| v == 0.0));
         let positions: Vec<f32> = find_peaks(&columns).iter().map(|p| p.position).collect();
         assert_eq!(positions, vec![5.0, 10.0, 15.0]);
