@@ -144,10 +144,27 @@ pub struct Detection {
     pub confidence: GridConfidence,
 }
 
-/// One axis's grid and the clarity of the signs it rests on.
+/// One axis's grid, the period it was fitted with, and the clarity of the signs it rests on.
 struct AxisFound {
     grid: AxisGrid,
+    period: f32,
     signs: Vec<(f32, Doubt)>,
+}
+
+impl AxisFound {
+    /// Takes the regularity of the edges from `peaks` (the other profile's) where they align
+    /// better on this axis's period: the raw profile carries the codec's comb, which does not
+    /// fall on the grid, and the cleaned one loses the grid's edges near the codec's; whichever
+    /// shows the grid more clearly tells how regular its edges are.
+    fn also_aligned_on(mut self, peaks: &[EdgePeak]) -> Self {
+        let other = period::alignment(peaks, self.period).0;
+        for (value, doubt) in &mut self.signs {
+            if *doubt == Doubt::IrregularEdges {
+                *value = value.max(other);
+            }
+        }
+        self
+    }
 }
 
 /// Finds the grid of fake pixels in `image`: with `target` the cell count is fixed and only
@@ -191,12 +208,14 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<D
         (Some(_), None) => false,
     };
     let (x, y) = if agree(&clean_x, &raw_x) && agree(&clean_y, &raw_y) {
-        (raw_x.or(clean_x), raw_y.or(clean_y))
+        let (on_x, on_y) = (profile::find_peaks(&clean.columns), profile::find_peaks(&clean.rows));
+        (raw_x.map(|a| a.also_aligned_on(&on_x)).or(clean_x), raw_y.map(|a| a.also_aligned_on(&on_y)).or(clean_y))
     } else {
         (clean_x.or(raw_x), clean_y.or(raw_y))
     };
     let fallback = |len: u32, count: u32| AxisFound {
         grid: AxisGrid::uniform(len, count),
+        period: len as f32 / count.max(1) as f32,
         signs: vec![(0.0, Doubt::IrregularEdges)],
     };
     let x = x.unwrap_or_else(|| fallback(width, target.map_or(width, |s| s.width)));
@@ -217,7 +236,7 @@ fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) ->
     let period = len as f32 / count as f32;
     if period < period::MIN_PERIOD * 0.5 {
         // Cells under a pixel and a half: the image is the sprite, near enough pixel for pixel.
-        return Some(AxisFound { grid: AxisGrid::uniform(len, count), signs: Vec::new() });
+        return Some(AxisFound { grid: AxisGrid::uniform(len, count), period, signs: Vec::new() });
     }
     let peaks = &profile::find_peaks(profile);
     if peaks.is_empty() {
@@ -230,6 +249,7 @@ fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) ->
     let regularity = period::alignment(peaks, fit.period).0;
     Some(AxisFound {
         grid: AxisGrid::from_fit(fit, len, count, peaks),
+        period: fit.period,
         signs: vec![(regularity, Doubt::IrregularEdges)],
     })
 }
@@ -261,7 +281,7 @@ fn fit_auto(image: &RgbaView<'_>, profiles: &profile::EdgeProfiles) -> (Option<A
     let found = |fit: AxisFit, len: u32, peaks: &[EdgePeak]| {
         let mut signs = vec![(period::alignment(peaks, fit.period).0, Doubt::IrregularEdges)];
         signs.extend(contrast.map(|c| (confidence::doubling_clarity(c), Doubt::Doubling)));
-        AxisFound { grid: AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks), signs }
+        AxisFound { grid: AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks), period: fit.period, signs }
     };
     (x_fit.map(|fit| found(fit, width, &x_peaks)), y_fit.map(|fit| found(fit, height, &y_peaks)))
 }
