@@ -343,8 +343,27 @@ mod tests {
             }
             image::Rgba([(sum[0] / 9) as u8, (sum[1] / 9) as u8, (sum[2] / 9) as u8, 255])
         });
-        let found = detect_grid(&view(&image), None).expect("a grid").grid.size();
-        assert_eq!(found, SpriteSize::new(16, 16));
+        let found = detect_grid(&view(&image), None).expect("a grid");
+        assert_eq!(found.grid.size(), SpriteSize::new(16, 16));
+        assert!(found.confidence.score >= confidence::UNSURE, "{:?}", found.confidence);
+    }
+
+    /// The raw profile's peaks, the codec's comb among them, align poorly on the grid; the
+    /// cleaned profile's align well and give the edges' regularity. Other signs stay.
+    #[test]
+    fn edge_regularity_comes_from_the_better_aligned_profile() {
+        let found = AxisFound {
+            grid: AxisGrid::uniform(100, 10),
+            period: 10.0,
+            signs: vec![(0.3, Doubt::IrregularEdges), (0.6, Doubt::Doubling)],
+        };
+        let clean: Vec<EdgePeak> = (1..10).map(|k| EdgePeak { position: 10.0 * k as f32, prominence: 1.0 }).collect();
+        let found = found.also_aligned_on(&clean);
+        assert!(found.signs[0].0 > 0.99, "{:?}", found.signs);
+        assert_eq!(found.signs[1], (0.6, Doubt::Doubling));
+        // Peaks off the grid do not lower it.
+        let off: Vec<EdgePeak> = (1..10).map(|k| EdgePeak { position: 8.0 * k as f32, prominence: 1.0 }).collect();
+        assert!(found.also_aligned_on(&off).signs[0].0 > 0.99);
     }
 
     #[test]
