@@ -196,13 +196,16 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<D
     let ((clean_x, clean_y), (raw_x, raw_y)) = (fit(&clean), fit(&raw));
     // Suppressing the codec's comb also suppresses a grid of fake pixels that are as large as
     // the codec's blocks: their edges fall on the same few positions within a block. The raw
-    // profile keeps them; where it finds the same cells as the cleaned one, it is read instead.
+    // profile keeps them; where it finds the same cells as the cleaned one, it is read instead,
+    // and also where it finds cells of the codec's own size and the cleaned one no coarser grid
+    // (a coarser one, twice the size or more, is the real grid under the codec's comb; anything
+    // finer is the grid the cleaning bent).
     // An exact 8× nearest-neighbour upscale has all its edges on the codec grid, which the clean
     // profiles hide: with no grid found there, look at the raw ones too.
     let agree = |clean: &Option<AxisFound>, raw: &Option<AxisFound>| match (clean, raw) {
         (Some(clean), Some(raw)) => {
             let (a, b) = (clean.grid.pitch(), raw.grid.pitch());
-            (a - b).abs() <= SAME_CELLS * a.max(b)
+            (a - b).abs() <= SAME_CELLS * a.max(b) || (codec_locked(raw) && a < 2.0 * b)
         }
         (None, _) => true,
         (Some(_), None) => false,
@@ -286,6 +289,13 @@ fn fit_auto(image: &RgbaView<'_>, profiles: &profile::EdgeProfiles) -> (Option<A
     (x_fit.map(|fit| found(fit, width, &x_peaks)), y_fit.map(|fit| found(fit, height, &y_peaks)))
 }
 
+/// Whether `found`'s cells are the codec's blocks over the whole axis: its edges drift by less
+/// than half a block from the block grid's, end to end.
+fn codec_locked(found: &AxisFound) -> bool {
+    let block = profile::CODEC_BLOCK as f32;
+    found.grid.cells() as f32 * (found.period - block).abs() < block / 2.0
+}
+
 /// Cells along an axis: one per boundary that lies at least half a period inside the image,
 /// plus one. A boundary closer to the edge than that cuts off a sliver, which belongs to its
 /// neighbour.
@@ -311,12 +321,10 @@ mod tests {
         assert_eq!(cell_count(AxisFit { period: 10.2, phase: 0.1 }, 100), 10);
     }
 
-    /// 16×16 fake pixels of 7.92 px (the first cut by 2.1 px, each boundary moved by up to a
-    /// tenth of a cell), nearly the codec's 8 px blocks, with block steps like the codec's, a
-    /// blur and noise: cleaning the codec's comb off the profiles takes the grid's edges with it
-    /// (17×17 was found), the raw profiles keep them.
-    #[test]
-    fn finds_cells_as_large_as_the_codec_blocks() {
+    /// 16×16 fake pixels of `pitch` px, the first cut by `origin` px, each boundary moved by up
+    /// to a tenth of a cell; colours within 40 levels, with block steps like the codec's, a 3×3
+    /// blur and noise.
+    fn codec_sized_cells(pitch: f32, origin: f32, seed: u32) -> RgbaImage {
         let hash = |i: u32| {
             let mut z = u64::from(i).wrapping_add(0x9e37_79b9_7f4a_7c15);
             z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -324,28 +332,42 @@ mod tests {
             ((z ^ (z >> 31)) >> 32) as u32
         };
         let boundaries: Vec<f32> = (0..=16u32)
-            .map(|k| -2.1 + k as f32 * 7.92 + if k % 16 == 0 { 0.0 } else { (hash(k + 40) % 160) as f32 / 100.0 - 0.8 })
+            .map(|k| {
+                origin + k as f32 * pitch + if k % 16 == 0 { 0.0 } else { (hash(k + seed) % 160) as f32 / 100.0 - 0.8 }
+            })
             .collect();
+        let len = (16.0 * pitch).round() as u32;
         let cell = |v: u32| boundaries.iter().rposition(|&b| b <= v as f32 + 0.5).unwrap_or(0).min(15) as u32;
-        let sharp = RgbaImage::from_fn(127, 127, |x, y| {
+        let sharp = RgbaImage::from_fn(len, len, |x, y| {
             let colour = hash(cell(x) * 31 + cell(y) * 1009 + 7);
             let step = hash((x / 8) * 97 + (y / 8) * 389 + 3) % 3;
             let noise = hash(x * 7919 + y * 104_729) % 7;
             let channel = |base: u32, value: u32| (base + value % 40 + noise) as u8;
             image::Rgba([channel(80 + step, colour), channel(90 + step, colour / 7), channel(100, colour / 49), 255])
         });
-        let image = RgbaImage::from_fn(127, 127, |x, y| {
+        RgbaImage::from_fn(len, len, |x, y| {
             let mut sum = [0u32; 3];
             for (nx, ny) in
-                (0..9).map(|i| ((x + i % 3).saturating_sub(1).min(126), (y + i / 3).saturating_sub(1).min(126)))
+                (0..9).map(|i| ((x + i % 3).saturating_sub(1).min(len - 1), (y + i / 3).saturating_sub(1).min(len - 1)))
             {
                 (0..3).for_each(|c| sum[c] += u32::from(sharp.get_pixel(nx, ny).0[c]));
             }
             image::Rgba([(sum[0] / 9) as u8, (sum[1] / 9) as u8, (sum[2] / 9) as u8, 255])
-        });
-        let found = detect_grid(&view(&image), None).expect("a grid");
-        assert_eq!(found.grid.size(), SpriteSize::new(16, 16));
-        assert!(found.confidence.score >= confidence::UNSURE, "{:?}", found.confidence);
+        })
+    }
+
+    /// Fake pixels within a few per cent of the codec's 8 px blocks: cleaning the codec's comb off
+    /// the profiles takes the grid's edges with it (the cleaned profiles read 17 to 33 cells
+    /// here), the raw ones keep them.
+    #[test]
+    fn finds_cells_as_large_as_the_codec_blocks() {
+        for (pitch, origin) in [(7.92, -2.1), (8.05, 0.0), (8.05, -1.0), (8.05, -2.1), (8.1, -2.1)] {
+            for seed in [40, 41, 42] {
+                let found = detect_grid(&view(&codec_sized_cells(pitch, origin, seed)), None).expect("a grid");
+                assert_eq!(found.grid.size(), SpriteSize::new(16, 16), "{pitch} px from {origin}, seed {seed}");
+                assert!(found.confidence.score >= confidence::UNSURE, "{pitch} px: {:?}", found.confidence);
+            }
+        }
     }
 
     /// The raw profile's peaks, the codec's comb among them, align poorly on the grid; the
