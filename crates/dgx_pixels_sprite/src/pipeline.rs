@@ -389,6 +389,13 @@ mod tests {
         assert!(steps.excess() <= crate::tile::SEAMLESS_EXCESS, "a seam: {steps:?}");
     }
 
+    /// `truth` degraded with blocks of 9.5 px and recovered at its size in three colours.
+    fn recover_in_three_colours(truth: &RgbaImage) -> RgbaImage {
+        let size = SpriteSize::new(truth.width(), truth.height());
+        let pipeline = PipelineBuilder::new().size(TargetSize::Exact(size)).colors(3).build().unwrap();
+        pipeline.process(&[degrade(truth, 9.5)]).unwrap().frames.remove(0)
+    }
+
     /// Two boxes drawn in a dark outline: the backdrop shows through the left one's 4×4 hole,
     /// which comes back transparent; the right one holds a 4×4 patch of the sprite's own
     /// off-white, within the backdrop tolerance of the backdrop but a shade off it, which stays.
@@ -400,15 +407,7 @@ mod tests {
             (1..=8 | 11..=18, 4..=11) => Rgba([20, 16, 28, 255]),
             _ => Rgba([0, 0, 0, 0]),
         });
-        let sprite = PipelineBuilder::new()
-            .size(TargetSize::Exact(SpriteSize::new(20, 16)))
-            .colors(3)
-            .build()
-            .unwrap()
-            .process(&[degrade(&boxes, 9.5)])
-            .unwrap()
-            .frames
-            .remove(0);
+        let sprite = recover_in_three_colours(&boxes);
         let alpha =
             |x0: u32, y0: u32| (0..16).map(|i| sprite.get_pixel(x0 + i % 4, y0 + i / 4).0[3]).collect::<Vec<_>>();
         assert!(alpha(3, 6).iter().all(|&a| a == 0), "the hole is filled: {:?}", alpha(3, 6));
@@ -428,15 +427,7 @@ mod tests {
             (true, false) => Rgba([120, 60, 60, 255]),
             _ => Rgba([0, 0, 0, 0]),
         });
-        let sprite = PipelineBuilder::new()
-            .size(TargetSize::Exact(SpriteSize::new(16, 16)))
-            .colors(3)
-            .build()
-            .unwrap()
-            .process(&[degrade(&boxed, 9.5)])
-            .unwrap()
-            .frames
-            .remove(0);
+        let sprite = recover_in_three_colours(&boxed);
         let cells = |wanted: &dyn Fn(u32, u32) -> bool, alpha: u8| {
             (0..256u32).filter(|i| wanted(i % 16, i / 16) && sprite.get_pixel(i % 16, i / 16).0[3] == alpha).count()
         };
