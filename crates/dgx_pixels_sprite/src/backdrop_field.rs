@@ -7,20 +7,22 @@
 //! close to the backdrop's colour (a dark outline on a near-black backdrop) lies well off that
 //! plane. Colour distance alone puts both within the backdrop tolerance; the distance from the
 //! plane, measured in the backdrop's own noise, separates them. On the fidelity bench's 250
-//! degraded sprites, true-grid cells of the backdrop lie within about three times the median
-//! distance of the plane, sprite cells near the backdrop's colour mostly ten times and more.
+//! degraded sprites, read on their true grids, nearly all backdrop cells lie within three times
+//! the median distance of the plane (cells beside the sprite, in its blur, further), and most
+//! sprite cells near the backdrop's colour ten times and more (BENCHMARKS.md, "Ten degraded
+//! sets").
 
+use dgx_pixels_protocol::Rgb;
 use image::RgbaImage;
 
 use crate::downsample::CENTRE_SHARE;
 use crate::flatness::median;
 use crate::grid::PixelGrid;
-use dgx_pixels_protocol::Rgb;
 
 /// A cell further than this many times the backdrop's noise from the plane is not backdrop. Cells
 /// beside the sprite take some of its colour in the blur and reach about five times; a lower
 /// bound leaves them opaque, a higher one clears more of the sprite.
-pub const OFF_FIELD: f32 = 6.0;
+const OFF_FIELD: f32 = 6.0;
 
 /// How far, in image pixels, a generated image's blur carries a neighbour's colour (the
 /// bench's blur is a Gaussian of 0.5 to 1.5 px): in cells whose sampled centre lies further
@@ -61,13 +63,13 @@ pub struct BackdropField {
 
 impl BackdropField {
     /// Fits the field to the cells of `cells` (one pixel per cell of `grid`) selected by `mask`
-    /// (row by row), or `None` when fewer than three cells are selected. It reads the selection's
-    /// core (cells whose four neighbours are selected too: away from the sprite, its blur, and
-    /// the sprite cells a flood took along), each round without the cells beyond [`TRIM`] times
-    /// the noise of the last; the noise is measured on the cells it read. The first fit reads the
-    /// quarter of the cells nearest `reference` (the backdrop's densest colour) only: a thick
-    /// outline near the backdrop's colour can be a large share of what a flood took, enough to
-    /// tilt a fit of all of it toward the outline.
+    /// (row by row), or `None` when fewer than three opaque cells are selected. It reads the
+    /// selection's core (cells whose four neighbours are selected too: away from the sprite, its
+    /// blur, and the sprite cells a flood took along), each round without the cells beyond
+    /// [`TRIM`] times the noise of the last; the noise is measured on the cells it read. The
+    /// first fit reads the quarter of the cells nearest `reference` (the backdrop's densest
+    /// colour) only: a thick outline near the backdrop's colour can be a large share of what a
+    /// flood took, enough to tilt a fit of all of it toward the outline.
     pub fn fit(grid: &PixelGrid, cells: &RgbaImage, mask: &[bool], reference: Rgb) -> Option<Self> {
         let centre = |edges: &[f32]| edges.windows(2).map(|e| (e[0] + e[1]) / 2.0).collect::<Vec<f32>>();
         let centres = [centre(grid.x.edges()), centre(grid.y.edges())];
@@ -84,10 +86,11 @@ impl BackdropField {
         };
         let core_cells = (0..width * height).filter(|&index| core(index)).count();
         let fitted = |index: usize| if core_cells >= 3 { core(index) } else { selected(index) };
+        // Cells already transparent in the input carry no colour of the backdrop's.
         let samples: Vec<([f32; 2], [f32; 3])> = cells
             .pixels()
             .enumerate()
-            .filter(|&(index, _)| fitted(index))
+            .filter(|&(index, p)| fitted(index) && p.0[3] >= 128)
             .map(|(index, p)| {
                 let position = [centres[0][index % width], centres[1][index / width]];
                 (position, [0, 1, 2].map(|c| f32::from(p.0[c])))

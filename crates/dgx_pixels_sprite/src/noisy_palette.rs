@@ -56,9 +56,9 @@ const UNEXPLAINED: f32 = 5.0;
 
 /// Refines `start` (one sRGB colour per palette entry, e.g. k-means' centres) to the centres of
 /// a Gaussian mixture over `colors` with one shared noise level, merging centres the noise does
-/// not separate ([`ONE_PEAK`]), and returns them rounded, without duplicates, sorted dark to
-/// light (as [`crate::quantize::fit_palette`] sorts). Reads the same samples of `colors` as the
-/// k-means fit.
+/// not separate ([`ONE_PEAK`]) and giving the entries so freed to colours it does not explain
+/// ([`UNEXPLAINED`]), and returns them rounded, without duplicates, sorted dark to light (as
+/// [`crate::quantize::fit_palette`] sorts). Reads the same samples of `colors` as the k-means fit.
 pub fn refine_palette(colors: &[[u8; 3]], start: &Palette) -> Palette {
     let samples: Vec<[f32; 3]> = fit_samples(colors).iter().map(|s| s.map(f32::from)).collect();
     let centres: Vec<[f32; 3]> = start.colors().iter().map(|c| c.0.map(f32::from)).collect();
@@ -69,7 +69,7 @@ pub fn refine_palette(colors: &[[u8; 3]], start: &Palette) -> Palette {
     }
     let mut mixture = Mixture { weights: vec![0.0; centres.len()], centres, variance: variance.max(ROUNDING_VARIANCE) };
     mixture.settle(&samples);
-    // The budget merges freed goes to colours the mixture does not explain.
+    // Entries the merging freed go to colours the mixture does not explain, while new ones stay.
     while mixture.centres.len() < start.len() {
         let unexplained = mixture.unexplained(&samples, start.len() - mixture.centres.len());
         if unexplained.is_empty() {
