@@ -158,7 +158,7 @@ pub fn painted_backdrop(
     for hole in enclosed_regions(cells, &backdrop, options) {
         let is_hole = if hole.len() <= MIN_PAIRS {
             // Fewer than MIN_PAIRS neighbouring pairs either way: not measurable as painted.
-            hole.iter().all(|&index| field.as_ref().is_some_and(|f| f.holds(cells, index)))
+            field.as_ref().is_some_and(|f| hole.iter().all(|&index| f.holds(cells, index)))
         } else {
             let inside = Oklab::mean(hole.iter().map(|&index| colours[index]));
             inside.is_some_and(|c| c.distance(reference) <= typical) && {

@@ -185,14 +185,15 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<D
             image_height: height,
         });
     }
-    let fit = |profiles: &profile::EdgeProfiles| match target {
-        Some(size) => (
-            fit_counted(image, Axis::X, &profiles.columns, size.width),
-            fit_counted(image, Axis::Y, &profiles.rows, size.height),
-        ),
-        None => fit_auto(image, profiles),
+    // Each profile's peaks, columns then rows: [raw, cleaned].
+    let [raw, clean] =
+        profile::edge_profiles(image).map(|p| [profile::find_peaks(&p.columns), profile::find_peaks(&p.rows)]);
+    let fit = |[x_peaks, y_peaks]: &[Vec<EdgePeak>; 2]| match target {
+        Some(size) => {
+            (fit_counted(image, Axis::X, x_peaks, size.width), fit_counted(image, Axis::Y, y_peaks, size.height))
+        }
+        None => fit_auto(image, x_peaks, y_peaks),
     };
-    let [raw, clean] = profile::edge_profiles(image);
     let ((clean_x, clean_y), (raw_x, raw_y)) = (fit(&clean), fit(&raw));
     // Suppressing the codec's comb also suppresses a grid of fake pixels that are as large as
     // the codec's blocks: their edges fall on the same few positions within a block. The raw
@@ -211,8 +212,8 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<D
         (Some(_), None) => false,
     };
     let (x, y) = if agree(&clean_x, &raw_x) && agree(&clean_y, &raw_y) {
-        let (on_x, on_y) = (profile::find_peaks(&clean.columns), profile::find_peaks(&clean.rows));
-        (raw_x.map(|a| a.also_aligned_on(&on_x)).or(clean_x), raw_y.map(|a| a.also_aligned_on(&on_y)).or(clean_y))
+        let [on_x, on_y] = &clean;
+        (raw_x.map(|a| a.also_aligned_on(on_x)).or(clean_x), raw_y.map(|a| a.also_aligned_on(on_y)).or(clean_y))
     } else {
         (clean_x.or(raw_x), clean_y.or(raw_y))
     };
@@ -229,9 +230,9 @@ pub fn detect_grid(image: &RgbaView<'_>, target: Option<SpriteSize>) -> Result<D
     })
 }
 
-/// One axis of [`detect_grid`] with its cell count given, from its edge profile: `None` when the
-/// profile shows no edge to place the cells on.
-fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) -> Option<AxisFound> {
+/// One axis of [`detect_grid`] with its cell count given, from its edge profile's peaks: `None`
+/// when the profile shows no edge to place the cells on.
+fn fit_counted(image: &RgbaView<'_>, axis: Axis, peaks: &[EdgePeak], count: u32) -> Option<AxisFound> {
     let len = match axis {
         Axis::X => image.width(),
         Axis::Y => image.height(),
@@ -241,7 +242,6 @@ fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) ->
         // Cells under a pixel and a half: the image is the sprite, near enough pixel for pixel.
         return Some(AxisFound { grid: AxisGrid::uniform(len, count), period, signs: Vec::new() });
     }
-    let peaks = &profile::find_peaks(profile);
     if peaks.is_empty() {
         return None;
     }
@@ -260,15 +260,18 @@ fn fit_counted(image: &RgbaView<'_>, axis: Axis, profile: &[f32], count: u32) ->
 /// Both axes of [`detect_grid`] in auto mode: square periods ([`square`]), each axis's placement
 /// fitted to its own edges, and the cells halved on both axes when, read on both together, they
 /// are two pixels each ([`split`]). `None` for an axis that shows no grid.
-fn fit_auto(image: &RgbaView<'_>, profiles: &profile::EdgeProfiles) -> (Option<AxisFound>, Option<AxisFound>) {
+fn fit_auto(
+    image: &RgbaView<'_>,
+    x_peaks: &[EdgePeak],
+    y_peaks: &[EdgePeak],
+) -> (Option<AxisFound>, Option<AxisFound>) {
     let (width, height) = image.dimensions();
-    let (x_peaks, y_peaks) = (profile::find_peaks(&profiles.columns), profile::find_peaks(&profiles.rows));
     let (x_period, y_period) = square::square_periods(
-        square::AxisPeaks { peaks: &x_peaks, len: width },
-        square::AxisPeaks { peaks: &y_peaks, len: height },
+        square::AxisPeaks { peaks: x_peaks, len: width },
+        square::AxisPeaks { peaks: y_peaks, len: height },
     );
-    let mut x_fit = x_period.map(|period| period::fit_axis(&x_peaks, period, false));
-    let mut y_fit = y_period.map(|period| period::fit_axis(&y_peaks, period, false));
+    let mut x_fit = x_period.map(|period| period::fit_axis(x_peaks, period, false));
+    let mut y_fit = y_period.map(|period| period::fit_axis(y_peaks, period, false));
     // The geometric mean of the contrasts of the axes whose cells are wide enough to test.
     let contrasts: Vec<f32> = [(Axis::X, x_fit), (Axis::Y, y_fit)]
         .into_iter()
@@ -278,15 +281,15 @@ fn fit_auto(image: &RgbaView<'_>, profiles: &profile::EdgeProfiles) -> (Option<A
     let contrast =
         (!contrasts.is_empty()).then(|| contrasts.iter().product::<f32>().powf(1.0 / contrasts.len() as f32));
     if contrast.is_some_and(|c| c >= split::SPLIT_CONTRAST) {
-        x_fit = x_fit.map(|fit| period::fit_axis(&x_peaks, fit.period / 2.0, false));
-        y_fit = y_fit.map(|fit| period::fit_axis(&y_peaks, fit.period / 2.0, false));
+        x_fit = x_fit.map(|fit| period::fit_axis(x_peaks, fit.period / 2.0, false));
+        y_fit = y_fit.map(|fit| period::fit_axis(y_peaks, fit.period / 2.0, false));
     }
     let found = |fit: AxisFit, len: u32, peaks: &[EdgePeak]| {
         let mut signs = vec![(period::alignment(peaks, fit.period).0, Doubt::IrregularEdges)];
         signs.extend(contrast.map(|c| (confidence::doubling_clarity(c), Doubt::Doubling)));
         AxisFound { grid: AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks), period: fit.period, signs }
     };
-    (x_fit.map(|fit| found(fit, width, &x_peaks)), y_fit.map(|fit| found(fit, height, &y_peaks)))
+    (x_fit.map(|fit| found(fit, width, x_peaks)), y_fit.map(|fit| found(fit, height, y_peaks)))
 }
 
 /// Whether `found`'s cells are the codec's blocks over the whole axis: its edges drift by less

@@ -70,10 +70,9 @@ pub fn edge_profiles(image: &RgbaView<'_>) -> [EdgeProfiles; 2] {
     for (y, total) in rows.iter_mut().enumerate() {
         *total = row_edge(line(y), line(y + 1), &read);
     }
-    let columns: Vec<f32> = columns.into_iter().map(|v| v as f32).collect();
-    let rows: Vec<f32> = rows.into_iter().map(|v| v as f32).collect();
+    let mut columns: Vec<f32> = columns.into_iter().map(|v| v as f32).collect();
+    let mut rows: Vec<f32> = rows.into_iter().map(|v| v as f32).collect();
     let raw = EdgeProfiles { columns: smooth(&columns), rows: smooth(&rows) };
-    let (mut columns, mut rows) = (columns, rows);
     flatten_block_grid(&mut columns);
     flatten_block_grid(&mut rows);
     [raw, EdgeProfiles { columns: smooth(&columns), rows: smooth(&rows) }]
