@@ -50,6 +50,8 @@ pub mod color;
 pub mod decode;
 pub mod dither;
 pub mod downsample;
+#[cfg(test)]
+mod fake_art;
 pub mod flatness;
 pub mod grid;
 pub mod matched_size;

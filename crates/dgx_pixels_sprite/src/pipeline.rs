@@ -206,62 +206,7 @@ mod tests {
     use image::Rgba;
 
     use super::*;
-
-    /// A deterministic sprite: a blob of four colours with a dark outline on transparency.
-    fn truth(width: u32, height: u32) -> RgbaImage {
-        let colours = [[200, 40, 40], [40, 160, 60], [230, 200, 60], [60, 80, 200]];
-        RgbaImage::from_fn(width, height, |x, y| {
-            let (dx, dy) = (x as f32 - width as f32 / 2.0 + 0.5, y as f32 - height as f32 / 2.0 + 0.5);
-            let r = (dx * dx / (width * width) as f32 + dy * dy / (height * height) as f32).sqrt();
-            if r > 0.42 {
-                Rgba([0, 0, 0, 0])
-            } else if r > 0.34 {
-                Rgba([20, 16, 28, 255])
-            } else {
-                let [r, g, b] = colours[((x / 3 + y / 2 + x * y % 3) % 4) as usize];
-                Rgba([r, g, b, 255])
-            }
-        })
-    }
-
-    /// Fakes AI pixel art from `sprite`: blocks of `scale` px (non-integer, each boundary moved
-    /// by up to a tenth of a block), an off-white backdrop with a gradient, a 3×3 blur and noise.
-    fn degrade(sprite: &RgbaImage, scale: f32) -> RgbaImage {
-        let mut seed = 0x1234_5678u32;
-        let mut noise = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            (seed % 1000) as f32 / 1000.0 - 0.5
-        };
-        let jitter: Vec<f32> = (0..=sprite.width().max(sprite.height())).map(|_| noise() * 0.2 * scale).collect();
-        let boundaries =
-            |n: u32| -> Vec<f32> { (0..=n).map(|k| k as f32 * scale + jitter[k as usize] + 2.0).collect() };
-        let (bx, by) = (boundaries(sprite.width()), boundaries(sprite.height()));
-        let block =
-            |b: &[f32], v: u32| b.iter().rposition(|&e| e <= v as f32 + 0.5).unwrap_or(0).min(b.len() - 2) as u32;
-        let (w, h) = ((sprite.width() as f32 * scale) as u32, (sprite.height() as f32 * scale) as u32);
-        let sharp = RgbaImage::from_fn(w, h, |x, y| {
-            let p = sprite.get_pixel(block(&bx, x), block(&by, y));
-            let backdrop = 240.0 + 6.0 * x as f32 / w as f32;
-            if p.0[3] == 0 { Rgba([backdrop as u8, backdrop as u8, 236, 255]) } else { *p }
-        });
-        RgbaImage::from_fn(w, h, |x, y| {
-            let mut sum = [0.0f32; 3];
-            for (nx, ny) in
-                (0..9).map(|i| ((x + i % 3).saturating_sub(1).min(w - 1), (y + i / 3).saturating_sub(1).min(h - 1)))
-            {
-                let p = sharp.get_pixel(nx, ny).0;
-                (0..3).for_each(|c| sum[c] += f32::from(p[c]) / 9.0);
-            }
-            Rgba(
-                sum.map(|v| (v + noise() * 12.0).clamp(0.0, 255.0) as u8).into_iter().chain([255]).collect::<Vec<_>>()
-                    [..4]
-                    .try_into()
-                    .unwrap_or([0; 4]),
-            )
-        })
-    }
+    use crate::fake_art::{degrade, truth};
 
     /// Share of pixels whose alpha agrees and, where opaque, whose colour is within a
     /// just-noticeable Oklab distance.
@@ -300,6 +245,26 @@ mod tests {
                 let score = accuracy(&sprite, got);
                 assert!(score >= 0.95, "{size:?} at scale {scale}: {score}");
             }
+        }
+    }
+
+    /// Art drawn at 2× (every pixel of the sprite doubled) comes back at the doubled size in auto
+    /// mode, also where its cells are too small for the quarters' contrast to tell (under 24 px):
+    /// the fake pixels' drift across each cell's middle gives it away.
+    #[test]
+    fn finds_art_drawn_at_2x() {
+        let sprite = crate::fake_art::doubled(&crate::fake_art::banded(16, 16));
+        for scale in [5.6f32, 8.1, 11.3] {
+            let result = PipelineBuilder::new()
+                .size(TargetSize::Auto)
+                .colors(6)
+                .build()
+                .unwrap()
+                .process(&[degrade(&sprite, scale)])
+                .unwrap();
+            assert_eq!(result.frames[0].dimensions(), (32, 32), "cells of {} px", 2.0 * scale);
+            let score = accuracy(&sprite, &result.frames[0]);
+            assert!(score >= 0.95, "cells of {} px: {score}", 2.0 * scale);
         }
     }
 
@@ -389,11 +354,13 @@ mod tests {
         assert!(steps.excess() <= crate::tile::SEAMLESS_EXCESS, "a seam: {steps:?}");
     }
 
-    /// `truth` degraded with blocks of 9.5 px and recovered at its size in three colours.
+    /// `truth` degraded with blocks of 9.5 px and recovered at its size in three colours. The
+    /// fake pixels do not drift: the tests place colours a set distance from the backdrop's, and
+    /// a drift would move single cells across it.
     fn recover_in_three_colours(truth: &RgbaImage) -> RgbaImage {
         let size = SpriteSize::new(truth.width(), truth.height());
         let pipeline = PipelineBuilder::new().size(TargetSize::Exact(size)).colors(3).build().unwrap();
-        pipeline.process(&[degrade(truth, 9.5)]).unwrap().frames.remove(0)
+        pipeline.process(&[crate::fake_art::degrade_drifting(truth, 9.5, 0.0)]).unwrap().frames.remove(0)
     }
 
     /// Two boxes drawn in a dark outline: the backdrop shows through the left one's 4×4 hole,

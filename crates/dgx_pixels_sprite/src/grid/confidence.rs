@@ -5,16 +5,19 @@
 //!   on the worse axis (1 for an exact upscale, 0.55–0.97 for the fidelity bench's degraded
 //!   sprites on their true grids, lower where the image's pixels do not lie on the grid);
 //! - with the size found and cells wide enough to test, how clearly each cell is one pixel or
-//!   two ([`super::split`]): the contrast's distance from the threshold, counted in the distance
-//!   from the threshold to "no contrast at all".
+//!   two ([`super::split`]): the reading's distance from its threshold, counted in the distance
+//!   from the threshold to the plain reading on that side ("no contrast at all", "no drift
+//!   across the middle" or "as much as across the boundary").
 //!
 //! The confidence is the weaker of them. Under [`UNSURE`] `pixelize` says so and suggests giving
 //! the size by hand. Two doubts are not measured (BENCHMARKS.md, "Where it still loses"): art
-//! drawn at 2× in cells too small to test reads as whole cells, and a border cell cut near half
+//! drawn at 2× in cells too small to test (under 10 px, or without runs of one colour and a
+//! backdrop to read the drift on) reads as whole cells, and a border cell cut near half
 //! a cell could count either way (the bench's cut border cells made such a sign flag two sprites
 //! in five that were right).
 
-use super::split::SPLIT_CONTRAST;
+use super::drift::SPLIT_SHARE;
+use super::split::{Doubling, SPLIT_CONTRAST};
 
 /// Below this confidence the size is reported as unsure: a sign this unclear is nearer a coin
 /// toss than a reading.
@@ -63,13 +66,17 @@ impl GridConfidence {
     }
 }
 
-/// How clearly a split contrast of `contrast` says one pixel or two: its distance from
-/// [`SPLIT_CONTRAST`] in log terms, over the distance from the threshold to 1 (no contrast).
-pub fn doubling_clarity(contrast: f32) -> f32 {
-    if contrast <= 0.0 {
-        return 1.0;
+/// How clearly `doubling` says one pixel or two. A contrast: its distance from
+/// [`SPLIT_CONTRAST`] in log terms, over the distance from the threshold to 1 (no contrast). A
+/// drift share: its distance from [`SPLIT_SHARE`], over the distance from the threshold to 0
+/// (whole cells) or to 1 (two pixels).
+pub fn doubling_clarity(doubling: Doubling) -> f32 {
+    match doubling {
+        Doubling::Contrast(contrast) if contrast <= 0.0 => 1.0,
+        Doubling::Contrast(contrast) => (contrast / SPLIT_CONTRAST).ln().abs() / SPLIT_CONTRAST.ln(),
+        Doubling::Share(share) if share < SPLIT_SHARE => (SPLIT_SHARE - share) / SPLIT_SHARE,
+        Doubling::Share(share) => (share - SPLIT_SHARE) / (1.0 - SPLIT_SHARE),
     }
-    (contrast / SPLIT_CONTRAST).ln().abs() / SPLIT_CONTRAST.ln()
 }
 
 #[cfg(test)]
@@ -78,9 +85,16 @@ mod tests {
 
     #[test]
     fn a_contrast_at_the_threshold_is_unclear_and_one_is_clear() {
-        assert!(doubling_clarity(SPLIT_CONTRAST) < 1e-6);
-        assert!((doubling_clarity(1.0) - 1.0).abs() < 1e-5);
-        assert!(doubling_clarity(SPLIT_CONTRAST * SPLIT_CONTRAST) >= 0.999);
+        assert!(doubling_clarity(Doubling::Contrast(SPLIT_CONTRAST)) < 1e-6);
+        assert!((doubling_clarity(Doubling::Contrast(1.0)) - 1.0).abs() < 1e-5);
+        assert!(doubling_clarity(Doubling::Contrast(SPLIT_CONTRAST * SPLIT_CONTRAST)) >= 0.999);
+    }
+
+    #[test]
+    fn a_drift_share_at_the_threshold_is_unclear_and_none_or_all_is_clear() {
+        assert!(doubling_clarity(Doubling::Share(SPLIT_SHARE)) < 1e-6);
+        assert!((doubling_clarity(Doubling::Share(0.0)) - 1.0).abs() < 1e-6);
+        assert!((doubling_clarity(Doubling::Share(1.0)) - 1.0).abs() < 1e-6);
     }
 
     #[test]

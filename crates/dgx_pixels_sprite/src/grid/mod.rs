@@ -8,6 +8,7 @@
 //! is what [`crate::downsample`] samples.
 
 pub mod confidence;
+mod drift;
 mod edge_sums;
 mod fft;
 pub mod period;
@@ -272,21 +273,14 @@ fn fit_auto(
     );
     let mut x_fit = x_period.map(|period| period::fit_axis(x_peaks, period, false));
     let mut y_fit = y_period.map(|period| period::fit_axis(y_peaks, period, false));
-    // The geometric mean of the contrasts of the axes whose cells are wide enough to test.
-    let contrasts: Vec<f32> = [(Axis::X, x_fit), (Axis::Y, y_fit)]
-        .into_iter()
-        .filter_map(|(axis, fit)| fit.filter(|f| f.period >= split::MIN_SPLIT_PERIOD).map(|f| (axis, f)))
-        .map(|(axis, fit)| split::half_contrast(image, axis, fit))
-        .collect();
-    let contrast =
-        (!contrasts.is_empty()).then(|| contrasts.iter().product::<f32>().powf(1.0 / contrasts.len() as f32));
-    if contrast.is_some_and(|c| c >= split::SPLIT_CONTRAST) {
+    let doubling = split::read(image, x_fit, y_fit);
+    if doubling.is_some_and(split::Doubling::is_split) {
         x_fit = x_fit.map(|fit| period::fit_axis(x_peaks, fit.period / 2.0, false));
         y_fit = y_fit.map(|fit| period::fit_axis(y_peaks, fit.period / 2.0, false));
     }
     let found = |fit: AxisFit, len: u32, peaks: &[EdgePeak]| {
         let mut signs = vec![(period::alignment(peaks, fit.period).0, Doubt::IrregularEdges)];
-        signs.extend(contrast.map(|c| (confidence::doubling_clarity(c), Doubt::Doubling)));
+        signs.extend(doubling.map(|doubling| (confidence::doubling_clarity(doubling), Doubt::Doubling)));
         AxisFound { grid: AxisGrid::from_fit(fit, len, cell_count(fit, len), peaks), period: fit.period, signs }
     };
     (x_fit.map(|fit| found(fit, width, x_peaks)), y_fit.map(|fit| found(fit, height, y_peaks)))

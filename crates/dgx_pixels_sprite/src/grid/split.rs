@@ -8,7 +8,14 @@
 //! codec's blocks weigh the same in both. Across the middle of a whole cell the colour differs by
 //! noise alone, as inside the halves; across the middle of a cell that is two pixels it differs by
 //! their drift as well, and the true period is half the detected one.
+//!
+//! In cells under [`MIN_SPLIT_PERIOD`] the blur of the cell edges reaches the outer quarters. The
+//! drift share ([`super::drift`]) reads cells down to 10 px, and more surely (it compares the
+//! middle with the cells' own boundaries, the contrast only the middle with the quarters), so
+//! [`read`] asks it first; it needs runs of cells of one colour and a backdrop, though, where
+//! this contrast reads every cell (a sprite of few flat areas: kaz_mace).
 
+use super::drift;
 use super::period::AxisFit;
 use crate::view::RgbaView;
 
@@ -24,6 +31,41 @@ pub const SPLIT_CONTRAST: f32 = 1.25;
 /// Only cells at least this wide are tested: in narrower ones the blur from the cell edges
 /// reaches the patches and the test says nothing.
 pub const MIN_SPLIT_PERIOD: f32 = 24.0;
+
+/// What the test read on a grid's cells: one pixel each, or two.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Doubling {
+    /// The quarter contrast ([`half_contrast`], the geometric mean over the axes tested), in cells
+    /// of [`MIN_SPLIT_PERIOD`] and more.
+    Contrast(f32),
+    /// The drift share ([`drift::drift_share`]), in smaller cells.
+    Share(f32),
+}
+
+impl Doubling {
+    /// Whether the cells are two pixels each.
+    pub fn is_split(self) -> bool {
+        match self {
+            Self::Contrast(contrast) => contrast >= SPLIT_CONTRAST,
+            Self::Share(share) => share >= drift::SPLIT_SHARE,
+        }
+    }
+}
+
+/// Reads whether the cells of the fits `x` × `y` (either may be missing) are two pixels each:
+/// from the drift where it can be read, else from the quarters on the axes whose cells are wide
+/// enough. `None` where neither can read.
+pub fn read(image: &RgbaView<'_>, x: Option<AxisFit>, y: Option<AxisFit>) -> Option<Doubling> {
+    if let Some(share) = x.zip(y).and_then(|(x, y)| drift::drift_share(image, x, y)) {
+        return Some(Doubling::Share(share));
+    }
+    let contrasts: Vec<f32> = [(Axis::X, x), (Axis::Y, y)]
+        .into_iter()
+        .filter_map(|(axis, fit)| fit.filter(|f| f.period >= MIN_SPLIT_PERIOD).map(|f| half_contrast(image, axis, f)))
+        .collect();
+    (!contrasts.is_empty())
+        .then(|| Doubling::Contrast(contrasts.iter().product::<f32>().powf(1.0 / contrasts.len() as f32)))
+}
 
 /// Which way an [`AxisFit`] runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,95 @@
+//! Fake AI pixel art for the tests: a known sprite, drawn in blocks of a non-integer size the
+//! way a diffusion model draws it, so that a test can check what the pipeline recovers.
+
+use image::{Rgba, RgbaImage};
+
+/// How far each fake pixel's colour drifts from the artist's, per channel (a standard
+/// deviation, in levels): a generated image never repeats a colour exactly.
+pub const DRIFT: f32 = 4.0;
+
+/// The four colours of the sprites' insides.
+const COLOURS: [[u8; 3]; 4] = [[200, 40, 40], [40, 160, 60], [230, 200, 60], [60, 80, 200]];
+
+/// A deterministic sprite: a blob of four colours with a dark outline on transparency.
+pub fn truth(width: u32, height: u32) -> RgbaImage {
+    blob(width, height, |x, y| COLOURS[((x / 3 + y / 2 + x * y % 3) % 4) as usize])
+}
+
+/// The blob of [`truth`] painted in bands of four rows of one colour: flat areas, as most pixel
+/// art has.
+pub fn banded(width: u32, height: u32) -> RgbaImage {
+    blob(width, height, |_, y| COLOURS[(y / 4 % 4) as usize])
+}
+
+/// An outlined ellipse on transparency, its inside painted by `inside`.
+fn blob(width: u32, height: u32, inside: impl Fn(u32, u32) -> [u8; 3]) -> RgbaImage {
+    RgbaImage::from_fn(width, height, |x, y| {
+        let (dx, dy) = (x as f32 - width as f32 / 2.0 + 0.5, y as f32 - height as f32 / 2.0 + 0.5);
+        let r = (dx * dx / (width * width) as f32 + dy * dy / (height * height) as f32).sqrt();
+        if r > 0.42 {
+            Rgba([0, 0, 0, 0])
+        } else if r > 0.34 {
+            Rgba([20, 16, 28, 255])
+        } else {
+            let [r, g, b] = inside(x, y);
+            Rgba([r, g, b, 255])
+        }
+    })
+}
+
+/// `sprite` with every pixel doubled: art drawn at 2×.
+pub fn doubled(sprite: &RgbaImage) -> RgbaImage {
+    image::imageops::resize(sprite, sprite.width() * 2, sprite.height() * 2, image::imageops::FilterType::Nearest)
+}
+
+/// Fakes AI pixel art from `sprite`: blocks of `scale` px (non-integer, each boundary moved by up
+/// to a tenth of a block), each with its own drift of [`DRIFT`], an off-white backdrop with a
+/// gradient, a 3×3 blur and noise.
+pub fn degrade(sprite: &RgbaImage, scale: f32) -> RgbaImage {
+    degrade_drifting(sprite, scale, DRIFT)
+}
+
+/// [`degrade`] with each fake pixel's colour drifting by `drift` levels.
+pub fn degrade_drifting(sprite: &RgbaImage, scale: f32, drift: f32) -> RgbaImage {
+    let mut seed = 0x1234_5678u32;
+    let mut noise = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        (seed % 1000) as f32 / 1000.0 - 0.5
+    };
+    let jitter: Vec<f32> = (0..=sprite.width().max(sprite.height())).map(|_| noise() * 0.2 * scale).collect();
+    // A uniform spread of `12.0f32.sqrt()` has a standard deviation of one.
+    let drifts: Vec<[f32; 3]> = (0..sprite.width() * sprite.height())
+        .map(|_| std::array::from_fn(|_| noise() * 12.0f32.sqrt() * drift))
+        .collect();
+    let boundaries = |n: u32| -> Vec<f32> { (0..=n).map(|k| k as f32 * scale + jitter[k as usize] + 2.0).collect() };
+    let (bx, by) = (boundaries(sprite.width()), boundaries(sprite.height()));
+    let block = |b: &[f32], v: u32| b.iter().rposition(|&e| e <= v as f32 + 0.5).unwrap_or(0).min(b.len() - 2) as u32;
+    let (w, h) = ((sprite.width() as f32 * scale) as u32, (sprite.height() as f32 * scale) as u32);
+    let sharp: Vec<[f32; 3]> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            let (column, row) = (block(&bx, x), block(&by, y));
+            let p = sprite.get_pixel(column, row).0;
+            let backdrop = 240.0 + 6.0 * x as f32 / w as f32;
+            if p[3] == 0 {
+                [backdrop, backdrop, 236.0]
+            } else {
+                let drift = drifts[(row * sprite.width() + column) as usize];
+                std::array::from_fn(|c| f32::from(p[c]) + drift[c])
+            }
+        })
+        .collect();
+    RgbaImage::from_fn(w, h, |x, y| {
+        let mut sum = [0.0f32; 3];
+        for (nx, ny) in
+            (0..9).map(|i| ((x + i % 3).saturating_sub(1).min(w - 1), (y + i / 3).saturating_sub(1).min(h - 1)))
+        {
+            let p = sharp[(ny * w + nx) as usize];
+            (0..3).for_each(|c| sum[c] += p[c] / 9.0);
+        }
+        let [r, g, b] = sum.map(|v| (v + noise() * 12.0).clamp(0.0, 255.0) as u8);
+        Rgba([r, g, b, 255])
+    })
+}

@@ -1,0 +1,201 @@
+//! Whether each detected cell is two pixels, read in cells too small for [`super::split`]'s
+//! quarters: from the drift of fake pixels, against the noise of the backdrop.
+//!
+//! Each fake pixel of a generated image has its own slight colour drift, even where the artist
+//! meant two pixels of one colour. So across the boundary between two cells of one colour the
+//! image steps by the drift, and across the middle of a cell it steps by nothing, unless the cell
+//! is two pixels, when its middle is a boundary like any other. The test reads this where no
+//! colour edge is near, in runs of three cells of one colour along either axis: the step across
+//! the middle cell's middle against the step across its boundary, each the difference between
+//! two patches half a cell apart (the same patches, the same spacing, the same blur). Both steps
+//! also carry the image's noise, which the middles of cells of the backdrop's colour measure:
+//! nothing drifts there, or, where the "backdrop" is a tile's texture of whole cells, not across
+//! a middle.
+
+use super::period::AxisFit;
+use crate::view::RgbaView;
+
+/// The middle must step by at least this share of the boundary's drift for a cell to count as
+/// two pixels. Over the fidelity bench's 500 degraded sprites (ten seeds), on the grids the
+/// detector found, whole cells gave at most 0.26 and art drawn at 2× at least 0.56
+/// (BENCHMARKS.md, "Pixel-art fidelity").
+pub const SPLIT_SHARE: f32 = 0.4;
+
+/// Only cells at least this wide are tested: the patches sit an eighth of a cell from the cell's
+/// edges, and in narrower cells the blur of those edges reaches them.
+pub const MIN_DRIFT_PERIOD: f32 = 10.0;
+
+/// Two cells whose centres differ by less than this (a Euclidean distance in sRGB levels) are
+/// taken as one colour: above the drift of one colour, below the steps of a palette's ramps.
+const SAME_COLOUR: f32 = 16.0;
+
+/// The drift across boundaries must exceed the noise by this factor (in variance) for the test
+/// to read anything: where cells of one colour are as alike as noise allows, a cell and its two
+/// halves look the same and the cells are taken whole.
+const VISIBLE_DRIFT: f32 = 1.0;
+
+/// Runs read at least, on the sprite and on the backdrop, for the test to say anything: the
+/// steps' squares spread like a chi-square of three degrees, and the median of fewer than 16
+/// is off by more than a quarter (a sprite of a dozen runs, crafter_diamond's tile, read 0.49).
+const MIN_RUNS: usize = 16;
+
+/// The mean colour of `image` over a rectangle (in pixels, clamped to the image), read on a
+/// sparse lattice of at most about 8×8 pixels.
+fn patch_mean(image: &RgbaView<'_>, [x0, x1]: [f32; 2], [y0, y1]: [f32; 2]) -> [f32; 3] {
+    let (width, height) = image.dimensions();
+    let span = |start: f32, end: f32, len: u32| {
+        let start = (start.round().max(0.0) as u32).min(len - 1);
+        let end = (end.round() as u32).clamp(start + 1, len);
+        (start, end, ((end - start) / 8).max(1) as usize)
+    };
+    let (x0, x1, x_step) = span(x0, x1, width);
+    let (y0, y1, y_step) = span(y0, y1, height);
+    let (mut sum, mut count) = ([0u32; 3], 0u32);
+    let row_bytes = width as usize * 4;
+    let rows = &image.as_raw()[y0 as usize * row_bytes..y1 as usize * row_bytes];
+    for row in rows.chunks_exact(row_bytes).step_by(y_step) {
+        for pixel in row[x0 as usize * 4..x1 as usize * 4].chunks_exact(4).step_by(x_step) {
+            for c in 0..3 {
+                sum[c] += u32::from(pixel[c]);
+            }
+            count += 1;
+        }
+    }
+    sum.map(|s| s as f32 / count as f32)
+}
+
+fn distance_squared(a: [f32; 3], b: [f32; 3]) -> f32 {
+    a.iter().zip(&b).map(|(a, b)| (a - b) * (a - b)).sum()
+}
+
+/// One cell's readings: its centre, and the two patches on either side of its middle, along x
+/// and along y.
+#[derive(Clone, Copy)]
+struct CellPatches {
+    centre: [f32; 3],
+    halves: [[[f32; 3]; 2]; 2],
+}
+
+/// The cells of `fit` that lie wholly inside `len` pixels, as their start positions.
+fn whole_cells(fit: AxisFit, len: u32) -> Vec<f32> {
+    let first = fit.phase - fit.period * (fit.phase / fit.period).floor();
+    (0..).map(|k| first + k as f32 * fit.period).take_while(|start| start + fit.period <= len as f32).collect()
+}
+
+fn median(values: &mut [f32]) -> f32 {
+    values.sort_unstable_by(f32::total_cmp);
+    values[values.len() / 2]
+}
+
+/// How much the middle of the cells of `x` × `y` steps, as a share of how much their boundaries
+/// step, each less the noise (the module's doc): about 0 for whole cells, about 1 for cells that
+/// are two pixels. `None` when the image does not let the test read it: cells under
+/// [`MIN_DRIFT_PERIOD`], too few runs of one colour on the sprite or on the backdrop, or cells of
+/// one colour as alike as the noise allows.
+pub fn drift_share(image: &RgbaView<'_>, x: AxisFit, y: AxisFit) -> Option<f32> {
+    if x.period.min(y.period) < MIN_DRIFT_PERIOD {
+        return None;
+    }
+    let (width, height) = image.dimensions();
+    let (columns, rows) = (whole_cells(x, width), whole_cells(y, height));
+    if columns.len() < 3 || rows.len() < 3 {
+        return None;
+    }
+    let span = |start: f32, period: f32, [a, b]: [f32; 2]| [start + a * period, start + b * period];
+    // Each half's patch: the middle half of the half, across the middle two fifths of the cell.
+    let (band, halves, centre) = ([0.3, 0.7], [[0.125, 0.375], [0.625, 0.875]], [0.2, 0.8]);
+    let cells: Vec<CellPatches> = rows
+        .iter()
+        .flat_map(|&top| columns.iter().map(move |&left| (left, top)))
+        .map(|(left, top)| {
+            let (along_x, along_y) = (|s| span(left, x.period, s), |s| span(top, y.period, s));
+            CellPatches {
+                centre: patch_mean(image, along_x(centre), along_y(centre)),
+                halves: [
+                    halves.map(|h| patch_mean(image, along_x(h), along_y(band))),
+                    halves.map(|h| patch_mean(image, along_x(band), along_y(h))),
+                ],
+            }
+        })
+        .collect();
+    let at = |column: usize, row: usize| &cells[row * columns.len() + column];
+    let ring: Vec<[f32; 3]> = (0..rows.len())
+        .flat_map(|row| (0..columns.len()).map(move |column| (column, row)))
+        .filter(|&(column, row)| column == 0 || row == 0 || column + 1 == columns.len() || row + 1 == rows.len())
+        .map(|(column, row)| at(column, row).centre)
+        .collect();
+    let backdrop: [f32; 3] = std::array::from_fn(|c| median(&mut ring.iter().map(|p| p[c]).collect::<Vec<_>>()));
+    let same = |a: [f32; 3], b: [f32; 3]| distance_squared(a, b) < SAME_COLOUR * SAME_COLOUR;
+    let (mut noise, mut middles, mut boundaries) = (Vec::new(), Vec::new(), Vec::new());
+    for (axis, count, lines) in [(0, columns.len(), rows.len()), (1, rows.len(), columns.len())] {
+        for line in 0..lines {
+            let cell = |k: usize| if axis == 0 { at(k, line) } else { at(line, k) };
+            for k in 1..count - 1 {
+                let (previous, this, next) = (cell(k - 1), cell(k), cell(k + 1));
+                if !same(previous.centre, this.centre) || !same(next.centre, this.centre) {
+                    continue;
+                }
+                let [first, second] = this.halves[axis];
+                let middle = distance_squared(first, second);
+                let boundary = distance_squared(second, next.halves[axis][0]);
+                if same(this.centre, backdrop) {
+                    noise.push(middle);
+                } else {
+                    middles.push(middle);
+                    boundaries.push(boundary);
+                }
+            }
+        }
+    }
+    if noise.len() < MIN_RUNS || middles.len() < MIN_RUNS {
+        return None;
+    }
+    let (noise, middle, boundary) = (median(&mut noise), median(&mut middles), median(&mut boundaries));
+    if boundary - noise <= VISIBLE_DRIFT * noise {
+        return None;
+    }
+    Some((middle - noise) / (boundary - noise))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_art::{banded, degrade, degrade_drifting, doubled};
+    use crate::view::view;
+
+    /// Cells of `period` px from 2 px in, as [`crate::fake_art::degrade`] places them.
+    fn cells(period: f32) -> AxisFit {
+        AxisFit { period, phase: 2.0 }
+    }
+
+    #[test]
+    fn whole_cells_step_across_their_boundaries_only() {
+        for scale in [10.5f32, 13.0, 19.7] {
+            let share = drift_share(&view(&degrade(&banded(16, 16), scale)), cells(scale), cells(scale));
+            assert!(share.is_some_and(|share| share < SPLIT_SHARE), "{scale} px: {share:?}");
+        }
+    }
+
+    #[test]
+    fn doubled_pixels_step_across_their_middles_too() {
+        for scale in [5.3f32, 6.5, 9.8] {
+            let image = degrade(&doubled(&banded(16, 16)), scale);
+            let share = drift_share(&view(&image), cells(2.0 * scale), cells(2.0 * scale));
+            assert!(share.is_some_and(|share| share >= SPLIT_SHARE), "{scale} px: {share:?}");
+        }
+    }
+
+    /// Without drift a cell and its two halves look alike: the test reads nothing, and the cells
+    /// stay whole.
+    #[test]
+    fn reads_nothing_without_drift() {
+        let image = degrade_drifting(&doubled(&banded(16, 16)), 6.5, 0.0);
+        assert_eq!(drift_share(&view(&image), cells(13.0), cells(13.0)), None);
+    }
+
+    #[test]
+    fn reads_nothing_in_cells_the_blur_crosses() {
+        let image = degrade(&doubled(&banded(16, 16)), 4.5);
+        assert_eq!(drift_share(&view(&image), cells(9.0), cells(9.0)), None);
+    }
+}
