@@ -172,12 +172,9 @@ pub fn run(args: PixelizeArgs) -> anyhow::Result<()> {
         grid.y.pitch(),
         confidence.score,
     );
-    if confidence.is_unsure() {
-        let advice = match args.size {
-            SizeChoice::Target(TargetSize::Auto) => "if you know the sprite's size, give it with --size WxH",
-            _ => "the image's fake pixels may not lie on that many cells",
-        };
-        eprintln!("unsure: {}; {advice}", confidence.doubt.describe());
+    let auto = matches!(args.size, SizeChoice::Target(TargetSize::Auto));
+    if let Some(note) = confidence.unsure_note(auto, "with --size WxH") {
+        eprintln!("unsure: {note}");
     }
     Ok(())
 }

@@ -64,6 +64,19 @@ impl GridConfidence {
     pub fn is_unsure(&self) -> bool {
         self.score < UNSURE
     }
+
+    /// What a person reads when the grid is unsure: the doubt, and what to do about it. With
+    /// the size found (`auto`) that is to give the size, as `give_size` says (each interface
+    /// names its own parameter); with the size given, the image may not hold that many cells.
+    /// `None` when the grid is sure.
+    pub fn unsure_note(&self, auto: bool, give_size: &str) -> Option<String> {
+        let advice = if auto {
+            format!("if you know the sprite's size, give it {give_size}")
+        } else {
+            "the image's fake pixels may not lie on that many cells".to_owned()
+        };
+        self.is_unsure().then(|| format!("{}; {advice}", self.doubt.describe()))
+    }
 }
 
 /// How clearly `doubling` says one pixel or two. A contrast: its distance from
@@ -103,5 +116,8 @@ mod tests {
         assert_eq!(confidence, GridConfidence { score: 0.3, doubt: Doubt::Doubling });
         assert!(confidence.is_unsure());
         assert!(!GridConfidence::weakest([]).is_unsure());
+        assert_eq!(GridConfidence::weakest([]).unsure_note(true, "as `size`"), None);
+        let note = confidence.unsure_note(true, "as `size`").expect("unsure");
+        assert!(note.starts_with(Doubt::Doubling.describe()) && note.ends_with("give it as `size`"), "{note}");
     }
 }

@@ -54,14 +54,7 @@ pub(crate) async fn run(_ctx: &CallContext, args: JsonObject) -> Result<CallTool
         .into_dimensions()
         .map_err(|err| ApiError::Internal(format!("reading the sprite's size: {err}")))?;
     let image = ContentBlock::image(STANDARD.encode(&png), "image/png");
-    let unsure = confidence.is_unsure().then(|| {
-        let advice = if auto {
-            "give `size` if you know the sprite's size"
-        } else {
-            "the image's pixels may not lie on that size"
-        };
-        format!("{}; {advice}", confidence.doubt.describe())
-    });
+    let unsure = confidence.unsure_note(auto, "as `size`");
     let report = PixelizeReport { width, height, grid_confidence: confidence.score, unsure };
     Ok(success(&report, vec![image])?)
 }
