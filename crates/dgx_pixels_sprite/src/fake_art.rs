@@ -46,11 +46,12 @@ pub fn doubled(sprite: &RgbaImage) -> RgbaImage {
 /// to a tenth of a block), each with its own drift of [`DRIFT`], an off-white backdrop with a
 /// gradient, a 3×3 blur and noise.
 pub fn degrade(sprite: &RgbaImage, scale: f32) -> RgbaImage {
-    degrade_drifting(sprite, scale, DRIFT)
+    degrade_with(sprite, scale, DRIFT, 0.0)
 }
 
-/// [`degrade`] with each fake pixel's colour drifting by `drift` levels.
-pub fn degrade_drifting(sprite: &RgbaImage, scale: f32, drift: f32) -> RgbaImage {
+/// [`degrade`] with each fake pixel's colour drifting by `drift` levels and shaded by `shading`
+/// levels across it (lighter down, and to the right or the left, as the pixel falls).
+pub fn degrade_with(sprite: &RgbaImage, scale: f32, drift: f32, shading: f32) -> RgbaImage {
     let mut seed = 0x1234_5678u32;
     let mut noise = move || {
         seed ^= seed << 13;
@@ -77,7 +78,10 @@ pub fn degrade_drifting(sprite: &RgbaImage, scale: f32, drift: f32) -> RgbaImage
                 [backdrop, backdrop, 236.0]
             } else {
                 let drift = drifts[(row * sprite.width() + column) as usize];
-                std::array::from_fn(|c| f32::from(p[c]) + drift[c])
+                let across = (x as f32 - bx[column as usize]) / scale - 0.5;
+                let down = (y as f32 - by[row as usize]) / scale - 0.5;
+                let side = if (column * 7 + row * 3) % 2 == 0 { 1.0 } else { -1.0 };
+                std::array::from_fn(|c| f32::from(p[c]) + drift[c] + shading * (side * across + down))
             }
         })
         .collect();

@@ -360,7 +360,7 @@ mod tests {
     fn recover_in_three_colours(truth: &RgbaImage) -> RgbaImage {
         let size = SpriteSize::new(truth.width(), truth.height());
         let pipeline = PipelineBuilder::new().size(TargetSize::Exact(size)).colors(3).build().unwrap();
-        pipeline.process(&[crate::fake_art::degrade_drifting(truth, 9.5, 0.0)]).unwrap().frames.remove(0)
+        pipeline.process(&[crate::fake_art::degrade_with(truth, 9.5, 0.0, 0.0)]).unwrap().frames.remove(0)
     }
 
     /// Two boxes drawn in a dark outline: the backdrop shows through the left one's 4×4 hole,
