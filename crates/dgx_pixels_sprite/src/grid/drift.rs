@@ -78,13 +78,62 @@ fn distance_squared(a: [f32; 3], b: [f32; 3]) -> f32 {
     a.iter().zip(&b).map(|(a, b)| (a - b) * (a - b)).sum()
 }
 
-/// One cell's readings: its centre, the two patches on either side of its middle, and its four
-/// quarters, along x and along y.
+/// One cell's readings along one axis: the two patches on either side of its middle, and its
+/// four quarters.
 #[derive(Clone, Copy)]
-struct CellPatches {
-    centre: [f32; 3],
-    halves: [[[f32; 3]; 2]; 2],
-    quarters: [[[f32; 3]; 4]; 2],
+struct AxisPatches {
+    halves: [[f32; 3]; 2],
+    quarters: [[f32; 3]; 4],
+}
+
+/// The cells of a grid, each read where it is first needed: only the cells in runs of one colour
+/// are read along an axis.
+struct CellReader<'a> {
+    image: &'a RgbaView<'a>,
+    fits: [AxisFit; 2],
+    starts: [Vec<f32>; 2],
+    read: Vec<[Option<AxisPatches>; 2]>,
+}
+
+impl<'a> CellReader<'a> {
+    /// Across the cell, each patch spans its middle two fifths.
+    const BAND: [f32; 2] = [0.3, 0.7];
+
+    fn new(image: &'a RgbaView<'a>, fits: [AxisFit; 2], starts: [Vec<f32>; 2]) -> Self {
+        let read = vec![[None; 2]; starts[0].len() * starts[1].len()];
+        Self { image, fits, starts, read }
+    }
+
+    /// The cell's extent along `axis` for the shares `[a, b]` of it.
+    fn span(&self, axis: usize, start: usize, [a, b]: [f32; 2]) -> [f32; 2] {
+        let (origin, period) = (self.starts[axis][start], self.fits[axis].period);
+        [origin + a * period, origin + b * period]
+    }
+
+    /// The mean colour of the middle three fifths of cell `[column, row]` each way.
+    fn centre(&self, cell: [usize; 2]) -> [f32; 3] {
+        patch_mean(self.image, self.span(0, cell[0], [0.2, 0.8]), self.span(1, cell[1], [0.2, 0.8]))
+    }
+
+    /// Cell `[column, row]`'s patches along `axis` (0 for x).
+    fn along(&mut self, cell: [usize; 2], axis: usize) -> AxisPatches {
+        let index = cell[1] * self.starts[0].len() + cell[0];
+        if let Some(patches) = self.read[index][axis] {
+            return patches;
+        }
+        let across = self.span(1 - axis, cell[1 - axis], Self::BAND);
+        let patch = |shares: [f32; 2]| {
+            let along = self.span(axis, cell[axis], shares);
+            if axis == 0 { patch_mean(self.image, along, across) } else { patch_mean(self.image, across, along) }
+        };
+        // Each half's patch is the middle half of the half, each quarter's that of the quarter.
+        let patches = AxisPatches {
+            halves: [[0.125, 0.375], [0.625, 0.875]].map(patch),
+            quarters: [0.0f32, 1.0, 2.0, 3.0].map(|i| patch([(i + 0.25) / 4.0, (i + 0.75) / 4.0])),
+        };
+        self.read[index][axis] = Some(patches);
+        patches
+    }
 }
 
 /// The step from quarter `b` to quarter `c` less the mean of the steps beside it (`a` to `b`,
@@ -148,54 +197,34 @@ pub fn drift_share(image: &RgbaView<'_>, x: AxisFit, y: AxisFit) -> Option<f32> 
     if columns.len() < 3 || rows.len() < 3 {
         return None;
     }
-    let span = |start: f32, period: f32, [a, b]: [f32; 2]| [start + a * period, start + b * period];
-    // Each half's patch: the middle half of the half, across the middle two fifths of the cell.
-    let (band, halves, centre) = ([0.3, 0.7], [[0.125, 0.375], [0.625, 0.875]], [0.2, 0.8]);
-    let quarters = [0.0f32, 1.0, 2.0, 3.0].map(|i| [(i + 0.25) / 4.0, (i + 0.75) / 4.0]);
-    let cells: Vec<CellPatches> = rows
-        .iter()
-        .flat_map(|&top| columns.iter().map(move |&left| (left, top)))
-        .map(|(left, top)| {
-            let (along_x, along_y) = (|s| span(left, x.period, s), |s| span(top, y.period, s));
-            CellPatches {
-                centre: patch_mean(image, along_x(centre), along_y(centre)),
-                halves: [
-                    halves.map(|h| patch_mean(image, along_x(h), along_y(band))),
-                    halves.map(|h| patch_mean(image, along_x(band), along_y(h))),
-                ],
-                quarters: [
-                    quarters.map(|q| patch_mean(image, along_x(q), along_y(band))),
-                    quarters.map(|q| patch_mean(image, along_x(band), along_y(q))),
-                ],
-            }
-        })
+    let counts = [columns.len(), rows.len()];
+    let mut cells = CellReader::new(image, [x, y], [columns, rows]);
+    let centres: Vec<[f32; 3]> = (0..counts[1])
+        .flat_map(|row| (0..counts[0]).map(move |column| [column, row]))
+        .map(|c| cells.centre(c))
         .collect();
-    let at = |column: usize, row: usize| &cells[row * columns.len() + column];
-    let ring: Vec<[f32; 3]> = (0..rows.len())
-        .flat_map(|row| (0..columns.len()).map(move |column| (column, row)))
-        .filter(|&(column, row)| column == 0 || row == 0 || column + 1 == columns.len() || row + 1 == rows.len())
-        .map(|(column, row)| at(column, row).centre)
+    let centre = |[column, row]: [usize; 2]| centres[row * counts[0] + column];
+    let ring: Vec<[f32; 3]> = (0..counts[1])
+        .flat_map(|row| (0..counts[0]).map(move |column| [column, row]))
+        .filter(|&[column, row]| column == 0 || row == 0 || column + 1 == counts[0] || row + 1 == counts[1])
+        .map(centre)
         .collect();
     let backdrop: [f32; 3] = std::array::from_fn(|c| median(&mut ring.iter().map(|p| p[c]).collect::<Vec<_>>()));
     let same = |a: [f32; 3], b: [f32; 3]| distance_squared(a, b) < SAME_COLOUR * SAME_COLOUR;
     let (mut steps, mut unshaded) = (Steps::default(), Steps::default());
-    for (axis, count, lines) in [(0, columns.len(), rows.len()), (1, rows.len(), columns.len())] {
-        for line in 0..lines {
-            let cell = |k: usize| if axis == 0 { at(k, line) } else { at(line, k) };
-            for k in 1..count - 1 {
+    for axis in 0..2 {
+        for line in 0..counts[1 - axis] {
+            let cell = |k: usize| if axis == 0 { [k, line] } else { [line, k] };
+            for k in 1..counts[axis] - 1 {
                 let (previous, this, next) = (cell(k - 1), cell(k), cell(k + 1));
-                if !same(previous.centre, this.centre) || !same(next.centre, this.centre) {
+                if !same(centre(previous), centre(this)) || !same(centre(next), centre(this)) {
                     continue;
                 }
-                let on_backdrop = same(this.centre, backdrop);
-                let [first, second] = this.halves[axis];
-                steps.record(
-                    on_backdrop,
-                    distance_squared(first, second),
-                    distance_squared(second, next.halves[axis][0]),
-                );
-                let [a, b, c, d] = this.quarters[axis];
-                let [e, f, _, _] = next.quarters[axis];
+                let on_backdrop = same(centre(this), backdrop);
+                let (here, beyond) = (cells.along(this, axis), cells.along(next, axis));
+                let [first, second] = here.halves;
+                steps.record(on_backdrop, distance_squared(first, second), distance_squared(second, beyond.halves[0]));
+                let ([a, b, c, d], [e, f, _, _]) = (here.quarters, beyond.quarters);
                 unshaded.record(on_backdrop, step_beyond_shading(a, b, c, d), step_beyond_shading(c, d, e, f));
             }
         }
