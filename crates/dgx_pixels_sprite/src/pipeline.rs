@@ -206,7 +206,7 @@ mod tests {
     use image::Rgba;
 
     use super::*;
-    use crate::fake_art::{degrade, truth};
+    use crate::fake_art::{banded, degrade, degrade_with, doubled, truth};
 
     /// Share of pixels whose alpha agrees and, where opaque, whose colour is within a
     /// just-noticeable Oklab distance.
@@ -253,7 +253,7 @@ mod tests {
     /// the fake pixels' drift across each cell's middle gives it away.
     #[test]
     fn finds_art_drawn_at_2x() {
-        let sprite = crate::fake_art::doubled(&crate::fake_art::banded(16, 16));
+        let sprite = doubled(&banded(16, 16));
         for scale in [5.6f32, 8.1, 11.3] {
             let result = PipelineBuilder::new()
                 .size(TargetSize::Auto)
@@ -360,7 +360,7 @@ mod tests {
     fn recover_in_three_colours(truth: &RgbaImage) -> RgbaImage {
         let size = SpriteSize::new(truth.width(), truth.height());
         let pipeline = PipelineBuilder::new().size(TargetSize::Exact(size)).colors(3).build().unwrap();
-        pipeline.process(&[crate::fake_art::degrade_with(truth, 9.5, 0.0, 0.0)]).unwrap().frames.remove(0)
+        pipeline.process(&[degrade_with(truth, 9.5, 0.0, 0.0)]).unwrap().frames.remove(0)
     }
 
     /// Two boxes drawn in a dark outline: the backdrop shows through the left one's 4×4 hole,

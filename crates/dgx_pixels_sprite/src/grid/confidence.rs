@@ -70,12 +70,15 @@ impl GridConfidence {
     /// names its own parameter); with the size given, the image may not hold that many cells.
     /// `None` when the grid is sure.
     pub fn unsure_note(&self, auto: bool, give_size: &str) -> Option<String> {
-        let advice = if auto {
-            format!("if you know the sprite's size, give it {give_size}")
+        if !self.is_unsure() {
+            return None;
+        }
+        let doubt = self.doubt.describe();
+        Some(if auto {
+            format!("{doubt}; if you know the sprite's size, give it {give_size}")
         } else {
-            "the image's fake pixels may not lie on that many cells".to_owned()
-        };
-        self.is_unsure().then(|| format!("{}; {advice}", self.doubt.describe()))
+            format!("{doubt}; the image's fake pixels may not lie on that many cells")
+        })
     }
 }
 

@@ -1,5 +1,6 @@
-//! Whether each detected cell is two pixels, read in cells too small for [`super::split`]'s
-//! quarters: from the drift of fake pixels, against the noise of the backdrop.
+//! Whether each detected cell is two pixels, read from the drift of fake pixels against the noise
+//! of the backdrop: down to cells of 10 px, where [`super::split`]'s quarters need 24 px, and
+//! read before them wherever the image has the runs of one colour and the backdrop it needs.
 //!
 //! Each fake pixel of a generated image has its own slight colour drift, even where the artist
 //! meant two pixels of one colour. So across the boundary between two cells of one colour the
@@ -14,6 +15,7 @@
 //! cell's shading taken out can overrule it ([`SHADED`]).
 
 use super::period::AxisFit;
+use crate::flatness::median;
 use crate::view::RgbaView;
 
 /// The middle must step by at least this share of the boundary's drift for a cell to count as
@@ -177,11 +179,6 @@ fn whole_cells(fit: AxisFit, len: u32) -> Vec<f32> {
     (0..).map(|k| first + k as f32 * fit.period).take_while(|start| start + fit.period <= len as f32).collect()
 }
 
-fn median(values: &mut [f32]) -> f32 {
-    values.sort_unstable_by(f32::total_cmp);
-    values[values.len() / 2]
-}
-
 /// How much the middle of the cells of `x` × `y` steps, as a share of how much their boundaries
 /// step, each less the noise (the module's doc): about 0 for whole cells, about 1 for cells that
 /// are two pixels. `None` when the image does not let the test read it: cells under
@@ -204,11 +201,12 @@ pub fn drift_share(image: &RgbaView<'_>, x: AxisFit, y: AxisFit) -> Option<f32> 
         .map(|c| cells.centre(c))
         .collect();
     let centre = |[column, row]: [usize; 2]| centres[row * counts[0] + column];
-    let ring: Vec<[f32; 3]> = (0..counts[1])
-        .flat_map(|row| (0..counts[0]).map(move |column| [column, row]))
-        .filter(|&[column, row]| column == 0 || row == 0 || column + 1 == counts[0] || row + 1 == counts[1])
-        .map(centre)
-        .collect();
+    let on_ring = |index: usize| {
+        let (column, row) = (index % counts[0], index / counts[0]);
+        column == 0 || row == 0 || column + 1 == counts[0] || row + 1 == counts[1]
+    };
+    let ring: Vec<[f32; 3]> =
+        centres.iter().enumerate().filter(|&(index, _)| on_ring(index)).map(|(_, c)| *c).collect();
     let backdrop: [f32; 3] = std::array::from_fn(|c| median(&mut ring.iter().map(|p| p[c]).collect::<Vec<_>>()));
     let same = |a: [f32; 3], b: [f32; 3]| distance_squared(a, b) < SAME_COLOUR * SAME_COLOUR;
     let (mut steps, mut unshaded) = (Steps::default(), Steps::default());

@@ -36,9 +36,10 @@ pub const MIN_SPLIT_PERIOD: f32 = 24.0;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Doubling {
     /// The quarter contrast ([`half_contrast`], the geometric mean over the axes tested), in cells
-    /// of [`MIN_SPLIT_PERIOD`] and more.
+    /// of [`MIN_SPLIT_PERIOD`] and more where the drift share cannot read.
     Contrast(f32),
-    /// The drift share ([`drift::drift_share`]), in smaller cells.
+    /// The drift share ([`drift::drift_share`]), in cells of 10 px and more where the image has
+    /// the runs of one colour and the backdrop it reads.
     Share(f32),
 }
 
