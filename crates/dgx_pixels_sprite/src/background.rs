@@ -57,6 +57,20 @@ pub struct Backdrop {
     pub mask: Vec<bool>,
 }
 
+impl Backdrop {
+    /// The backdrop found on either of two readings of the same cells: its cells are those of
+    /// both masks (the first's colour is kept).
+    pub fn either(first: Option<Self>, second: Option<Self>) -> Option<Self> {
+        match (first, second) {
+            (Some(mut first), Some(second)) => {
+                first.mask.iter_mut().zip(&second.mask).for_each(|(cell, &other)| *cell |= other);
+                Some(first)
+            }
+            (first, second) => first.or(second),
+        }
+    }
+}
+
 /// Finds the backdrop of `image` without changing it: the dominant border colour and every pixel
 /// within tolerance of it connected to the border (4-neighbourhood, so a diagonal gap in an
 /// outline does not let the flood in).

@@ -16,13 +16,14 @@ pub const CENTRE_SHARE: f32 = 0.5;
 /// of a few hundred pixels is as good as that of thousands).
 const MAX_SAMPLES_PER_SIDE: usize = 12;
 
-/// The sampled pixel rows (or columns) of every cell along one axis.
-fn sample_lines(axis: &AxisGrid) -> Vec<Vec<u32>> {
+/// The sampled pixel rows (or columns) of every cell along one axis: those whose centres lie in
+/// the middle `share` of the cell (or the one at its middle), at most [`MAX_SAMPLES_PER_SIDE`].
+pub(crate) fn sample_lines(axis: &AxisGrid, share: f32) -> Vec<Vec<u32>> {
     axis.edges()
         .windows(2)
         .map(|pair| {
             let (start, end) = (pair[0], pair[1]);
-            let margin = (end - start) * (1.0 - CENTRE_SHARE) / 2.0;
+            let margin = (end - start) * (1.0 - share) / 2.0;
             // Pixel i is inside when its centre i + 0.5 is.
             let first = (start + margin - 0.5).ceil().max(0.0) as u32;
             let last = (end - margin - 0.5).floor();
@@ -40,8 +41,8 @@ fn sample_lines(axis: &AxisGrid) -> Vec<Vec<u32>> {
 /// Reads one pixel per cell of `grid` from `image` (the per-channel median of the cell's centre).
 pub fn downsample(image: &RgbaView<'_>, grid: &PixelGrid) -> RgbaImage {
     let (width, height) = image.dimensions();
-    let columns = sample_lines(&grid.x);
-    let rows = sample_lines(&grid.y);
+    let columns = sample_lines(&grid.x, CENTRE_SHARE);
+    let rows = sample_lines(&grid.y, CENTRE_SHARE);
     let mut out = RgbaImage::new(grid.x.cells(), grid.y.cells());
     // Fixed buffers: `sample_lines` reads at most MAX_SAMPLES_PER_SIDE lines per cell side.
     let mut channels = [[0u8; MAX_SAMPLES_PER_SIDE * MAX_SAMPLES_PER_SIDE]; 4];

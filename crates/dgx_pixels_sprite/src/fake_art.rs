@@ -97,3 +97,89 @@ pub fn degrade_with(sprite: &RgbaImage, scale: f32, drift: f32, shading: f32) ->
         Rgba([r, g, b, 255])
     })
 }
+
+/// Fakes the small-cell case exactly: `sprite`'s pixels (alpha ignored) as flat cells of
+/// `pitch` px from the image's edge, blurred by a Gaussian of `sigma` px and sampled at the
+/// pixels' centres, and, with `halve_chroma`, its chroma halved as JPEG 4:2:0 does (the mean of
+/// each 2×2 block, interpolated back linearly between the blocks' centres). No drift and no
+/// noise: what is left is the blur's own doing.
+pub fn blurred_cells(sprite: &RgbaImage, pitch: f32, sigma: f32, halve_chroma: bool) -> RgbaImage {
+    let (w, h) = ((sprite.width() as f32 * pitch).round() as usize, (sprite.height() as f32 * pitch).round() as usize);
+    // How much of each cell the blur brings to each pixel along one axis; the outer cells
+    // reach on past the image's edge.
+    let shares = |len: usize, cells: u32| -> Vec<Vec<f32>> {
+        let phi = |z: f32| 0.5 * libm::erfcf(-z / std::f32::consts::SQRT_2);
+        let edge = |k: u32| match k {
+            0 => f32::NEG_INFINITY,
+            k if k == cells => f32::INFINITY,
+            k => k as f32 * pitch,
+        };
+        (0..len)
+            .map(|v| {
+                let centre = v as f32 + 0.5;
+                (0..cells).map(|k| phi((edge(k + 1) - centre) / sigma) - phi((edge(k) - centre) / sigma)).collect()
+            })
+            .collect()
+    };
+    let (across, down) = (shares(w, sprite.width()), shares(h, sprite.height()));
+    let mut planes: [Vec<f32>; 3] = std::array::from_fn(|c| {
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                sprite
+                    .enumerate_pixels()
+                    .map(|(column, row, p)| down[y][row as usize] * across[x][column as usize] * f32::from(p.0[c]))
+                    .sum()
+            })
+            .collect()
+    });
+    if halve_chroma {
+        halve(&mut planes, w, h);
+    }
+    RgbaImage::from_fn(w as u32, h as u32, |x, y| {
+        let i = y as usize * w + x as usize;
+        let [r, g, b] = [0, 1, 2].map(|c| planes[c][i].round().clamp(0.0, 255.0) as u8);
+        Rgba([r, g, b, 255])
+    })
+}
+
+/// JPEG's 4:2:0 on RGB planes: chroma (JFIF Y′CbCr) averaged over 2×2 blocks, then interpolated
+/// linearly between the blocks' centres back to every pixel; luma untouched.
+fn halve(planes: &mut [Vec<f32>; 3], w: usize, h: usize) {
+    let ycc: Vec<[f32; 3]> = (0..w * h)
+        .map(|i| {
+            let [r, g, b] = [planes[0][i], planes[1][i], planes[2][i]];
+            [
+                0.299 * r + 0.587 * g + 0.114 * b,
+                -0.168_736 * r - 0.331_264 * g + 0.5 * b,
+                0.5 * r - 0.418_688 * g - 0.081_312 * b,
+            ]
+        })
+        .collect();
+    let (bw, bh) = (w.div_ceil(2), h.div_ceil(2));
+    let block = |c: usize, bx: usize, by: usize| {
+        let pixels: Vec<f32> = (0..4)
+            .map(|k| ((2 * bx + k % 2).min(w - 1), (2 * by + k / 2).min(h - 1)))
+            .map(|(x, y)| ycc[y * w + x][c])
+            .collect();
+        pixels.iter().sum::<f32>() / 4.0
+    };
+    // A pixel's position in block units, measured from the first block's centre.
+    let between = |v: usize, blocks: usize| {
+        let at = ((v as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (blocks - 1) as f32);
+        let low = at.floor() as usize;
+        (low, (low + 1).min(blocks - 1), at - low as f32)
+    };
+    for i in 0..w * h {
+        let ((x0, x1, fx), (y0, y1, fy)) = (between(i % w, bw), between(i / w, bh));
+        let chroma = |c| {
+            let top = block(c, x0, y0) * (1.0 - fx) + block(c, x1, y0) * fx;
+            let bottom = block(c, x0, y1) * (1.0 - fx) + block(c, x1, y1) * fx;
+            top * (1.0 - fy) + bottom * fy
+        };
+        let (y, cb, cr) = (ycc[i][0], chroma(1), chroma(2));
+        planes[0][i] = y + 1.402 * cr;
+        planes[1][i] = y - 0.344_136 * cb - 0.714_136 * cr;
+        planes[2][i] = y + 1.772 * cb;
+    }
+}

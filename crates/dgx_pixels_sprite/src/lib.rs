@@ -9,6 +9,7 @@
 //! - [`decode`]: bounded decoding; sizes are checked from the header before allocating.
 //! - [`grid`]: pixel-grid recovery, the (non-integer) cell size and phase per axis.
 //! - [`downsample`]: one pixel per cell, the median of the cell's centre.
+//! - [`unblur`]: the colour the blur carried into small cells' centres from their neighbours, taken out.
 //! - [`background`]: backdrop removal by a flood fill from the border in Oklab.
 //! - [`flatness`]: tells a painted backdrop from a flat-looking part of a tile.
 //! - [`backdrop_field`]: tells the backdrop's cells from sprite cells of a near colour.
@@ -64,6 +65,7 @@ pub mod quantize;
 mod sse2;
 pub mod tile;
 pub mod trim;
+pub mod unblur;
 pub mod upscale;
 pub mod view;
 
