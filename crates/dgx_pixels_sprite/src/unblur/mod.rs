@@ -295,14 +295,16 @@ fn normal_cdf(z: f64) -> f64 {
         let entries = (2.0 * SPAN * STEPS_PER_UNIT) as usize + 1;
         (0..entries).map(|i| 0.5 * libm::erfc(-(i as f64 / STEPS_PER_UNIT - SPAN) / std::f64::consts::SQRT_2)).collect()
     });
+    // The outer cells' edges lie at ±∞: z is infinite there.
     let at = (z + SPAN) * STEPS_PER_UNIT;
-    if at <= 0.0 {
-        return 0.0;
-    }
-    let index = at as usize;
-    match (TABLE.get(index), TABLE.get(index + 1)) {
-        (Some(low), Some(high)) => low + (high - low) * (at - index as f64),
-        _ => 1.0,
+    let last = TABLE.len() - 1;
+    if at.is_nan() || at <= 0.0 {
+        0.0
+    } else if at >= last as f64 {
+        1.0
+    } else {
+        let index = at as usize;
+        TABLE[index] + (TABLE[index + 1] - TABLE[index]) * (at - index as f64)
     }
 }
 
@@ -340,6 +342,16 @@ mod tests {
             .flat_map(|(got, want)| (0..3).map(|c| got.0[c].abs_diff(want.0[c])))
             .max()
             .unwrap_or(0)
+    }
+
+    #[test]
+    fn normal_cdf_reaches_the_outer_cells_edges_at_infinity() {
+        assert_eq!(normal_cdf(f64::NEG_INFINITY), 0.0);
+        assert_eq!(normal_cdf(f64::INFINITY), 1.0);
+        for z in [-2.5, -0.3, 0.0, 0.7, 3.1] {
+            let exact = 0.5 * libm::erfc(-z / std::f64::consts::SQRT_2);
+            assert!((normal_cdf(z) - exact).abs() < 1e-5, "Φ({z}) = {} against {exact}", normal_cdf(z));
+        }
     }
 
     #[test]
