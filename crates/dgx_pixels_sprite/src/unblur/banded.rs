@@ -87,13 +87,18 @@ impl BandedLu {
     /// Replaces `b` by `x` with `A·x = b`.
     pub fn solve(&self, b: &mut [f64]) {
         let a = &self.0;
+        let width = 2 * a.k + 1;
+        // Row i's entry for column j sits at j + k - i of its slice.
+        let row = |i: usize| &a.entries[i * width..][..width];
         for i in 0..a.n {
-            let below: f64 = (a.band(i).start..i).map(|j| a.at(i, j) * b[j]).sum();
+            let entries = row(i);
+            let below: f64 = (a.band(i).start..i).map(|j| entries[j + a.k - i] * b[j]).sum();
             b[i] -= below;
         }
         for i in (0..a.n).rev() {
-            let above: f64 = (i + 1..a.band(i).end).map(|j| a.at(i, j) * b[j]).sum();
-            b[i] = (b[i] - above) / a.at(i, i);
+            let entries = row(i);
+            let above: f64 = (i + 1..a.band(i).end).map(|j| entries[j + a.k - i] * b[j]).sum();
+            b[i] = (b[i] - above) / entries[a.k];
         }
     }
 }

@@ -165,20 +165,23 @@ impl Lines {
     /// Each cell's mean over its lines, in Y′CbCr.
     fn means(&self, image: &RgbaView<'_>) -> Planes {
         let (width, height) = image.dimensions();
+        let stride = width as usize * 4;
         let cells = self.columns.len() * self.rows.len();
         let mut planes: Planes = std::array::from_fn(|_| Vec::with_capacity(cells));
         for ys in &self.rows {
             for xs in &self.columns {
-                let mut sum = [0.0f64; 3];
+                // Whole levels, summed exactly.
+                let mut sum = [0u32; 3];
                 for &y in ys {
+                    let row = &image.as_raw()[y.min(height - 1) as usize * stride..][..stride];
                     for &x in xs {
-                        let pixel = image.get_pixel(x.min(width - 1), y.min(height - 1)).0;
-                        (0..3).for_each(|c| sum[c] += f64::from(pixel[c]));
+                        let pixel = &row[x.min(width - 1) as usize * 4..][..3];
+                        (0..3).for_each(|c| sum[c] += u32::from(pixel[c]));
                     }
                 }
                 let count = (ys.len() * xs.len()) as f64;
                 for (plane, row) in planes.iter_mut().zip(TO_YCC) {
-                    plane.push((0..3).map(|c| row[c] * sum[c]).sum::<f64>() / count);
+                    plane.push((0..3).map(|c| row[c] * f64::from(sum[c])).sum::<f64>() / count);
                 }
             }
         }
