@@ -3,6 +3,8 @@
 
 use image::{Rgba, RgbaImage};
 
+use crate::unblur::{FROM_YCC, TO_YCC};
+
 /// How far each fake pixel's colour drifts from the artist's, per channel (a standard
 /// deviation, in levels): a generated image never repeats a colour exactly.
 pub const DRIFT: f32 = 4.0;
@@ -148,12 +150,8 @@ pub fn blurred_cells(sprite: &RgbaImage, pitch: f32, sigma: f32, halve_chroma: b
 fn halve(planes: &mut [Vec<f32>; 3], w: usize, h: usize) {
     let ycc: Vec<[f32; 3]> = (0..w * h)
         .map(|i| {
-            let [r, g, b] = [planes[0][i], planes[1][i], planes[2][i]];
-            [
-                0.299 * r + 0.587 * g + 0.114 * b,
-                -0.168_736 * r - 0.331_264 * g + 0.5 * b,
-                0.5 * r - 0.418_688 * g - 0.081_312 * b,
-            ]
+            let rgb = [0, 1, 2].map(|c| f64::from(planes[c][i]));
+            TO_YCC.map(|row| (0..3).map(|c| row[c] * rgb[c]).sum::<f64>() as f32)
         })
         .collect();
     let (bw, bh) = (w.div_ceil(2), h.div_ceil(2));
@@ -177,9 +175,9 @@ fn halve(planes: &mut [Vec<f32>; 3], w: usize, h: usize) {
             let bottom = block(c, x0, y1) * (1.0 - fx) + block(c, x1, y1) * fx;
             top * (1.0 - fy) + bottom * fy
         };
-        let (y, cb, cr) = (ycc[i][0], chroma(1), chroma(2));
-        planes[0][i] = y + 1.402 * cr;
-        planes[1][i] = y - 0.344_136 * cb - 0.714_136 * cr;
-        planes[2][i] = y + 1.772 * cb;
+        let read = [ycc[i][0], chroma(1), chroma(2)].map(f64::from);
+        for (plane, row) in planes.iter_mut().zip(FROM_YCC) {
+            plane[i] = (0..3).map(|k| row[k] * read[k]).sum::<f64>() as f32;
+        }
     }
 }

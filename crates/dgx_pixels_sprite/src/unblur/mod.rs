@@ -60,8 +60,9 @@ const WIDE_SHARE: f32 = 0.8;
 const HALVED_CHROMA_VARIANCE: f64 = 1.0;
 
 /// RGB to Y′CbCr (JFIF, full range): luma and chroma blur by different widths in a JPEG.
-const TO_YCC: [[f64; 3]; 3] = [[0.299, 0.587, 0.114], [-0.168_736, -0.331_264, 0.5], [0.5, -0.418_688, -0.081_312]];
-const FROM_YCC: [[f64; 3]; 3] = [[1.0, 0.0, 1.402], [1.0, -0.344_136, -0.714_136], [1.0, 1.772, 0.0]];
+pub(crate) const TO_YCC: [[f64; 3]; 3] =
+    [[0.299, 0.587, 0.114], [-0.168_736, -0.331_264, 0.5], [0.5, -0.418_688, -0.081_312]];
+pub(crate) const FROM_YCC: [[f64; 3]; 3] = [[1.0, 0.0, 1.402], [1.0, -0.344_136, -0.714_136], [1.0, 1.772, 0.0]];
 
 /// `cells` (read by [`crate::downsample::downsample`] from `image` on `grid`) with each moved by
 /// the colour the blur lent it from its neighbours; `None` where cells are large, where `image`
