@@ -116,8 +116,9 @@ fn refine_in_bin(peaks: &[EdgePeak], period: f32, size: usize) -> f32 {
         .map(|i| centre - half_bin + 2.0 * half_bin * i as f32 / 32.0)
         .filter(|&f| f > 0.0)
         .map(|f| 1.0 / f)
-        .max_by(|&a, &b| alignment(peaks, a).0.total_cmp(&alignment(peaks, b).0))
-        .unwrap_or(period)
+        .map(|candidate| (candidate, alignment(peaks, candidate).0))
+        .max_by(|(_, a), (_, b)| a.total_cmp(b))
+        .map_or(period, |(best, _)| best)
 }
 
 /// The phase of boundaries spaced `period` apart, then both polished by a weighted least-squares

