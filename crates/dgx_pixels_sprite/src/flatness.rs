@@ -28,17 +28,37 @@ use crate::view::RgbaView;
 /// ten times and more.
 pub const MAX_BACKDROP_DRIFT: f32 = 5.0;
 
-/// The drift ratio (median squared difference across the boundary of neighbouring cells over
-/// that inside one cell) of the cells of `grid` selected by `mask` (one entry per cell, row by
-/// row): the larger of the ratios over side-by-side and over stacked pairs, or `None` when
-/// neither has a handful of neighbouring cell pairs selected.
-pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> Option<f32> {
-    let columns = grid.x.edges();
-    let rows = grid.y.edges();
-    let (cells_x, cells_y) = (grid.x.cells() as usize, grid.y.cells() as usize);
-    // Mean colour of the quarter of a cell that starts `quarter` quarters in (0.0..4.0), along x
-    // or along y, across the cell's central region the other way.
-    let quarter_mean = |cx: usize, cy: usize, along_y: bool, quarter: f32| -> Option<[f32; 3]> {
+/// The mean colours of the frame's cells by quarters, each read from the image once: the
+/// backdrop is looked for in more than one reading of the cells (before and after
+/// [`crate::unblur`]), over the same image and grid, and the means are most of its cost.
+pub struct CellQuarters<'a> {
+    image: RgbaView<'a>,
+    grid: &'a PixelGrid,
+    /// Per cell (row by row), per direction (along x, along y), per quarter: read yet, and what.
+    read: Vec<Option<Option<[f32; 3]>>>,
+}
+
+impl<'a> CellQuarters<'a> {
+    /// The quarters of the cells of `grid` over `image`, none read yet.
+    pub fn new(image: &RgbaView<'a>, grid: &'a PixelGrid) -> Self {
+        let cells = grid.x.cells() as usize * grid.y.cells() as usize;
+        Self { image: image.clone(), grid, read: vec![None; cells * 8] }
+    }
+
+    /// The mean colour of quarter `quarter` (0..4) of cell `(cx, cy)`, along x or along y,
+    /// across the cell's central region the other way; `None` where it covers no pixel.
+    fn mean(&mut self, cx: usize, cy: usize, along_y: bool, quarter: usize) -> Option<[f32; 3]> {
+        let index = ((cy * self.grid.x.cells() as usize + cx) * 2 + usize::from(along_y)) * 4 + quarter;
+        if let Some(mean) = self.read[index] {
+            return mean;
+        }
+        let mean = self.read_mean(cx, cy, along_y, quarter as f32);
+        self.read[index] = Some(mean);
+        mean
+    }
+
+    fn read_mean(&self, cx: usize, cy: usize, along_y: bool, quarter: f32) -> Option<[f32; 3]> {
+        let (image, columns, rows) = (&self.image, self.grid.x.edges(), self.grid.y.edges());
         let (x0, x1) = (columns[cx], columns[cx + 1]);
         let (y0, y1) = (rows[cy], rows[cy + 1]);
         let (mx, my) = ((x1 - x0) * (1.0 - CENTRE_SHARE) / 2.0, (y1 - y0) * (1.0 - CENTRE_SHARE) / 2.0);
@@ -67,7 +87,16 @@ pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> 
             n += xb - xa;
         }
         Some(sum.map(|v| v as f32 / n as f32))
-    };
+    }
+}
+
+/// The drift ratio (median squared difference across the boundary of neighbouring cells over
+/// that inside one cell) of the cells selected by `mask` (one entry per cell, row by row): the
+/// larger of the ratios over side-by-side and over stacked pairs, or `None` when neither has a
+/// handful of neighbouring cell pairs selected.
+pub fn backdrop_drift(quarters: &mut CellQuarters<'_>, mask: &[bool]) -> Option<f32> {
+    let grid = quarters.grid;
+    let (cells_x, cells_y) = (grid.x.cells() as usize, grid.y.cells() as usize);
     let pitch = |along_y: bool| if along_y { grid.y.pitch() } else { grid.x.pitch() };
     let squared = |a: [f32; 3], b: [f32; 3]| -> f32 { (0..3).map(|c| (a[c] - b[c]).powi(2)).sum() };
     // Side by side, then stacked: (between, within) squared differences.
@@ -88,10 +117,10 @@ pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> 
                 // the same in both (noise averages out there, and they would decide); in smaller
                 // cells those quarters lie in the blur of the boundary, which hides the drift, so
                 // the pair is its third quarter and the next cell's second instead.
-                let (last, next_first) = if pitch(along_y) >= MIN_SPLIT_PERIOD { (3.0, 0.0) } else { (2.0, 1.0) };
-                let quarters = [(cx, cy, 1.0), (cx, cy, 2.0), (cx, cy, last), (nx, ny, next_first)];
+                let (last, next_first) = if pitch(along_y) >= MIN_SPLIT_PERIOD { (3, 0) } else { (2, 1) };
+                let read = [(cx, cy, 1), (cx, cy, 2), (cx, cy, last), (nx, ny, next_first)];
                 let [Some(q2), Some(q3), Some(q4), Some(next)] =
-                    quarters.map(|(x, y, quarter)| quarter_mean(x, y, along_y, quarter))
+                    read.map(|(x, y, quarter)| quarters.mean(x, y, along_y, quarter))
                 else {
                     continue;
                 };
@@ -122,11 +151,11 @@ pub fn backdrop_drift(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> 
 /// neighbouring pairs to tell. A candidate that cannot be measured (a few scattered cells) is
 /// not taken: a real backdrop along the border always gives pairs, and a flood that found only
 /// scattered cells has found sprite pixels near the border's colour.
-pub fn is_painted(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> bool {
-    backdrop_drift(image, grid, mask).is_some_and(|drift| drift <= MAX_BACKDROP_DRIFT)
+pub fn is_painted(quarters: &mut CellQuarters<'_>, mask: &[bool]) -> bool {
+    backdrop_drift(quarters, mask).is_some_and(|drift| drift <= MAX_BACKDROP_DRIFT)
 }
 
-/// The painted backdrop of `cells` (the frame `image` downsampled on `grid`): the border's
+/// The painted backdrop of `cells` (the frame of `quarters` downsampled on its grid): the border's
 /// backdrop ([`find_backdrop`]) when it is painted ([`is_painted`]), together with each enclosed
 /// region of its colour that is the same backdrop seen through a hole in the sprite, less every
 /// cell off the backdrop's field ([`BackdropField`]): a part of the sprite drawn in a colour near
@@ -138,12 +167,12 @@ pub fn is_painted(image: &RgbaView<'_>, grid: &PixelGrid, mask: &[bool]) -> bool
 /// white of an eye on a white backdrop), stays. A smaller one cannot be measured that way; it is
 /// a hole when every cell of it lies on the field.
 pub fn painted_backdrop(
-    image: &RgbaView<'_>,
-    grid: &PixelGrid,
+    quarters: &mut CellQuarters<'_>,
     cells: &RgbaImage,
     options: &BackgroundOptions,
 ) -> Option<Backdrop> {
-    let mut backdrop = find_backdrop(cells, options).filter(|b| is_painted(image, grid, &b.mask))?;
+    let grid = quarters.grid;
+    let mut backdrop = find_backdrop(cells, options).filter(|b| is_painted(quarters, &b.mask))?;
     let reference = Oklab::from(backdrop.colour);
     let field = BackdropField::fit(grid, cells, &backdrop.mask, backdrop.colour);
     let colours: Vec<Oklab> = cells.pixels().map(|p| Oklab::from_srgb([p.0[0], p.0[1], p.0[2]])).collect();
@@ -164,7 +193,7 @@ pub fn painted_backdrop(
             inside.is_some_and(|c| c.distance(reference) <= typical) && {
                 let mut mask = vec![false; colours.len()];
                 hole.iter().for_each(|&index| mask[index] = true);
-                is_painted(image, grid, &mask)
+                is_painted(quarters, &mask)
             }
         };
         if is_hole {
@@ -220,7 +249,7 @@ mod tests {
             Rgba([shade, shade, shade + 10, 255])
         });
         let grid = PixelGrid { x: AxisGrid::uniform(320, 8), y: AxisGrid::uniform(320, 8) };
-        let drift = backdrop_drift(&view(&image), &grid, &[true; 64]).expect("enough pairs");
+        let drift = backdrop_drift(&mut CellQuarters::new(&view(&image), &grid), &[true; 64]).expect("enough pairs");
         assert!(drift <= MAX_BACKDROP_DRIFT, "{drift}");
     }
 
@@ -228,15 +257,18 @@ mod tests {
     fn a_smooth_fill_is_painted_and_drift_either_way_is_not() {
         let grid = PixelGrid { x: AxisGrid::uniform(80, 8), y: AxisGrid::uniform(80, 8) };
         let all = vec![true; 64];
-        let smooth = backdrop_drift(&view(&cells(0)), &grid, &all).expect("enough pairs");
-        assert!(smooth <= MAX_BACKDROP_DRIFT, "{smooth}");
+        let (smooth, drifting) = (cells(0), cells(6));
+        let (smooth, drifting) = (view(&smooth), view(&drifting));
+        let (mut smooth, mut drifting) = (CellQuarters::new(&smooth, &grid), CellQuarters::new(&drifting, &grid));
+        let drift = backdrop_drift(&mut smooth, &all).expect("enough pairs");
+        assert!(drift <= MAX_BACKDROP_DRIFT, "{drift}");
         // Smooth along rows, drifting down them: the rougher direction decides.
-        let drifting = backdrop_drift(&view(&cells(6)), &grid, &all).expect("enough pairs");
-        assert!(drifting > MAX_BACKDROP_DRIFT, "{drifting}");
-        assert!(!is_painted(&view(&cells(6)), &grid, &all));
+        let drift = backdrop_drift(&mut drifting, &all).expect("enough pairs");
+        assert!(drift > MAX_BACKDROP_DRIFT, "{drift}");
+        assert!(!is_painted(&mut drifting, &all));
         // Too few cells to tell: not painted.
         let few: Vec<bool> = (0..64).map(|i| i < 3).collect();
-        assert_eq!(backdrop_drift(&view(&cells(0)), &grid, &few), None);
-        assert!(!is_painted(&view(&cells(0)), &grid, &few));
+        assert_eq!(backdrop_drift(&mut smooth, &few), None);
+        assert!(!is_painted(&mut smooth, &few));
     }
 }

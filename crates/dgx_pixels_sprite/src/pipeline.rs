@@ -15,7 +15,7 @@ use crate::background::{Backdrop, BackgroundOptions, apply_mask};
 use crate::color::Oklab;
 use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
-use crate::flatness::painted_backdrop;
+use crate::flatness::{CellQuarters, painted_backdrop};
 use crate::grid::{AxisGrid, Detection, GridConfidence, GridError, PixelGrid, detect_grid};
 use crate::noisy_palette::{map_to_nearest, refine_palette};
 use crate::outline::add_outline;
@@ -145,8 +145,9 @@ impl Pipeline {
             let background = if settings.tile { Background::Keep } else { settings.background };
             let backdrop = match background {
                 Background::Transparent => {
-                    let found =
-                        |cells: &RgbaImage| painted_backdrop(frame, &grid, cells, &BackgroundOptions::default());
+                    let mut quarters = CellQuarters::new(frame, &grid);
+                    let mut found =
+                        |cells: &RgbaImage| painted_backdrop(&mut quarters, cells, &BackgroundOptions::default());
                     match &unblurred {
                         // A backdrop cell beside the sprite reads as backdrop plus some of the
                         // sprite's colour before the unblur, as backdrop plus the unblur's own

@@ -25,18 +25,23 @@ pub(crate) fn fft_in_place(data: &mut [Complex]) {
         }
     }
     let mut len = 2;
+    let mut twiddles = Vec::with_capacity(n / 2);
     while len <= n {
+        // This level's twiddles, e^(-2πik/len), by the recurrence each block would otherwise
+        // repeat: built once, the butterflies no longer wait on it.
         let angle = -2.0 * std::f64::consts::PI / len as f64;
         let (w_im, w_re) = angle.sin_cos();
-        for start in (0..n).step_by(len) {
-            let (mut cur_re, mut cur_im) = (1.0f64, 0.0f64);
-            for k in 0..len / 2 {
-                let (a, b) = (data[start + k], data[start + k + len / 2]);
-                let (tw_re, tw_im) = (cur_re as f32, cur_im as f32);
+        let (mut cur_re, mut cur_im) = (1.0f64, 0.0f64);
+        twiddles.clear();
+        for _ in 0..len / 2 {
+            twiddles.push((cur_re as f32, cur_im as f32));
+            (cur_re, cur_im) = (cur_re * w_re - cur_im * w_im, cur_re * w_im + cur_im * w_re);
+        }
+        for block in data.chunks_exact_mut(len) {
+            let (low, high) = block.split_at_mut(len / 2);
+            for ((a, b), &(tw_re, tw_im)) in low.iter_mut().zip(high.iter_mut()).zip(&twiddles) {
                 let t = (b.0 * tw_re - b.1 * tw_im, b.0 * tw_im + b.1 * tw_re);
-                data[start + k] = (a.0 + t.0, a.1 + t.1);
-                data[start + k + len / 2] = (a.0 - t.0, a.1 - t.1);
-                (cur_re, cur_im) = (cur_re * w_re - cur_im * w_im, cur_re * w_im + cur_im * w_re);
+                (*a, *b) = ((a.0 + t.0, a.1 + t.1), (a.0 - t.0, a.1 - t.1));
             }
         }
         len <<= 1;
