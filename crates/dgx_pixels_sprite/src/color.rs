@@ -65,8 +65,7 @@ impl Oklab {
     /// Squared Euclidean distance: the k-means cost, and cheaper than [`Self::distance`] when
     /// only comparing.
     pub fn distance_squared(self, other: Self) -> f32 {
-        let (dl, da, db) = (self.l - other.l, self.a - other.a, self.b - other.b);
-        dl * dl + da * da + db * db
+        squared_distance([self.l, self.a, self.b], [other.l, other.a, other.b])
     }
 
     /// The mean of `colours`, or `None` when there are none.
@@ -94,6 +93,13 @@ impl From<Oklab> for Rgb {
     fn from(colour: Oklab) -> Self {
         Rgb(colour.to_srgb())
     }
+}
+
+/// Squared Euclidean distance between two colours held as plain triples (sRGB levels, Oklab's
+/// L, a, b): what every stage that compares colours compares.
+pub(crate) fn squared_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
+    let (d0, d1, d2) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    d0 * d0 + d1 * d1 + d2 * d2
 }
 
 #[cfg(test)]

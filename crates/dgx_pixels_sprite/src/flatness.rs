@@ -17,7 +17,7 @@ use image::RgbaImage;
 
 use crate::backdrop_field::BackdropField;
 use crate::background::{Backdrop, BackgroundOptions, enclosed_regions, find_backdrop};
-use crate::color::Oklab;
+use crate::color::{Oklab, squared_distance};
 use crate::downsample::CENTRE_SHARE;
 use crate::grid::PixelGrid;
 use crate::grid::split::MIN_SPLIT_PERIOD;
@@ -98,7 +98,6 @@ pub fn backdrop_drift(quarters: &mut CellQuarters<'_>, mask: &[bool]) -> Option<
     let grid = quarters.grid;
     let (cells_x, cells_y) = (grid.x.cells() as usize, grid.y.cells() as usize);
     let pitch = |along_y: bool| if along_y { grid.y.pitch() } else { grid.x.pitch() };
-    let squared = |a: [f32; 3], b: [f32; 3]| -> f32 { (0..3).map(|c| (a[c] - b[c]).powi(2)).sum() };
     // Side by side, then stacked: (between, within) squared differences.
     let mut pairs: [(Vec<f32>, Vec<f32>); 2] = Default::default();
     for cy in 0..cells_y {
@@ -125,8 +124,8 @@ pub fn backdrop_drift(quarters: &mut CellQuarters<'_>, mask: &[bool]) -> Option<
                     continue;
                 };
                 let (between, within) = &mut pairs[usize::from(along_y)];
-                within.push(squared(q2, q3));
-                between.push(squared(q4, next));
+                within.push(squared_distance(q2, q3));
+                between.push(squared_distance(q4, next));
             }
         }
     }

@@ -27,7 +27,7 @@
 use dgx_pixels_protocol::{Palette, Rgb};
 use image::RgbaImage;
 
-use crate::color::Oklab;
+use crate::color::{Oklab, squared_distance};
 use crate::quantize::{distinct, first_minimum, fit_samples, map_each_opaque};
 
 /// EM rounds at most; the centres move by less than [`SETTLED`] levels well before on most
@@ -106,7 +106,7 @@ impl Mixture {
             let scale = (0.5 / self.variance) as f32;
             for sample in samples {
                 for (share, centre) in shares.iter_mut().zip(&self.centres) {
-                    *share = distance_squared(sample, centre);
+                    *share = squared_distance(*sample, *centre);
                 }
                 let least = shares.iter().copied().fold(f32::INFINITY, f32::min);
                 let mut total = 0.0f32;
@@ -125,7 +125,7 @@ impl Mixture {
                 *weight = sum.weight;
                 if sum.weight > 0.0 {
                     let next = sum.mean();
-                    moved = moved.max(distance_squared(centre, &next).sqrt());
+                    moved = moved.max(squared_distance(*centre, next).sqrt());
                     *centre = next;
                     spread += sum.spread_about(centre);
                 }
@@ -166,7 +166,7 @@ impl Mixture {
         let limit = (f64::from(ONE_PEAK).powi(2) * self.variance) as f32;
         let mut pairs: Vec<(f32, usize, usize)> = (0..self.centres.len())
             .flat_map(|i| (i + 1..self.centres.len()).map(move |j| (i, j)))
-            .map(|(i, j)| (distance_squared(&self.centres[i], &self.centres[j]), i, j))
+            .map(|(i, j)| (squared_distance(self.centres[i], self.centres[j]), i, j))
             .filter(|&(d, _, _)| d < limit)
             .collect();
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -201,7 +201,7 @@ pub fn map_to_nearest(image: &mut RgbaImage, palette: &Palette) {
     let centres: Vec<[f32; 3]> = palette.colors().iter().map(|c| c.0.map(f32::from)).collect();
     map_each_opaque(image, palette, |rgb| {
         let colour = rgb.map(f32::from);
-        first_minimum(centres.iter().map(|centre| distance_squared(&colour, centre)))
+        first_minimum(centres.iter().map(|centre| squared_distance(colour, *centre)))
     });
 }
 
@@ -237,13 +237,8 @@ impl Moments {
     }
 }
 
-fn distance_squared(a: &[f32; 3], b: &[f32; 3]) -> f32 {
-    let (d0, d1, d2) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-    d0 * d0 + d1 * d1 + d2 * d2
-}
-
 fn nearest_distance_squared(centres: &[[f32; 3]], sample: &[f32; 3]) -> f32 {
-    centres.iter().map(|c| distance_squared(sample, c)).fold(f32::INFINITY, f32::min)
+    centres.iter().map(|c| squared_distance(*sample, *c)).fold(f32::INFINITY, f32::min)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! cell's shading taken out can overrule it ([`SHADED`]).
 
 use super::period::AxisFit;
+use crate::color::squared_distance;
 use crate::flatness::median;
 use crate::view::RgbaView;
 
@@ -74,10 +75,6 @@ fn patch_mean(image: &RgbaView<'_>, [x0, x1]: [f32; 2], [y0, y1]: [f32; 2]) -> [
         }
     }
     sum.map(|s| s as f32 / count as f32)
-}
-
-fn distance_squared(a: [f32; 3], b: [f32; 3]) -> f32 {
-    a.iter().zip(&b).map(|(a, b)| (a - b) * (a - b)).sum()
 }
 
 /// One cell's readings along one axis: the two patches on either side of its middle, and its
@@ -208,7 +205,7 @@ pub fn drift_share(image: &RgbaView<'_>, x: AxisFit, y: AxisFit) -> Option<f32> 
     let ring: Vec<[f32; 3]> =
         centres.iter().enumerate().filter(|&(index, _)| on_ring(index)).map(|(_, c)| *c).collect();
     let backdrop: [f32; 3] = std::array::from_fn(|c| median(&mut ring.iter().map(|p| p[c]).collect::<Vec<_>>()));
-    let same = |a: [f32; 3], b: [f32; 3]| distance_squared(a, b) < SAME_COLOUR * SAME_COLOUR;
+    let same = |a: [f32; 3], b: [f32; 3]| squared_distance(a, b) < SAME_COLOUR * SAME_COLOUR;
     let (mut steps, mut unshaded) = (Steps::default(), Steps::default());
     for axis in 0..2 {
         for line in 0..counts[1 - axis] {
@@ -221,7 +218,7 @@ pub fn drift_share(image: &RgbaView<'_>, x: AxisFit, y: AxisFit) -> Option<f32> 
                 let on_backdrop = same(centre(this), backdrop);
                 let (here, beyond) = (cells.along(this, axis), cells.along(next, axis));
                 let [first, second] = here.halves;
-                steps.record(on_backdrop, distance_squared(first, second), distance_squared(second, beyond.halves[0]));
+                steps.record(on_backdrop, squared_distance(first, second), squared_distance(second, beyond.halves[0]));
                 let ([a, b, c, d], [e, f, _, _]) = (here.quarters, beyond.quarters);
                 unshaded.record(on_backdrop, step_beyond_shading(a, b, c, d), step_beyond_shading(c, d, e, f));
             }
