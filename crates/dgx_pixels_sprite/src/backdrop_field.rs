@@ -15,6 +15,7 @@
 use dgx_pixels_protocol::Rgb;
 use image::RgbaImage;
 
+use crate::color::squared_distance;
 use crate::downsample::CENTRE_SHARE;
 use crate::flatness::median;
 use crate::grid::PixelGrid;
@@ -106,7 +107,7 @@ impl BackdropField {
         // The first round reads the quarter of the cells nearest the reference colour: backdrop,
         // whatever else the flood took.
         let reference = reference.0.map(f32::from);
-        let from_reference = |colour: &[f32; 3]| (0..3).map(|c| (colour[c] - reference[c]).powi(2)).sum::<f32>();
+        let from_reference = |colour: &[f32; 3]| squared_distance(*colour, reference);
         let mut distances: Vec<f32> = samples.iter().map(|(_, colour)| from_reference(colour)).collect();
         let quarter = (distances.len() / 4).max(2);
         let nearest = *distances.select_nth_unstable_by(quarter, f32::total_cmp).1;

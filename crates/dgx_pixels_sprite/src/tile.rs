@@ -15,6 +15,7 @@
 
 use image::{Rgba, RgbaImage};
 
+use crate::color::squared_distance;
 use crate::grid::PixelGrid;
 use crate::view::RgbaView;
 
@@ -83,8 +84,8 @@ pub const SEAMLESS_EXCESS: f32 = 5.0;
 /// The per-line colour steps of `tile` (see [`SeamSteps`]), its edges wrapping around.
 pub fn seam_steps(tile: &RgbaImage) -> SeamSteps {
     let (width, height) = tile.dimensions();
-    let step =
-        |a: &Rgba<u8>, b: &Rgba<u8>| (0..3).map(|c| (f32::from(a[c]) - f32::from(b[c])).powi(2)).sum::<f32>().sqrt();
+    let rgb = |p: &Rgba<u8>| [0, 1, 2].map(|c| f32::from(p[c]));
+    let step = |a: &Rgba<u8>, b: &Rgba<u8>| squared_distance(rgb(a), rgb(b)).sqrt();
     // Line `i` of an axis lies between pixel `i` and pixel `i + 1` (wrapping) along it. Its
     // step is the median over its length: a seam moves every pixel of the line, while one odd
     // pixel (a glint that happens to sit on the border) should not.

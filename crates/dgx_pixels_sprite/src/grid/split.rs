@@ -140,20 +140,18 @@ impl LineSums {
     /// Sums the lines `block` (at most the count given to [`LineSums::new`]) of `image`.
     fn fill(&mut self, image: &RgbaView<'_>, axis: Axis, block: &[u32]) {
         let row_bytes = image.width() as usize * 4;
-        let rows = image.as_raw().chunks_exact(row_bytes);
         let add = |sum: [u32; 3], pixel: &[u8]| std::array::from_fn(|c| sum[c] + u32::from(pixel[c]));
         match axis {
             Axis::X => {
-                for (index, &line) in block.iter().enumerate() {
-                    let prefix = &mut self.prefix[index * self.stride..(index + 1) * self.stride];
-                    let row = &image.as_raw()[line as usize * row_bytes..(line as usize + 1) * row_bytes];
+                for (prefix, &line) in self.prefix.chunks_exact_mut(self.stride).zip(block) {
+                    let row = &image.as_raw()[line as usize * row_bytes..][..row_bytes];
                     for (pos, pixel) in row.chunks_exact(4).enumerate() {
                         prefix[pos + 1] = add(prefix[pos], pixel);
                     }
                 }
             }
             Axis::Y => {
-                for (pos, row) in rows.enumerate() {
+                for (pos, row) in image.as_raw().chunks_exact(row_bytes).enumerate() {
                     for (index, &line) in block.iter().enumerate() {
                         let at = index * self.stride + pos;
                         let pixel = &row[line as usize * 4..line as usize * 4 + 4];

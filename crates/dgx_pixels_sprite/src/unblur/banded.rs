@@ -26,22 +26,28 @@ impl Banded {
     /// The `n × n` matrix with entries `entry(i, j)` within `k` of the diagonal.
     pub fn from_fn(n: usize, k: usize, entry: impl Fn(usize, usize) -> f64) -> Self {
         let k = k.min(n.saturating_sub(1));
-        let width = 2 * k + 1;
-        let mut entries = vec![0.0; n * width];
+        let mut matrix = Self { n, k, entries: vec![0.0; n * (2 * k + 1)] };
         for i in 0..n {
-            for j in i.saturating_sub(k)..(i + k + 1).min(n) {
-                entries[i * width + j + k - i] = entry(i, j);
+            for j in matrix.band(i) {
+                *matrix.at_mut(i, j) = entry(i, j);
             }
         }
-        Self { n, k, entries }
+        matrix
+    }
+
+    /// Row `i`'s stored entries: column `j` at `j + k - i`.
+    fn row(&self, i: usize) -> &[f64] {
+        let width = 2 * self.k + 1;
+        &self.entries[i * width..][..width]
     }
 
     fn at(&self, i: usize, j: usize) -> f64 {
-        self.entries[i * (2 * self.k + 1) + j + self.k - i]
+        self.row(i)[j + self.k - i]
     }
 
     fn at_mut(&mut self, i: usize, j: usize) -> &mut f64 {
-        &mut self.entries[i * (2 * self.k + 1) + j + self.k - i]
+        let width = 2 * self.k + 1;
+        &mut self.entries[i * width + j + self.k - i]
     }
 
     /// The columns `i - k ..= i + k` of row `i` that exist.
@@ -52,7 +58,8 @@ impl Banded {
     /// `self · x`, into `out`.
     pub fn multiply(&self, x: &[f64], out: &mut [f64]) {
         for (i, o) in out.iter_mut().enumerate().take(self.n) {
-            *o = self.band(i).map(|j| self.at(i, j) * x[j]).sum();
+            let row = self.row(i);
+            *o = self.band(i).map(|j| row[j + self.k - i] * x[j]).sum();
         }
     }
 
@@ -87,16 +94,13 @@ impl BandedLu {
     /// Replaces `b` by `x` with `A·x = b`.
     pub fn solve(&self, b: &mut [f64]) {
         let a = &self.0;
-        let width = 2 * a.k + 1;
-        // Row i's entry for column j sits at j + k - i of its slice.
-        let row = |i: usize| &a.entries[i * width..][..width];
         for i in 0..a.n {
-            let entries = row(i);
+            let entries = a.row(i);
             let below: f64 = (a.band(i).start..i).map(|j| entries[j + a.k - i] * b[j]).sum();
             b[i] -= below;
         }
         for i in (0..a.n).rev() {
-            let entries = row(i);
+            let entries = a.row(i);
             let above: f64 = (i + 1..a.band(i).end).map(|j| entries[j + a.k - i] * b[j]).sum();
             b[i] = (b[i] - above) / entries[a.k];
         }
