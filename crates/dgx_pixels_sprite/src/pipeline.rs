@@ -17,7 +17,7 @@ use crate::dither::dither_to_palette;
 use crate::downsample::downsample;
 use crate::flatness::{CellQuarters, painted_backdrop};
 use crate::grid::{AxisGrid, Detection, GridConfidence, GridError, PixelGrid, detect_grid};
-use crate::noisy_palette::{map_to_nearest, refine_palette};
+use crate::noisy_palette::refine_palette;
 use crate::outline::add_outline;
 use crate::quantize::{KMeansOptions, fit_palette, map_to_palette, opaque_srgb, to_palette};
 use crate::tile::{grid_phase, roll};
@@ -163,25 +163,27 @@ impl Pipeline {
             sprites.push(sprite);
         }
 
-        let mut palette = match &settings.palette {
-            Some(palette) => palette.clone(),
+        // A given palette is used as it is; a fitted one comes with its noise model.
+        let (mut palette, fitted) = match &settings.palette {
+            Some(palette) => (palette.clone(), None),
             None => {
                 let has_transparency = sprites.iter().any(|s| s.pixels().any(|p| p.0[3] == 0));
                 let budget = usize::from(settings.colors) - usize::from(has_transparency);
                 let options = KMeansOptions { seed: settings.seed, ..KMeansOptions::default() };
                 let colours = opaque_srgb(&sprites);
                 let oklab: Vec<Oklab> = colours.iter().map(|&c| Oklab::from_srgb(c)).collect();
-                refine_palette(&colours, &to_palette(&fit_palette(&oklab, budget.max(1), &options)))
+                let fitted = refine_palette(&colours, &to_palette(&fit_palette(&oklab, budget.max(1), &options)));
+                (fitted.palette().clone(), Some(fitted))
             }
         };
         for sprite in &mut sprites {
             if settings.dither {
                 dither_to_palette(sprite, &palette);
-            } else if settings.palette.is_some() {
-                map_to_palette(sprite, &palette);
-            } else {
+            } else if let Some(fitted) = &fitted {
                 // The fitted palette's own noise model decides (see `noisy_palette`).
-                map_to_nearest(sprite, &palette);
+                fitted.map(sprite);
+            } else {
+                map_to_palette(sprite, &palette);
             }
             if let Some(colour) = settings.outline {
                 add_outline(sprite, colour);
