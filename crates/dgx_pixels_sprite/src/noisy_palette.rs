@@ -83,8 +83,11 @@ impl NoisyPalette {
     /// empty palette.
     pub fn map(&self, image: &mut RgbaImage) {
         let centres: Vec<[f32; 3]> = self.palette.colors().iter().map(|c| c.0.map(f32::from)).collect();
-        let costs: Vec<f32> =
-            self.shares.iter().map(|&share| (-2.0 * self.variance * share.max(f64::MIN_POSITIVE).ln()) as f32).collect();
+        let costs: Vec<f32> = self
+            .shares
+            .iter()
+            .map(|&share| (-2.0 * self.variance * share.max(f64::MIN_POSITIVE).ln()) as f32)
+            .collect();
         map_each_opaque(image, &self.palette, |rgb| {
             let colour = rgb.map(f32::from);
             first_minimum(centres.iter().zip(&costs).map(|(centre, cost)| squared_distance(colour, *centre) + cost))
