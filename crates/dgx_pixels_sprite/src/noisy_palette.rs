@@ -116,19 +116,19 @@ pub fn refine_palette(colors: &[[u8; 3]], start: &Palette) -> NoisyPalette {
     if centres.len() < 2 || variance == 0.0 {
         return NoisyPalette::exact(start);
     }
-    let mut mixture = Mixture { weights: vec![0.0; centres.len()], centres, variance: variance.max(ROUNDING_VARIANCE) };
+    let mut mixture =
+        Mixture { components: Component::starting_at(centres).collect(), variance: variance.max(ROUNDING_VARIANCE) };
     mixture.settle(&samples);
     // Entries the merging freed go to colours the mixture does not explain, while new ones stay.
-    while mixture.centres.len() < start.len() {
-        let unexplained = mixture.unexplained(&samples, start.len() - mixture.centres.len());
+    while mixture.components.len() < start.len() {
+        let unexplained = mixture.unexplained(&samples, start.len() - mixture.components.len());
         if unexplained.is_empty() {
             break;
         }
-        let before = mixture.centres.len();
-        mixture.weights.extend(unexplained.iter().map(|_| 0.0));
-        mixture.centres.extend(unexplained);
+        let before = mixture.components.len();
+        mixture.components.extend(Component::starting_at(unexplained));
         mixture.settle(&samples);
-        if mixture.centres.len() <= before {
+        if mixture.components.len() <= before {
             break;
         }
     }
@@ -137,10 +137,23 @@ pub fn refine_palette(colors: &[[u8; 3]], start: &Palette) -> NoisyPalette {
 
 /// Gaussians of one shared, isotropic variance (per channel, in sRGB levels²) over the samples.
 struct Mixture {
-    centres: Vec<[f32; 3]>,
-    /// Each centre's share of the samples after the last [`Mixture::settle`].
-    weights: Vec<f64>,
+    components: Vec<Component>,
     variance: f64,
+}
+
+/// One Gaussian of a [`Mixture`].
+#[derive(Clone, Copy)]
+struct Component {
+    centre: [f32; 3],
+    /// The samples' total share in it after the last [`Mixture::settle`] (0 before).
+    weight: f64,
+}
+
+impl Component {
+    /// Components at `centres` that hold no samples yet.
+    fn starting_at(centres: Vec<[f32; 3]>) -> impl Iterator<Item = Self> {
+        centres.into_iter().map(|centre| Self { centre, weight: 0.0 })
+    }
 }
 
 impl Mixture {
@@ -148,12 +161,12 @@ impl Mixture {
     /// [`SETTLED`] and none merges (at most [`MAX_ROUNDS`]).
     fn settle(&mut self, samples: &[[f32; 3]]) {
         for _ in 0..MAX_ROUNDS {
-            let mut shares = vec![0.0f32; self.centres.len()];
-            let mut sums = vec![Moments::default(); self.centres.len()];
+            let mut shares = vec![0.0f32; self.components.len()];
+            let mut sums = vec![Moments::default(); self.components.len()];
             let scale = (0.5 / self.variance) as f32;
             for sample in samples {
-                for (share, centre) in shares.iter_mut().zip(&self.centres) {
-                    *share = squared_distance(*sample, *centre);
+                for (share, component) in shares.iter_mut().zip(&self.components) {
+                    *share = squared_distance(*sample, component.centre);
                 }
                 let least = shares.iter().copied().fold(f32::INFINITY, f32::min);
                 let mut total = 0.0f32;
@@ -168,13 +181,13 @@ impl Mixture {
             }
             let mut moved = 0.0f32;
             let mut spread = 0.0f64;
-            for ((centre, weight), sum) in self.centres.iter_mut().zip(&mut self.weights).zip(&sums) {
-                *weight = sum.weight;
+            for (component, sum) in self.components.iter_mut().zip(&sums) {
+                component.weight = sum.weight;
                 if sum.weight > 0.0 {
                     let next = sum.mean();
-                    moved = moved.max(squared_distance(*centre, next).sqrt());
-                    *centre = next;
-                    spread += sum.spread_about(centre);
+                    moved = moved.max(squared_distance(component.centre, next).sqrt());
+                    component.centre = next;
+                    spread += sum.spread_about(&next);
                 }
             }
             self.variance = (spread / (3 * samples.len()) as f64).max(ROUNDING_VARIANCE);
@@ -188,11 +201,9 @@ impl Mixture {
     /// of each other, furthest first: colours of their own, not noise about the centres.
     fn unexplained(&self, samples: &[[f32; 3]], most: usize) -> Vec<[f32; 3]> {
         let limit = (f64::from(UNEXPLAINED).powi(2) * self.variance) as f32;
-        let mut far: Vec<(f32, [f32; 3])> = samples
-            .iter()
-            .map(|s| (nearest_distance_squared(&self.centres, s), *s))
-            .filter(|&(d, _)| d > limit)
-            .collect();
+        let centres: Vec<[f32; 3]> = self.components.iter().map(|c| c.centre).collect();
+        let mut far: Vec<(f32, [f32; 3])> =
+            samples.iter().map(|s| (nearest_distance_squared(&centres, s), *s)).filter(|&(d, _)| d > limit).collect();
         far.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut chosen: Vec<[f32; 3]> = Vec::new();
         for (_, sample) in far {
@@ -211,41 +222,41 @@ impl Mixture {
     /// centres that took no samples. Returns whether anything changed.
     fn merge_unseparated(&mut self) -> bool {
         let limit = (f64::from(ONE_PEAK).powi(2) * self.variance) as f32;
-        let mut pairs: Vec<(f32, usize, usize)> = (0..self.centres.len())
-            .flat_map(|i| (i + 1..self.centres.len()).map(move |j| (i, j)))
-            .map(|(i, j)| (squared_distance(self.centres[i], self.centres[j]), i, j))
+        let count = self.components.len();
+        let mut pairs: Vec<(f32, usize, usize)> = (0..count)
+            .flat_map(|i| (i + 1..count).map(move |j| (i, j)))
+            .map(|(i, j)| (squared_distance(self.components[i].centre, self.components[j].centre), i, j))
             .filter(|&(d, _, _)| d < limit)
             .collect();
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut gone = vec![false; self.centres.len()];
+        let mut gone = vec![false; count];
         for (_, i, j) in pairs {
             if gone[i] || gone[j] {
                 continue;
             }
-            let (wi, wj) = (self.weights[i], self.weights[j]);
-            let total = (wi + wj).max(f64::MIN_POSITIVE);
-            self.centres[i] = [0, 1, 2]
-                .map(|c| ((f64::from(self.centres[i][c]) * wi + f64::from(self.centres[j][c]) * wj) / total) as f32);
-            self.weights[i] = wi + wj;
+            let (into, from) = (self.components[i], self.components[j]);
+            let total = (into.weight + from.weight).max(f64::MIN_POSITIVE);
+            let mean =
+                |c: usize| (f64::from(into.centre[c]) * into.weight + f64::from(from.centre[c]) * from.weight) / total;
+            self.components[i] =
+                Component { centre: [0, 1, 2].map(|c| mean(c) as f32), weight: into.weight + from.weight };
             gone[j] = true;
         }
-        gone.iter_mut().zip(&self.weights).for_each(|(g, &w)| *g |= w <= 0.0);
+        gone.iter_mut().zip(&self.components).for_each(|(g, c)| *g |= c.weight <= 0.0);
         if !gone.contains(&true) {
             return false;
         }
         let mut keep = gone.iter().map(|g| !g);
-        self.centres.retain(|_| keep.next().unwrap_or(true));
-        let mut keep = gone.iter().map(|g| !g);
-        self.weights.retain(|_| keep.next().unwrap_or(true));
+        self.components.retain(|_| keep.next().unwrap_or(true));
         true
     }
 
     /// The centres rounded to whole levels, those that round alike as one (their shares added),
     /// sorted dark to light.
     fn into_palette(self) -> NoisyPalette {
-        let total: f64 = self.weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
-        let mut entries: Vec<(Rgb, f64)> = Vec::with_capacity(self.centres.len());
-        for (centre, weight) in self.centres.iter().zip(&self.weights) {
+        let total: f64 = self.components.iter().map(|c| c.weight).sum::<f64>().max(f64::MIN_POSITIVE);
+        let mut entries: Vec<(Rgb, f64)> = Vec::with_capacity(self.components.len());
+        for Component { centre, weight } in &self.components {
             let colour = Rgb(centre.map(|v| v.round().clamp(0.0, 255.0) as u8));
             match entries.iter_mut().find(|(known, _)| *known == colour) {
                 Some((_, share)) => *share += weight / total,
