@@ -33,11 +33,7 @@ fi
 for set_dir in "${sets[@]}"; do
   seed="$(basename "$set_dir" | cut -d- -f1)"
   mkdir -p "$OUT/$seed/given" "$OUT/$seed/auto"
-  python3 - "$set_dir/manifest.json" <<'PYEOF' |
-import json, sys
-for e in json.load(open(sys.argv[1]))["images"]:
-    print(e["degraded"], f'{e["w"]}x{e["h"]}', e["colors_budget"])
-PYEOF
+  python3 "$ROOT/scripts/fidelity_list.py" "$set_dir/manifest.json" |
   while read -r name size colors; do
     for mode in given auto; do
       [ "$mode" = auto ] && size=auto

@@ -24,11 +24,7 @@ command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgri
 [ -n "$SET" ] || { echo "no degraded set for seed $SEED in $CACHE: run the bench's setup.sh or degrade.py --ensure --seed $SEED" >&2; exit 1; }
 
 # name, WxH, colour budget of each image
-python3 - "$SET/manifest.json" > "$WORK/list" <<'PYEOF'
-import json, sys
-for e in json.load(open(sys.argv[1]))["images"]:
-    print(e["degraded"], f'{e["w"]}x{e["h"]}', e["colors_budget"])
-PYEOF
+python3 "$ROOT/scripts/fidelity_list.py" "$SET/manifest.json" > "$WORK/list"
 
 # Mean instructions (millions) per image of binary $1 in mode $2 (given or auto).
 instructions() {
